@@ -1,0 +1,1 @@
+"""The ``hygie`` command: Typer groups assembled from each domain's ``cli.py``."""

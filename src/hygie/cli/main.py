@@ -1,0 +1,26 @@
+"""Entry point of the ``hygie`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from hygie import __version__
+from hygie.org.cli import app as establishments_app
+
+app = typer.Typer(
+    name="hygie",
+    help="Hygie — cyber-résilience des établissements de santé / cyber-resilience of hospitals.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(establishments_app, name="establishments")
+
+
+@app.command()
+def version() -> None:
+    """Print Hygie's version."""
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

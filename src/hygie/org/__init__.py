@@ -1,0 +1,1 @@
+"""Establishments and hospital groups (GHT)."""

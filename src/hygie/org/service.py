@@ -1,0 +1,123 @@
+"""Operations on establishments and groups; the only writer of the org tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hygie.core.errors import NotFoundError, ValidationError
+from hygie.org.models import Establishment, Group
+from hygie.org.schemas import EstablishmentIn, Nis2Category, Nis2Status
+
+# NIS2 size thresholds (Commission Recommendation 2003/361/EC, referred to by art. 2 and 3 of
+# Directive (EU) 2022/2555). Healthcare providers are in Annex I (sectors of high criticality).
+LARGE_STAFF = 250
+LARGE_TURNOVER = 50_000_000
+LARGE_BALANCE = 43_000_000
+MEDIUM_STAFF = 50
+MEDIUM_TURNOVER = 10_000_000
+MEDIUM_BALANCE = 10_000_000
+
+
+def get_or_create_group(session: Session, name: str) -> Group:
+    group = session.scalar(select(Group).where(Group.name == name))
+    if group is None:
+        group = Group(name=name)
+        session.add(group)
+        session.flush()
+    return group
+
+
+def create_establishment(session: Session, data: EstablishmentIn) -> Establishment:
+    if session.scalar(select(Establishment).where(Establishment.finess == data.finess)):
+        raise ValidationError(f"an establishment with FINESS {data.finess} already exists")
+    values = data.model_dump(exclude={"group"})
+    establishment = Establishment(**values)
+    if data.group:
+        establishment.group = get_or_create_group(session, data.group)
+    session.add(establishment)
+    session.flush()
+    return establishment
+
+
+def get_establishment(session: Session, establishment_id: int) -> Establishment:
+    establishment = session.get(Establishment, establishment_id)
+    if establishment is None:
+        raise NotFoundError(f"no establishment {establishment_id}")
+    return establishment
+
+
+def find_establishment(session: Session, key: str) -> Establishment:
+    """By id, FINESS number or exact name: what a user types on the command line."""
+    query = select(Establishment)
+    if key.isdigit() and len(key) < 9:
+        found = session.get(Establishment, int(key))
+    else:
+        found = session.scalar(
+            query.where((Establishment.finess == key.upper()) | (Establishment.name == key))
+        )
+    if found is None:
+        raise NotFoundError(f"no establishment matches {key!r} (id, FINESS or name)")
+    return found
+
+
+def list_establishments(session: Session) -> list[Establishment]:
+    return list(session.scalars(select(Establishment).order_by(Establishment.name)))
+
+
+def nis2_status(establishment: Establishment) -> Nis2Status:
+    """The NIS2 category of a healthcare provider, and why.
+
+    Large enterprises (at least 250 staff, or turnover above 50 M€ and balance sheet above 43 M€)
+    are essential entities; medium ones (at least 50 staff, or turnover and balance sheet above
+    10 M€) are important entities; smaller providers are out of scope unless designated.
+    """
+    reasons = ["healthcare provider: sector 'health', Annex I of Directive (EU) 2022/2555"]
+    if establishment.nis2_designated:
+        reasons.append("designated by the authorities (critical entity): essential whatever its size")
+        return Nis2Status(category=Nis2Category.ESSENTIAL, reasons=reasons)
+
+    turnover = establishment.annual_budget
+    balance = establishment.balance_sheet_total
+    if balance is None:
+        reasons.append("balance sheet total unknown: the financial test uses the annual budget alone")
+    balance_for_test = turnover if balance is None else balance
+
+    if establishment.staff >= LARGE_STAFF:
+        reasons.append(f"{establishment.staff} staff ≥ {LARGE_STAFF}: large enterprise")
+        return Nis2Status(category=Nis2Category.ESSENTIAL, reasons=reasons)
+    if turnover > LARGE_TURNOVER and balance_for_test > LARGE_BALANCE:
+        reasons.append(f"budget {turnover:,} € > 50 M€ and balance sheet > 43 M€: large enterprise")
+        return Nis2Status(category=Nis2Category.ESSENTIAL, reasons=reasons)
+    if establishment.staff >= MEDIUM_STAFF:
+        reasons.append(
+            f"{establishment.staff} staff ≥ {MEDIUM_STAFF} (below {LARGE_STAFF}): medium enterprise"
+        )
+        return Nis2Status(category=Nis2Category.IMPORTANT, reasons=reasons)
+    if turnover > MEDIUM_TURNOVER and balance_for_test > MEDIUM_BALANCE:
+        reasons.append(f"budget {turnover:,} € > 10 M€ and balance sheet > 10 M€: medium enterprise")
+        return Nis2Status(category=Nis2Category.IMPORTANT, reasons=reasons)
+    reasons.append(
+        f"{establishment.staff} staff < {MEDIUM_STAFF} and budget ≤ 10 M€: small enterprise, "
+        "out of scope unless designated"
+    )
+    return Nis2Status(category=Nis2Category.OUT_OF_SCOPE, reasons=reasons)
+
+
+def set_group(session: Session, establishment: Establishment, group_name: str | None) -> None:
+    if group_name is None:
+        establishment.group = None
+    else:
+        establishment.group = get_or_create_group(session, group_name)
+    session.flush()
+
+
+__all__ = [
+    "create_establishment",
+    "find_establishment",
+    "get_establishment",
+    "get_or_create_group",
+    "list_establishments",
+    "nis2_status",
+    "set_group",
+]
