@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from hygie import __version__
+from hygie.frameworks.cli import app as frameworks_app
 from hygie.org.cli import app as establishments_app
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(establishments_app, name="establishments")
+app.add_typer(frameworks_app, name="frameworks")
 
 
 @app.command()

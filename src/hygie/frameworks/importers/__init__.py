@@ -1,0 +1,1 @@
+"""Readers of foreign referential formats, converting them into Hygie library files."""
