@@ -4,5 +4,6 @@ Alembic's environment and the test suite import this module; a new domain adds i
 """
 
 from hygie.org import models as org_models
+from hygie.plan import models as plan_models
 
-__all__ = ["org_models"]
+__all__ = ["org_models", "plan_models"]

@@ -7,6 +7,7 @@ import typer
 from hygie import __version__
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.org.cli import app as establishments_app
+from hygie.plan.cli import app as plan_app
 
 app = typer.Typer(
     name="hygie",
@@ -15,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(establishments_app, name="establishments")
+app.add_typer(plan_app, name="plan")
 app.add_typer(frameworks_app, name="frameworks")
 
 

@@ -56,7 +56,7 @@ class Library:
         return self.short_path() + rest
 
 
-def _node_at(node: yaml.Node, path: Sequence[int | str]) -> yaml.Node:
+def node_at(node: yaml.Node, path: Sequence[int | str]) -> yaml.Node:
     """The deepest YAML node reachable along a Pydantic error location."""
     current = node
     for key in path:
@@ -72,7 +72,7 @@ def _node_at(node: yaml.Node, path: Sequence[int | str]) -> yaml.Node:
     return current
 
 
-def _parse(path: Path) -> tuple[Any, yaml.Node | None]:
+def parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -90,18 +90,18 @@ def _parse(path: Path) -> tuple[Any, yaml.Node | None]:
     return data, node
 
 
-def _located(path: Path, node: yaml.Node | None, error: pydantic.ValidationError) -> ContentError:
+def located_error(path: Path, node: yaml.Node | None, error: pydantic.ValidationError) -> ContentError:
     first = error.errors()[0]
     loc = [p for p in first["loc"] if isinstance(p, int | str)]
     # Pydantic adds the name of the union member ("referential", "controls") to the path: drop it.
-    line = _node_at(node, loc).start_mark.line + 1 if node is not None else None
+    line = node_at(node, loc).start_mark.line + 1 if node is not None else None
     field_name = ".".join(str(p) for p in loc) or None
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return ContentError(f"{first['msg']}{more}", Location(path, line, field_name))
 
 
 def load_file(path: Path) -> ControlCatalogue | Referential:
-    data, node = _parse(path)
+    data, node = parse_yaml(path)
     if not isinstance(data, dict):
         raise ContentError("a library file is a mapping with a 'kind' key", Location(path, 1))
     kind = data.get("kind")
@@ -111,14 +111,14 @@ def load_file(path: Path) -> ControlCatalogue | Referential:
     elif kind == "referential":
         model = Referential
     else:
-        line = _node_at(node, ["kind"]).start_mark.line + 1 if node is not None else 1
+        line = node_at(node, ["kind"]).start_mark.line + 1 if node is not None else 1
         raise ContentError(
             f"unknown kind {kind!r}: expected 'controls' or 'referential'", Location(path, line, "kind")
         )
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise _located(path, node, exc) from exc
+        raise located_error(path, node, exc) from exc
 
 
 def _library_files(directories: Iterable[Path]) -> list[Path]:
@@ -130,10 +130,10 @@ def _library_files(directories: Iterable[Path]) -> list[Path]:
 
 
 def _requirement_line(path: Path, referential_index: int) -> int | None:
-    _, node = _parse(path)
+    _, node = parse_yaml(path)
     if node is None:
         return None
-    return _node_at(node, ["requirements", referential_index]).start_mark.line + 1
+    return node_at(node, ["requirements", referential_index]).start_mark.line + 1
 
 
 def load_library(directories: Sequence[Path] = (SHIPPED_LIBRARY,)) -> Library:

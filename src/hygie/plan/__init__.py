@@ -1,0 +1,1 @@
+"""The action plan: findings from every domain, action templates, priority, budget optimisation, roadmap."""

@@ -1,0 +1,461 @@
+"""Operations of the action plan; the only writer of ``plan_finding`` and ``plan_action``.
+
+The control levels come in as a plain mapping ``control_id -> level (0..5) or None`` for the
+controls in scope, the library giving each control its target, weight and dimension. Levels from
+the assessment domain are fetched by ``levels_from_assessment``; everything else takes them as input.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hygie.core.errors import NotFoundError, ValidationError
+from hygie.core.time import utcnow
+from hygie.frameworks.loader import Library
+from hygie.frameworks.schema import Text
+from hygie.org import service as org_service
+from hygie.plan.catalogue import default_actions
+from hygie.plan.models import ActionStatus, Finding, FindingSource, FindingStatus, PlanAction, Severity
+from hygie.plan.priority import control_states, current_levels, find_candidates
+from hygie.plan.schemas import (
+    MAX_LEVEL,
+    ActionCatalogue,
+    BudgetPosition,
+    Candidate,
+    ControlState,
+    CostBasis,
+    FindingIn,
+    OptimisationResult,
+    Roadmap,
+)
+
+BUDGET_REFERENCE = Path(__file__).parent / "budget_reference.yaml"
+
+__all__ = [
+    "adopt_plan",
+    "budget_position",
+    "completed_raises",
+    "current_levels",
+    "done_template_ids",
+    "findings_from_levels",
+    "levels_from_assessment",
+    "list_actions",
+    "list_findings",
+    "plan_inputs",
+    "refresh_assessment_findings",
+    "set_status",
+    "severity_of",
+    "upsert_findings",
+]
+
+
+# --- Findings --------------------------------------------------------------------------------
+
+
+def upsert_findings(
+    session: Session, establishment_id: int, source: FindingSource, findings: Sequence[FindingIn]
+) -> list[Finding]:
+    """Stores what ``source`` reports now: new keys are created, known ones refreshed (a resolved one
+    reopens), and the findings of that source it no longer reports are resolved."""
+    org_service.get_establishment(session, establishment_id)
+    keys = [f.key for f in findings]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise ValidationError(f"duplicate finding keys from {source.value}: {', '.join(duplicates)}")
+    existing = {
+        f.key: f
+        for f in session.scalars(
+            select(Finding).where(Finding.establishment_id == establishment_id, Finding.source == source)
+        )
+    }
+    now = utcnow()
+    result: list[Finding] = []
+    for item in findings:
+        row = existing.get(item.key)
+        if row is None:
+            row = Finding(
+                establishment_id=establishment_id,
+                source=source,
+                key=item.key,
+                first_seen=now,
+                status=FindingStatus.OPEN,
+            )
+            session.add(row)
+        elif row.status == FindingStatus.RESOLVED:
+            row.status = FindingStatus.OPEN
+            row.resolved_at = None
+        row.title = item.title
+        row.severity = item.severity
+        row.control_ids = list(item.control_ids)
+        row.asset_refs = list(item.asset_refs)
+        row.care_services = list(item.care_services)
+        row.evidence = dict(item.evidence)
+        row.last_seen = now
+        result.append(row)
+    reported = set(keys)
+    for key, row in existing.items():
+        if key not in reported and row.status != FindingStatus.RESOLVED:
+            row.status = FindingStatus.RESOLVED
+            row.resolved_at = now
+    session.flush()
+    return result
+
+
+def list_findings(
+    session: Session,
+    establishment_id: int,
+    status: FindingStatus | None = FindingStatus.OPEN,
+    source: FindingSource | None = None,
+) -> list[Finding]:
+    query = select(Finding).where(Finding.establishment_id == establishment_id)
+    if status is not None:
+        query = query.where(Finding.status == status)
+    if source is not None:
+        query = query.where(Finding.source == source)
+    rows = list(session.scalars(query))
+    order = list(Severity)
+    return sorted(rows, key=lambda f: (order.index(f.severity), f.key))
+
+
+def severity_of(gap: int, weight: int) -> Severity:
+    """Gap to target (levels) × control weight (1..5): 15+ critical, 9+ high, 4+ medium, else low."""
+    product = gap * weight
+    if product >= 15:
+        return Severity.CRITICAL
+    if product >= 9:
+        return Severity.HIGH
+    if product >= 4:
+        return Severity.MEDIUM
+    if product >= 1:
+        return Severity.LOW
+    return Severity.INFO
+
+
+def findings_from_levels(library: Library, levels: Mapping[str, int | None]) -> list[FindingIn]:
+    """One finding per control in scope below its target (unanswered controls count as level 0)."""
+    result: list[FindingIn] = []
+    for control_id, state in control_states(library, levels).items():
+        gap = state.target - state.level
+        if gap <= 0:
+            continue
+        control = library.control(control_id)
+        if state.assessed:
+            title = (
+                f"Contrôle {control_id} ({control.title.fr}) au niveau {state.level} "
+                f"pour une cible de {state.target}"
+            )
+        else:
+            title = f"Contrôle {control_id} ({control.title.fr}) non évalué, cible {state.target}"
+        result.append(
+            FindingIn(
+                key=f"control:{control_id}",
+                title=title[:500],
+                severity=severity_of(gap, state.weight),
+                control_ids=[control_id],
+                evidence={
+                    "level": state.level if state.assessed else None,
+                    "target": state.target,
+                    "weight": state.weight,
+                    "dimension": state.dimension.value,
+                    "title_en": (
+                        f"Control {control_id} ({control.title.en}) at level {state.level} "
+                        f"for a target of {state.target}"
+                        if state.assessed
+                        else f"Control {control_id} ({control.title.en}) not assessed, target {state.target}"
+                    ),
+                },
+            )
+        )
+    return result
+
+
+def refresh_assessment_findings(
+    session: Session,
+    establishment_id: int,
+    library: Library,
+    levels: Mapping[str, int | None],
+    catalogue: ActionCatalogue | None = None,
+) -> list[Finding]:
+    """The assessment's findings from the current levels (answers plus done actions)."""
+    raised = completed_raises(session, establishment_id, catalogue)
+    return upsert_findings(
+        session,
+        establishment_id,
+        FindingSource.ASSESSMENT,
+        findings_from_levels(library, current_levels(levels, raised)),
+    )
+
+
+def levels_from_assessment(
+    session: Session, establishment_id: int, library: Library
+) -> dict[str, int | None]:
+    """The answered level of each control in scope, from the establishment's latest assessment."""
+    # TEMP(integration): hygie.assess is being written; until it lands there are no levels to fetch.
+    del session, library
+    raise NotFoundError(
+        f"no assessment levels for establishment {establishment_id} yet: "
+        "run an assessment first (or give the levels with --levels FILE)"
+    )
+
+
+# --- Candidates and plan ---------------------------------------------------------------------
+
+
+def done_template_ids(session: Session, establishment_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(PlanAction.template_id).where(
+                PlanAction.establishment_id == establishment_id, PlanAction.status == ActionStatus.DONE
+            )
+        )
+    )
+
+
+def completed_raises(
+    session: Session, establishment_id: int, catalogue: ActionCatalogue | None = None
+) -> dict[str, int]:
+    """Levels gained per control by the done actions (templates since removed are ignored)."""
+    templates = (catalogue or default_actions()).by_id()
+    raised: dict[str, int] = {}
+    for template_id in sorted(done_template_ids(session, establishment_id)):
+        template = templates.get(template_id)
+        if template is None:
+            continue
+        for control_id, levels in template.raises.items():
+            raised[control_id] = min(MAX_LEVEL, raised.get(control_id, 0) + levels)
+    return raised
+
+
+def plan_inputs(
+    session: Session,
+    establishment_id: int,
+    library: Library,
+    levels: Mapping[str, int | None],
+    catalogue: ActionCatalogue | None = None,
+    basis: CostBasis = CostBasis.MID,
+) -> tuple[dict[str, ControlState], list[Candidate]]:
+    """Controls at their current level (answers + done actions) and the ranked candidate actions."""
+    catalogue = catalogue or default_actions()
+    org_service.get_establishment(session, establishment_id)
+    states = control_states(
+        library, current_levels(levels, completed_raises(session, establishment_id, catalogue))
+    )
+    done = done_template_ids(session, establishment_id)
+    return states, find_candidates(catalogue, states, done, basis)
+
+
+def adopt_plan(
+    session: Session, establishment_id: int, result: OptimisationResult, roadmap: Roadmap
+) -> list[PlanAction]:
+    """Makes the roadmap the establishment's plan.
+
+    Actions already in progress or done are kept as they are; pending (todo) actions are rescheduled
+    if the new plan keeps them and cancelled otherwise; the others are created.
+    """
+    org_service.get_establishment(session, establishment_id)
+    chosen = {a.template_id for a in result.chosen}
+    stray = [i.template_id for i in roadmap.items if i.template_id not in chosen]
+    if stray:
+        raise ValidationError(f"the roadmap holds actions the plan did not choose: {', '.join(stray)}")
+    current = list(
+        session.scalars(
+            select(PlanAction).where(
+                PlanAction.establishment_id == establishment_id, PlanAction.status != ActionStatus.CANCELLED
+            )
+        )
+    )
+    planned = {i.template_id for i in roadmap.items}
+    by_template: dict[str, PlanAction] = {}
+    for existing in current:
+        if existing.status == ActionStatus.TODO and existing.template_id not in planned:
+            existing.status = ActionStatus.CANCELLED
+        else:
+            by_template[existing.template_id] = existing
+    adopted: list[PlanAction] = []
+    for item in roadmap.items:
+        action = by_template.get(item.template_id)
+        if action is not None and action.status != ActionStatus.TODO:
+            adopted.append(action)
+            continue
+        if action is None:
+            action = PlanAction(
+                establishment_id=establishment_id,
+                template_id=item.template_id,
+                status=ActionStatus.TODO,
+                created_at=utcnow(),
+            )
+            session.add(action)
+        action.title = item.title.fr
+        action.owner = item.owner
+        action.quarter = item.quarter
+        action.due_date = item.due_date
+        action.cost = item.cost
+        action.effort_days = item.effort_days
+        adopted.append(action)
+    session.flush()
+    return adopted
+
+
+def _action(session: Session, establishment_id: int, action_id: int) -> PlanAction:
+    action = session.get(PlanAction, action_id)
+    if action is None or action.establishment_id != establishment_id:
+        raise NotFoundError(f"no action {action_id} in the plan of establishment {establishment_id}")
+    return action
+
+
+def set_status(session: Session, establishment_id: int, action_id: int, status: ActionStatus) -> PlanAction:
+    """Moves an action; a done action raises its controls' current levels from now on."""
+    action = _action(session, establishment_id, action_id)
+    action.status = status
+    action.done_at = utcnow() if status == ActionStatus.DONE else None
+    session.flush()
+    return action
+
+
+def list_actions(
+    session: Session, establishment_id: int, include_cancelled: bool = False
+) -> list[PlanAction]:
+    query = select(PlanAction).where(PlanAction.establishment_id == establishment_id)
+    if not include_cancelled:
+        query = query.where(PlanAction.status != ActionStatus.CANCELLED)
+    return list(session.scalars(query.order_by(PlanAction.due_date, PlanAction.id)))
+
+
+# --- Budget indicator ------------------------------------------------------------------------
+
+
+class NationalReference(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_share: float = Field(gt=0, lt=1)
+    max_share: float = Field(gt=0, lt=1)
+    source: str
+    verified: bool
+    note: str | None = None
+
+
+class PeerRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_count: int = Field(ge=1)
+
+
+class BudgetReference(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    national: NationalReference
+    peers: PeerRule
+
+
+@lru_cache(maxsize=1)
+def budget_reference() -> BudgetReference:
+    with BUDGET_REFERENCE.open(encoding="utf-8") as handle:
+        return BudgetReference.model_validate(yaml.safe_load(handle))
+
+
+def _percent(share: float, lang: str) -> str:
+    text = f"{100 * share:.1f}"
+    return f"{text.replace('.', ',')} %" if lang == "fr" else f"{text}%"
+
+
+def plan_annual_cost(actions: Iterable[PlanAction]) -> int | None:
+    """Cost of the adopted plan per year: total cost over the number of years its due dates span."""
+    kept = [a for a in actions if a.status != ActionStatus.CANCELLED]
+    if not kept:
+        return None
+    years = {a.due_date.year for a in kept}
+    return sum(a.cost for a in kept) // (max(years) - min(years) + 1)
+
+
+def budget_position(session: Session, establishment_id: int) -> BudgetPosition:
+    """Security spending as a share of the IT budget, against the national range and similar peers."""
+    establishment = org_service.get_establishment(session, establishment_id)
+    reference = budget_reference()
+    spending: int | None = establishment.security_budget
+    spending_source = "security_budget"
+    if spending is None:
+        spending = plan_annual_cost(list_actions(session, establishment_id))
+        spending_source = "plan" if spending is not None else "unknown"
+    share = spending / establishment.it_budget if spending is not None and establishment.it_budget else None
+
+    peers = [
+        e.security_budget / e.it_budget
+        for e in org_service.list_establishments(session)
+        if e.id != establishment.id
+        and e.kind == establishment.kind
+        and e.security_budget is not None
+        and e.it_budget > 0
+    ]
+    median: float | None = None
+    peer_note: Text | None = None
+    if len(peers) >= reference.peers.min_count:
+        median = statistics.median(peers)
+    else:
+        peer_note = Text(
+            fr=(
+                f"Trop peu d'établissements du même type ({establishment.kind}) avec un budget sécurité "
+                f"connu dans cette instance : {len(peers)}, il en faut au moins {reference.peers.min_count}."
+            ),
+            en=(
+                f"Too few establishments of the same kind ({establishment.kind}) with a known security "
+                f"budget in this instance: {len(peers)}, at least {reference.peers.min_count} are needed."
+            ),
+        )
+    national = reference.national
+    return BudgetPosition(
+        security_spending=spending,
+        spending_source=spending_source,
+        it_budget=establishment.it_budget,
+        share=share,
+        reference_min=national.min_share,
+        reference_max=national.max_share,
+        reference_source=national.source,
+        reference_verified=national.verified,
+        peer_median=median,
+        peer_count=len(peers),
+        peer_note=peer_note,
+        verdict=_verdict(share, spending_source, national, median),
+    )
+
+
+def _verdict(
+    share: float | None, spending_source: str, national: NationalReference, median: float | None
+) -> Text:
+    if share is None:
+        return Text(
+            fr="Impossible de situer l'effort de sécurité : budget informatique ou dépenses inconnus.",
+            en="The security effort cannot be placed: the IT budget or the security spending is unknown.",
+        )
+    lo_fr, hi_fr = _percent(national.min_share, "fr"), _percent(national.max_share, "fr")
+    lo_en, hi_en = _percent(national.min_share, "en"), _percent(national.max_share, "en")
+    basis_fr = " (coût annuel du plan adopté)" if spending_source == "plan" else ""
+    basis_en = " (annual cost of the adopted plan)" if spending_source == "plan" else ""
+    if share < national.min_share:
+        fr = f"La sécurité représente {_percent(share, 'fr')} du budget informatique{basis_fr}, sous la "
+        fr += f"recommandation nationale de {lo_fr} à {hi_fr}."
+        en = f"Security is {_percent(share, 'en')} of the IT budget{basis_en}, below the national "
+        en += f"recommendation of {lo_en} to {hi_en}."
+    elif share <= national.max_share:
+        fr = f"La sécurité représente {_percent(share, 'fr')} du budget informatique{basis_fr}, dans la "
+        fr += f"fourchette nationale recommandée de {lo_fr} à {hi_fr}."
+        en = f"Security is {_percent(share, 'en')} of the IT budget{basis_en}, within the recommended "
+        en += f"national range of {lo_en} to {hi_en}."
+    else:
+        fr = f"La sécurité représente {_percent(share, 'fr')} du budget informatique{basis_fr}, au-dessus "
+        fr += f"de la fourchette nationale de {lo_fr} à {hi_fr}."
+        en = f"Security is {_percent(share, 'en')} of the IT budget{basis_en}, above the national "
+        en += f"range of {lo_en} to {hi_en}."
+    if median is not None:
+        position_fr = "au-dessus de" if share > median else "en dessous de" if share < median else "égale à"
+        position_en = "above" if share > median else "below" if share < median else "equal to"
+        fr += f" Elle est {position_fr} la médiane des établissements comparables ({_percent(median, 'fr')})."
+        en += f" It is {position_en} the median of similar establishments ({_percent(median, 'en')})."
+    return Text(fr=fr, en=en)
