@@ -17,6 +17,8 @@ from babel.support import NullTranslations, Translations
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
+# The Babel locale used to format numbers, amounts and dates in each language.
+BABEL_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
 def normalise_language(lang: str | None) -> str:
@@ -45,3 +47,12 @@ def gettext(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 def ngettext(singular: str, plural: str, n: int, lang: str = DEFAULT_LANGUAGE) -> str:
     return translations(normalise_language(lang)).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:  # noqa: N802 -- the name gettext tools look for
+    """Marks a message for extraction without translating it yet (translated where it is shown)."""
+    return message
+
+
+def babel_locale(lang: str | None) -> str:
+    return BABEL_LOCALES[normalise_language(lang)]

@@ -1,0 +1,162 @@
+"""Render a ``MaturityReport`` as a standalone HTML file or a PDF, from the same template.
+
+The HTML carries everything inline (stylesheet, SVG charts), so it opens offline and WeasyPrint
+never needs the network: its URL fetcher refuses anything but ``data:`` URLs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from hygie.core.i18n import gettext, normalise_language
+from hygie.reports import charts
+from hygie.reports.environment import environment, stylesheet
+from hygie.reports.schemas import MaturityReport
+from hygie.reports.vocabulary import DIMENSION_ORDER, label
+
+# What the two summary pages can hold; the rest is in the detail sections. WeasyPrint does not clip an
+# overflowing page, it carries the rest over: so rows are counted in printed lines, estimated from the
+# characters a title column holds on one line (8 pt DejaVu Sans), and the tables stop at a line budget.
+SUMMARY_WEAKNESSES = 10
+SUMMARY_WEAKNESS_LINES = 15
+WEAKNESS_CHARS_PER_LINE = 48
+SUMMARY_ACTIONS = 8
+SUMMARY_ACTION_LINES = 12
+ACTION_CHARS_PER_LINE = 46
+SUMMARY_QUARTERS = 6
+# Longer titles are cut on the summary (two lines in their column) and shown whole in the detail.
+SUMMARY_TITLE_CHARS = 2 * WEAKNESS_CHARS_PER_LINE
+SUMMARY_ACTION_CHARS = 2 * ACTION_CHARS_PER_LINE
+
+
+def _fit(titles: Sequence[str], max_rows: int, max_lines: int, chars_per_line: int) -> int:
+    """How many of the first rows fit in ``max_lines`` printed lines (two lines at most per row)."""
+    used = 0
+    for count, title in enumerate(titles[:max_rows]):
+        used += min(2, max(1, math.ceil(len(title) / chars_per_line)))
+        if used > max_lines:
+            return count
+    return min(len(titles), max_rows)
+
+
+def _charts(report: MaturityReport, lang: str) -> dict[str, Markup | None]:
+    by_dimension = {score.dimension: score for score in report.dimensions}
+    ordered = [by_dimension[d] for d in DIMENSION_ORDER if d in by_dimension]
+    radar = charts.radar_chart(
+        [
+            charts.RadarAxis(score.label or label(score.dimension, lang), score.score, score.previous_score)
+            for score in ordered
+        ],
+        lang=lang,
+        target=report.target_index,
+    )
+    bars = (
+        charts.compliance_bars(
+            [charts.Bar(ref.name, ref.percent, ref.previous_percent) for ref in report.referentials],
+            lang=lang,
+        )
+        if report.referentials
+        else None
+    )
+    trend = (
+        charts.trend_chart(
+            [charts.TrendPoint(point.name, point.global_index) for point in report.history],
+            lang=lang,
+            target=report.target_index,
+        )
+        if len(report.history) >= 2
+        else None
+    )
+    stack = (
+        charts.status_stack(
+            [
+                charts.StackRow(ref.name, [ref.compliant, ref.partial, ref.non_compliant, ref.not_assessed])
+                for ref in report.referentials
+            ],
+            lang=lang,
+        )
+        if report.referentials
+        else None
+    )
+    gauge = (
+        charts.budget_gauge(
+            report.budget.share, report.budget.reference_low, report.budget.reference_high, lang=lang
+        )
+        if report.budget is not None and report.budget.share is not None
+        else None
+    )
+    # The chart functions escape every text they draw: their output is safe markup.
+    return {
+        name: Markup(svg) if svg is not None else None  # noqa: S704
+        for name, svg in {
+            "radar": radar,
+            "bars": bars,
+            "trend": trend,
+            "stack": stack,
+            "gauge": gauge,
+        }.items()
+    }
+
+
+def _rules(report: MaturityReport) -> list[tuple[str, list[str]]]:
+    """Each distinct compliance rule with the referentials judged by it: often one rule for all."""
+    rules: dict[str, list[str]] = {}
+    for ref in report.referentials:
+        rules.setdefault(ref.rule.strip().rstrip("."), []).append(ref.name)
+    return list(rules.items())
+
+
+def _context(report: MaturityReport, lang: str) -> dict[str, Any]:
+    dimensions = {d: [c for c in report.controls if c.dimension == d] for d in DIMENSION_ORDER}
+    actions = report.plan.actions if report.plan else []
+    weakness_rows = _fit(
+        [w.title for w in report.weaknesses],
+        SUMMARY_WEAKNESSES,
+        SUMMARY_WEAKNESS_LINES,
+        WEAKNESS_CHARS_PER_LINE,
+    )
+    action_rows = _fit(
+        [a.title for a in actions], SUMMARY_ACTIONS, SUMMARY_ACTION_LINES, ACTION_CHARS_PER_LINE
+    )
+    return {
+        "report": report,
+        "charts": _charts(report, lang),
+        "css": Markup(stylesheet()),  # noqa: S704 -- our own file, shipped with the package
+        "weaknesses": report.weaknesses[:weakness_rows],
+        "summary_actions": actions[:action_rows],
+        "roadmap": report.roadmap[:SUMMARY_QUARTERS],
+        "controls_by_dimension": [(d, controls) for d, controls in dimensions.items() if controls],
+        "rules": _rules(report),
+        "summary_title_chars": SUMMARY_TITLE_CHARS,
+        "summary_action_chars": SUMMARY_ACTION_CHARS,
+        "title": gettext("Cyber-resilience maturity report", lang),
+    }
+
+
+def render_html(report: MaturityReport, lang: str = "fr") -> str:
+    lang = normalise_language(lang)
+    return environment(lang).get_template("maturity.html").render(_context(report, lang))
+
+
+def _data_only_fetcher() -> Any:
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols=("data",))
+
+
+def render_pdf_bytes(report: MaturityReport, lang: str = "fr") -> bytes:
+    import weasyprint  # heavy (Pango, fonts): loaded only when a PDF is asked for
+
+    html = weasyprint.HTML(string=render_html(report, lang), base_url=None, url_fetcher=_data_only_fetcher())
+    pdf: bytes = html.write_pdf()
+    return pdf
+
+
+def render_pdf(report: MaturityReport, lang: str, path: Path) -> Path:
+    path.write_bytes(render_pdf_bytes(report, lang))
+    return path
