@@ -8,6 +8,7 @@ import pytest
 
 from hygie.frameworks.schema import Dimension
 from hygie.org.schemas import Nis2Category
+from hygie.plan.models import Severity
 from hygie.reports.schemas import (
     AnswerStatus,
     BudgetIndicator,
@@ -27,7 +28,6 @@ from hygie.reports.schemas import (
     RequirementDetail,
     RequirementStatus,
     RoadmapQuarter,
-    Severity,
     Weakness,
 )
 

@@ -16,19 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hygie.frameworks.schema import Dimension
 from hygie.org.schemas import Nis2Category
+from hygie.plan.models import Severity
 
 Score = float  # 0–100
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 class AnswerStatus(StrEnum):

@@ -10,7 +10,8 @@ from enum import StrEnum
 from hygie.core.i18n import N_, gettext
 from hygie.frameworks.schema import Dimension
 from hygie.org.schemas import Nis2Category
-from hygie.reports.schemas import AnswerStatus, BudgetVerdict, RequirementStatus, Severity
+from hygie.plan.models import Severity
+from hygie.reports.schemas import AnswerStatus, BudgetVerdict, RequirementStatus
 
 # A list, not a dict literal: equal string values of different enums ("unknown") must not collide.
 _LABEL_LIST: list[tuple[StrEnum, str]] = [
@@ -25,6 +26,7 @@ _LABEL_LIST: list[tuple[StrEnum, str]] = [
     (Severity.HIGH, N_("High")),
     (Severity.MEDIUM, N_("Medium")),
     (Severity.LOW, N_("Low")),
+    (Severity.INFO, N_("Information")),
     # Answers
     (AnswerStatus.ANSWERED, N_("Answered")),
     (AnswerStatus.UNKNOWN, N_("Don't know")),
