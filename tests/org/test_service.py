@@ -62,10 +62,10 @@ def test_budgets_above_32_bits_are_stored(session: Session) -> None:
 @pytest.mark.parametrize(
     ("staff", "budget", "designated", "expected", "reason"),
     [
-        (1800, 180_000_000, False, Nis2Category.ESSENTIAL, "≥ 250"),
-        (120, 60_000_000, False, Nis2Category.ESSENTIAL, "> 50 M€"),
-        (249, 9_000_000, False, Nis2Category.IMPORTANT, "≥ 50"),
-        (30, 12_000_000, False, Nis2Category.IMPORTANT, "> 10 M€"),
+        (1800, 180_000_000, False, Nis2Category.ESSENTIAL, "1800 staff, at least 250"),
+        (120, 60_000_000, False, Nis2Category.ESSENTIAL, "above 50 M€"),
+        (249, 9_000_000, False, Nis2Category.IMPORTANT, "249 staff, at least 50"),
+        (30, 12_000_000, False, Nis2Category.IMPORTANT, "above 10 M€"),
         (30, 4_000_000, False, Nis2Category.OUT_OF_SCOPE, "out of scope"),
         (30, 4_000_000, True, Nis2Category.ESSENTIAL, "designated"),
     ],
@@ -74,7 +74,7 @@ def test_nis2_status_is_derived_and_explained(
     session: Session, staff: int, budget: int, designated: bool, expected: Nis2Category, reason: str
 ) -> None:
     establishment = make_establishment(session, staff=staff, annual_budget=budget, nis2_designated=designated)
-    status = service.nis2_status(establishment)
+    status = service.nis2_status(establishment, lang="en")
     assert status.category == expected
     assert any(reason in r for r in status.reasons)
     assert "Annex I" in status.reasons[0]
@@ -85,3 +85,11 @@ def test_balance_sheet_below_threshold_keeps_a_big_budget_medium(session: Sessio
         session, staff=200, annual_budget=60_000_000, balance_sheet_total=20_000_000
     )
     assert service.nis2_status(establishment).category == Nis2Category.IMPORTANT
+
+
+def test_nis2_reasons_are_in_french_by_default(session: Session) -> None:
+    establishment = make_establishment(session, staff=120, annual_budget=60_000_000)
+    reasons = service.nis2_status(establishment).reasons
+    assert "annexe I" in reasons[0]
+    assert "60\u202f000\u202f000\xa0€" in reasons[-1] or "60 000 000" in reasons[-1].replace("\u202f", " ")
+    assert "grande entreprise" in reasons[-1]

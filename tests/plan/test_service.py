@@ -160,7 +160,7 @@ def test_budget_position_against_national_range_and_peers(session: Session) -> N
     assert alone.reference_min == 0.05 and alone.reference_max == 0.10 and not alone.reference_verified
     assert alone.peer_median is None and alone.peer_count == 0
     assert alone.peer_note is not None and "Trop peu" in alone.peer_note.fr
-    assert "dans la fourchette nationale" in alone.verdict.fr and "6,0 %" in alone.verdict.fr
+    assert "dans la fourchette nationale" in alone.verdict.fr and "6,0\xa0%" in alone.verdict.fr
     assert "within the recommended national range" in alone.verdict.en
 
     for security in (40_000, 80_000, 160_000):  # 2 %, 4 %, 8 % of 2 M€
@@ -169,7 +169,7 @@ def test_budget_position_against_national_range_and_peers(session: Session) -> N
     make_establishment(session, it_budget=2_000_000)  # no security budget: not a peer
     position = service.budget_position(session, est.id)
     assert position.peer_count == 3 and position.peer_median == pytest.approx(0.04)
-    assert "au-dessus de la médiane des établissements comparables (4,0 %)" in position.verdict.fr
+    assert "au-dessus de la médiane des établissements comparables (4,0\xa0%)" in position.verdict.fr
 
 
 def test_budget_position_from_the_plan_or_unknown(session: Session) -> None:

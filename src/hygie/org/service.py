@@ -6,6 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hygie.core.errors import NotFoundError, ValidationError
+from hygie.core.formatting import fmt_euros
+from hygie.core.i18n import DEFAULT_LANGUAGE, gettext
 from hygie.org.models import Establishment, Group
 from hygie.org.schemas import EstablishmentIn, Nis2Category, Nis2Status
 
@@ -65,41 +67,66 @@ def list_establishments(session: Session) -> list[Establishment]:
     return list(session.scalars(select(Establishment).order_by(Establishment.name)))
 
 
-def nis2_status(establishment: Establishment) -> Nis2Status:
-    """The NIS2 category of a healthcare provider, and why.
+def nis2_status(establishment: Establishment, lang: str = DEFAULT_LANGUAGE) -> Nis2Status:
+    """The NIS2 category of a healthcare provider, and why, in ``lang``.
 
     Large enterprises (at least 250 staff, or turnover above 50 M€ and balance sheet above 43 M€)
     are essential entities; medium ones (at least 50 staff, or turnover and balance sheet above
     10 M€) are important entities; smaller providers are out of scope unless designated.
     """
-    reasons = ["healthcare provider: sector 'health', Annex I of Directive (EU) 2022/2555"]
+
+    def _(message: str, **values: object) -> str:  # the name Babel's extraction looks for
+        return gettext(message, lang) % values
+
+    reasons = [_("healthcare provider: sector 'health', Annex I of Directive (EU) 2022/2555")]
     if establishment.nis2_designated:
-        reasons.append("designated by the authorities (critical entity): essential whatever its size")
+        reasons.append(_("designated by the authorities (critical entity): essential whatever its size"))
         return Nis2Status(category=Nis2Category.ESSENTIAL, reasons=reasons)
 
+    staff = establishment.staff
     turnover = establishment.annual_budget
     balance = establishment.balance_sheet_total
     if balance is None:
-        reasons.append("balance sheet total unknown: the financial test uses the annual budget alone")
+        reasons.append(_("balance sheet total unknown: the financial test uses the annual budget alone"))
     balance_for_test = turnover if balance is None else balance
+    budget = fmt_euros(turnover, lang)
 
-    if establishment.staff >= LARGE_STAFF:
-        reasons.append(f"{establishment.staff} staff ≥ {LARGE_STAFF}: large enterprise")
+    if staff >= LARGE_STAFF:
+        reasons.append(
+            _("%(staff)d staff, at least %(limit)d: large enterprise", staff=staff, limit=LARGE_STAFF)
+        )
         return Nis2Status(category=Nis2Category.ESSENTIAL, reasons=reasons)
     if turnover > LARGE_TURNOVER and balance_for_test > LARGE_BALANCE:
-        reasons.append(f"budget {turnover:,} € > 50 M€ and balance sheet > 43 M€: large enterprise")
-        return Nis2Status(category=Nis2Category.ESSENTIAL, reasons=reasons)
-    if establishment.staff >= MEDIUM_STAFF:
         reasons.append(
-            f"{establishment.staff} staff ≥ {MEDIUM_STAFF} (below {LARGE_STAFF}): medium enterprise"
+            _("budget %(budget)s above 50 M€ and balance sheet above 43 M€: large enterprise", budget=budget)
+        )
+        return Nis2Status(category=Nis2Category.ESSENTIAL, reasons=reasons)
+    if staff >= MEDIUM_STAFF:
+        reasons.append(
+            _(
+                "%(staff)d staff, at least %(limit)d and fewer than %(large)d: medium enterprise",
+                staff=staff,
+                limit=MEDIUM_STAFF,
+                large=LARGE_STAFF,
+            )
         )
         return Nis2Status(category=Nis2Category.IMPORTANT, reasons=reasons)
     if turnover > MEDIUM_TURNOVER and balance_for_test > MEDIUM_BALANCE:
-        reasons.append(f"budget {turnover:,} € > 10 M€ and balance sheet > 10 M€: medium enterprise")
+        reasons.append(
+            _(
+                "budget %(budget)s above 10 M€ and balance sheet above 10 M€: medium enterprise",
+                budget=budget,
+            )
+        )
         return Nis2Status(category=Nis2Category.IMPORTANT, reasons=reasons)
     reasons.append(
-        f"{establishment.staff} staff < {MEDIUM_STAFF} and budget ≤ 10 M€: small enterprise, "
-        "out of scope unless designated"
+        _(
+            "%(staff)d staff, fewer than %(limit)d, and budget %(budget)s up to 10 M€: small enterprise, "
+            "out of scope unless designated",
+            staff=staff,
+            limit=MEDIUM_STAFF,
+            budget=budget,
+        )
     )
     return Nis2Status(category=Nis2Category.OUT_OF_SCOPE, reasons=reasons)
 

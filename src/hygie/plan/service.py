@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hygie.core.errors import NotFoundError, ValidationError
+from hygie.core.formatting import fmt_percent
 from hygie.core.time import utcnow
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Text
@@ -362,8 +363,7 @@ def budget_reference() -> BudgetReference:
 
 
 def _percent(share: float, lang: str) -> str:
-    text = f"{100 * share:.1f}"
-    return f"{text.replace('.', ',')} %" if lang == "fr" else f"{text}%"
+    return fmt_percent(100 * share, lang, digits=1)
 
 
 def plan_annual_cost(actions: Iterable[PlanAction]) -> int | None:

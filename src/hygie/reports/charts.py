@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 from xml.sax.saxutils import escape
 
+from hygie.core.formatting import fmt_number, fmt_percent
 from hygie.core.i18n import gettext
-from hygie.reports.formatting import fmt_number, fmt_percent
 
 FONT = "'DejaVu Sans', 'Liberation Sans', Arial, sans-serif"
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from hygie.core import formatting
 from hygie.core.i18n import normalise_language, translations
-from hygie.reports import formatting, vocabulary
+from hygie.reports import vocabulary
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
