@@ -3,7 +3,8 @@
 Alembic's environment and the test suite import this module; a new domain adds its line here.
 """
 
+from hygie.assess import models as assess_models
 from hygie.org import models as org_models
 from hygie.plan import models as plan_models
 
-__all__ = ["org_models", "plan_models"]
+__all__ = ["assess_models", "org_models", "plan_models"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from hygie import __version__
+from hygie.assess.cli import app as assess_app
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.org.cli import app as establishments_app
 from hygie.plan.cli import app as plan_app
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.add_typer(establishments_app, name="establishments")
 app.add_typer(plan_app, name="plan")
 app.add_typer(frameworks_app, name="frameworks")
+app.add_typer(assess_app, name="assess")
 
 
 @app.command()

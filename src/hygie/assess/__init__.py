@@ -1,0 +1,1 @@
+"""Maturity assessment: campaigns, answers, evidence, scores against every referential."""
