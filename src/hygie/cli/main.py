@@ -6,8 +6,11 @@ import typer
 
 from hygie import __version__
 from hygie.assess.cli import app as assess_app
+from hygie.cli.audit import app as audit_app
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.org.cli import app as establishments_app
+from hygie.org.cli_users import app as users_app
+from hygie.org.cli_users import tokens_app
 from hygie.plan.cli import app as plan_app
 
 app = typer.Typer(
@@ -20,6 +23,9 @@ app.add_typer(establishments_app, name="establishments")
 app.add_typer(plan_app, name="plan")
 app.add_typer(frameworks_app, name="frameworks")
 app.add_typer(assess_app, name="assess")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()

@@ -54,3 +54,7 @@ class ImportRejectedError(HygieError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{source}: {len(problems)} problem(s), nothing imported:\n{lines}")
+
+
+class PermissionDenied(HygieError):  # noqa: N818 -- the name the domain speaks
+    """The caller may see the object but its role does not allow the action."""
