@@ -7,6 +7,8 @@ import typer
 from hygie import __version__
 from hygie.assess.cli import app as assess_app
 from hygie.cli.audit import app as audit_app
+from hygie.cli.backup import app as backup_app
+from hygie.cli.backup import restore as restore_command
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.org.cli import app as establishments_app
 from hygie.org.cli_users import app as users_app
@@ -26,6 +28,8 @@ app.add_typer(assess_app, name="assess")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(backup_app, name="backup")
+app.command("restore")(restore_command)
 
 
 @app.command()
