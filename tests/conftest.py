@@ -70,11 +70,6 @@ def _engine_for(backend: str, engines: dict[str, Engine], tmp: Path) -> Engine:
             base.dispose()
             engine = make_engine(base.url.set(database=name).render_as_string(hide_password=False))
         upgrade(engine)
-        # TEMP(integration): tables whose migration is not written yet; removed once they all are.
-        import hygie.models  # noqa: F401
-        from hygie.core.db import Base
-
-        Base.metadata.create_all(engine)
         engines[backend] = engine
     return engines[backend]
 

@@ -50,7 +50,6 @@ def make_database(tmp_path: Path) -> Iterator[MakeEngine]:
             made.append((engine, name))
         if migrated:
             upgrade(engine)
-            Base.metadata.create_all(engine)  # TEMP(integration), as in tests/conftest.py
         return engine
 
     yield make

@@ -16,7 +16,7 @@ from hygie.core.backup import (
     verify_backup,
 )
 from hygie.core.backup.crypto import MAGIC
-from hygie.core.db import Base, make_engine
+from hygie.core.db import make_engine
 from hygie.core.migrate import upgrade
 from hygie.core.settings import Settings
 from hygie.org.models import Establishment, Group
@@ -109,7 +109,6 @@ def test_the_database_file_and_its_transient_files_are_not_copied(tmp_path: Path
     make_home(home)
     engine = make_engine(f"sqlite:///{home / 'hygie.db'}")
     upgrade(engine)
-    Base.metadata.create_all(engine)  # TEMP(integration), as in tests/conftest.py
     fill_every_table(engine)
     assert (home / "hygie.db-wal").exists()  # the pool keeps a connection open: WAL mode leaves its files
     report = create_backup(Settings(home=home), engine, home / "backups" / "b.tar.gz", include_reports=False)

@@ -27,6 +27,12 @@ def _three(session: Session) -> list[AuditEntry]:
     ]  # fmt: skip
 
 
+def _as_an_intruder(session: Session) -> None:
+    """Someone with the rights to drop the triggers: only the hash chain is left to notice."""
+    for statement in drop_append_only_ddl(session.get_bind().dialect.name):
+        session.execute(text(statement))
+
+
 def test_hash_is_sha256_of_canonical_json_chained(session: Session) -> None:
     first, second, _ = _three(session)
     payload = {
@@ -60,6 +66,7 @@ def test_empty_trail_is_intact(session: Session) -> None:
 
 def test_modified_entry_is_detected(session: Session) -> None:
     _three(session)
+    _as_an_intruder(session)
     session.execute(text("UPDATE org_audit_entry SET actor = 'user:9' WHERE id = 2"))
     session.expire_all()
     result = verify(session)
@@ -69,6 +76,7 @@ def test_modified_entry_is_detected(session: Session) -> None:
 
 def test_modified_details_are_detected(session: Session) -> None:
     _three(session)
+    _as_an_intruder(session)
     session.execute(
         text("""UPDATE org_audit_entry SET details = '{"rows": 12, "file": "parc.csv"}' WHERE id = 1""")
     )
@@ -78,6 +86,7 @@ def test_modified_details_are_detected(session: Session) -> None:
 
 def test_deleted_entry_is_detected(session: Session) -> None:
     _three(session)
+    _as_an_intruder(session)
     session.execute(text("DELETE FROM org_audit_entry WHERE id = 2"))
     session.expire_all()
     result = verify(session)
@@ -86,6 +95,7 @@ def test_deleted_entry_is_detected(session: Session) -> None:
 
 def test_deleted_entry_with_renumbering_is_detected(session: Session) -> None:
     _three(session)
+    _as_an_intruder(session)
     session.execute(text("DELETE FROM org_audit_entry WHERE id = 2"))
     session.execute(text("UPDATE org_audit_entry SET id = 2 WHERE id = 3"))
     session.expire_all()
@@ -95,6 +105,7 @@ def test_deleted_entry_with_renumbering_is_detected(session: Session) -> None:
 
 def test_reordered_entries_are_detected(session: Session) -> None:
     _three(session)
+    _as_an_intruder(session)
     session.execute(text("UPDATE org_audit_entry SET id = 100 WHERE id = 1"))
     session.execute(text("UPDATE org_audit_entry SET id = 1 WHERE id = 2"))
     session.execute(text("UPDATE org_audit_entry SET id = 2 WHERE id = 100"))
@@ -106,6 +117,7 @@ def test_reordered_entries_are_detected(session: Session) -> None:
 
 def test_cut_tail_is_detected(session: Session) -> None:
     _three(session)
+    _as_an_intruder(session)
     session.execute(text("DELETE FROM org_audit_entry WHERE id = 3"))
     session.expire_all()
     result = verify(session)
@@ -120,18 +132,21 @@ def test_append_continues_the_chain_after_reload(session: Session) -> None:
     assert verify(session).checked == 4
 
 
-def test_triggers_make_the_database_refuse_changes(session: Session) -> None:
+def test_migrations_make_the_database_refuse_changes(session: Session) -> None:
+    _three(session)
+    for change in ("UPDATE org_audit_entry SET actor = 'x' WHERE id = 1", "DELETE FROM org_audit_entry"):
+        with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+            session.execute(text(change))
+    # Appending still works.
+    record(session, actor="user:1", action="x.y", object_type="x")
+    assert verify(session).ok
+
+
+def test_append_only_ddl_can_be_installed_again(session: Session) -> None:
+    """The statements are idempotent: the migration and a repair script may both run them."""
     _three(session)
     dialect = session.get_bind().dialect.name
     for statement in append_only_ddl(dialect):
         session.execute(text(statement))
-    try:
-        for change in ("UPDATE org_audit_entry SET actor = 'x' WHERE id = 1", "DELETE FROM org_audit_entry"):
-            with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
-                session.execute(text(change))
-        # Appending still works.
-        record(session, actor="user:1", action="x.y", object_type="x")
-        assert verify(session).ok
-    finally:
-        for statement in drop_append_only_ddl(dialect):
-            session.execute(text(statement))
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text("DELETE FROM org_audit_entry"))

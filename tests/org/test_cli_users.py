@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from hygie.cli.main import app
 from hygie.core.db import get_engine
+from hygie.org.audit import drop_append_only_ddl
 
 runner = CliRunner()
 
@@ -60,7 +61,9 @@ def test_users_tokens_and_audit(hygie_home: Path) -> None:
     code, out = run("audit", "verify")
     assert code == 0 and "5" in out
 
-    with get_engine().begin() as conn:
+    with get_engine().begin() as conn:  # an intruder able to drop the triggers first
+        for statement in drop_append_only_ddl("sqlite"):
+            conn.execute(text(statement))
         conn.execute(text("UPDATE org_audit_entry SET action = 'user.delete' WHERE id = 3"))
     code, out = run("audit", "verify", "--json")
     assert code == 1

@@ -36,14 +36,14 @@ def database() -> Iterator[Session]:
     key = engine.url.render_as_string(hide_password=True)
     if key not in _migrated:
         upgrade(engine)
-        # TEMP(integration): tables whose migration is not written yet; removed once they all are.
-        import hygie.models  # noqa: F401
-        from hygie.core.db import Base
-
-        Base.metadata.create_all(engine)
         _migrated.add(key)
     with session_scope(engine) as session:
         yield session
+
+
+def forget_migrations() -> None:
+    """After the schema was dropped (demo reset), the next session migrates again."""
+    _migrated.clear()
 
 
 def print_json(value: Any) -> None:

@@ -9,11 +9,13 @@ from hygie.assess.cli import app as assess_app
 from hygie.cli.audit import app as audit_app
 from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
+from hygie.demo.cli import demo as demo_command
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.org.cli import app as establishments_app
 from hygie.org.cli_users import app as users_app
 from hygie.org.cli_users import tokens_app
 from hygie.plan.cli import app as plan_app
+from hygie.reports.cli import app as report_app
 
 app = typer.Typer(
     name="hygie",
@@ -28,8 +30,10 @@ app.add_typer(assess_app, name="assess")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore_command)
+app.command("demo")(demo_command)
 
 
 @app.command()

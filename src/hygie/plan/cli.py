@@ -77,9 +77,10 @@ def read_levels(path: Path) -> dict[str, int | None]:
 
 def _levels(
     session: Session, establishment_id: int, library: Library, path: Path | None
-) -> dict[str, int | None]:
+) -> tuple[date | None, dict[str, int | None]]:
+    """The levels given in a file, or those of the latest assessment with its date."""
     if path is not None:
-        return read_levels(path)
+        return None, read_levels(path)
     return service.levels_from_assessment(session, establishment_id, library)
 
 
@@ -91,8 +92,8 @@ def findings(key: EstablishmentArg, levels: LevelsOption = None, as_json: bool =
     with database() as session:
         establishment = org_service.find_establishment(session, key)
         try:
-            answered = _levels(session, establishment.id, library, levels)
-            service.refresh_assessment_findings(session, establishment.id, library, answered)
+            since, answered = _levels(session, establishment.id, library, levels)
+            service.refresh_assessment_findings(session, establishment.id, library, answered, since=since)
         except NotFoundError as exc:  # no assessment yet: the stored findings are still worth showing
             error_console.print(f"[yellow]{exc}[/]", markup=True, highlight=False)
         rows = [FindingOut.model_validate(f) for f in service.list_findings(session, establishment.id)]
@@ -118,8 +119,8 @@ def candidates(
     library = _library()
     with database() as session:
         establishment = org_service.find_establishment(session, key)
-        answered = _levels(session, establishment.id, library, levels)
-        _, found = service.plan_inputs(session, establishment.id, library, answered, basis=basis)
+        since, answered = _levels(session, establishment.id, library, levels)
+        _, found = service.plan_inputs(session, establishment.id, library, answered, basis=basis, since=since)
     if as_json:
         print_json(found)
         return
@@ -161,8 +162,10 @@ def optimise_(
     library = _library()
     with database() as session:
         establishment = org_service.find_establishment(session, key)
-        answered = _levels(session, establishment.id, library, levels)
-        states, found = service.plan_inputs(session, establishment.id, library, answered, basis=basis)
+        since, answered = _levels(session, establishment.id, library, levels)
+        states, found = service.plan_inputs(
+            session, establishment.id, library, answered, basis=basis, since=since
+        )
         result = optimise(states, found, budget, days, basis)
         baseline = greedy(states, found, budget, days, basis) if compare_greedy else None
         plan = roadmap_for(result, first_day, quarters)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hygie.assess import service as assess_service
+from hygie.assess.models import Campaign
+from hygie.assess.schemas import AnswerStatus, AnswerValue
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.formatting import fmt_percent
 from hygie.core.time import utcnow
@@ -42,6 +46,7 @@ BUDGET_REFERENCE = Path(__file__).parent / "budget_reference.yaml"
 
 __all__ = [
     "adopt_plan",
+    "answers_with_done_actions",
     "budget_position",
     "completed_raises",
     "current_levels",
@@ -184,9 +189,10 @@ def refresh_assessment_findings(
     library: Library,
     levels: Mapping[str, int | None],
     catalogue: ActionCatalogue | None = None,
+    since: date | None = None,
 ) -> list[Finding]:
-    """The assessment's findings from the current levels (answers plus done actions)."""
-    raised = completed_raises(session, establishment_id, catalogue)
+    """The assessment's findings from the current levels (answers of ``since`` plus actions done after)."""
+    raised = completed_raises(session, establishment_id, catalogue, since)
     return upsert_findings(
         session,
         establishment_id,
@@ -197,36 +203,56 @@ def refresh_assessment_findings(
 
 def levels_from_assessment(
     session: Session, establishment_id: int, library: Library
-) -> dict[str, int | None]:
-    """The answered level of each control in scope, from the establishment's latest assessment."""
-    # TEMP(integration): hygie.assess is being written; until it lands there are no levels to fetch.
-    del session, library
-    raise NotFoundError(
-        f"no assessment levels for establishment {establishment_id} yet: "
-        "run an assessment first (or give the levels with --levels FILE)"
-    )
+) -> tuple[date, dict[str, int | None]]:
+    """The date of the latest assessment and the level scoring used for each of its scored controls.
+
+    Only scored controls enter the plan (not applicable, "don't know" and unanswered ones are left
+    out, as they are of the score), so that the plan's maturity index is the assessment's global index.
+    """
+    campaign = assess_service.latest_campaign(session, establishment_id)
+    score = assess_service.campaign_score(session, campaign, library)
+    return campaign.assessed_on, dict(score.levels)
+
+
+def answers_with_done_actions(
+    session: Session, establishment_id: int, campaign: Campaign, library: Library
+) -> dict[str, AnswerValue]:
+    """The campaign's answers with the levels raised by the actions done since it was taken."""
+    answers = assess_service.answers_of(campaign)
+    raised = completed_raises(session, establishment_id, since=campaign.assessed_on)
+    scored = assess_service.campaign_score(session, campaign, library).levels
+    for control_id, level in current_levels(scored, raised).items():
+        answer = answers.get(control_id)
+        if level is not None and answer is not None and answer.status == AnswerStatus.LEVEL:
+            answers[control_id] = AnswerValue.of_level(level)
+    return answers
 
 
 # --- Candidates and plan ---------------------------------------------------------------------
 
 
-def done_template_ids(session: Session, establishment_id: int) -> set[str]:
-    return set(
-        session.scalars(
-            select(PlanAction.template_id).where(
-                PlanAction.establishment_id == establishment_id, PlanAction.status == ActionStatus.DONE
-            )
-        )
+def done_template_ids(session: Session, establishment_id: int, since: date | None = None) -> set[str]:
+    """Templates of the done actions; with ``since``, only those done after that day (an assessment
+    taken later already reflects the earlier ones)."""
+    query = select(PlanAction.template_id).where(
+        PlanAction.establishment_id == establishment_id, PlanAction.status == ActionStatus.DONE
     )
+    if since is not None:
+        after = datetime.combine(since + timedelta(days=1), time.min, tzinfo=UTC)
+        query = query.where(PlanAction.done_at >= after)
+    return set(session.scalars(query))
 
 
 def completed_raises(
-    session: Session, establishment_id: int, catalogue: ActionCatalogue | None = None
+    session: Session,
+    establishment_id: int,
+    catalogue: ActionCatalogue | None = None,
+    since: date | None = None,
 ) -> dict[str, int]:
     """Levels gained per control by the done actions (templates since removed are ignored)."""
     templates = (catalogue or default_actions()).by_id()
     raised: dict[str, int] = {}
-    for template_id in sorted(done_template_ids(session, establishment_id)):
+    for template_id in sorted(done_template_ids(session, establishment_id, since)):
         template = templates.get(template_id)
         if template is None:
             continue
@@ -242,13 +268,14 @@ def plan_inputs(
     levels: Mapping[str, int | None],
     catalogue: ActionCatalogue | None = None,
     basis: CostBasis = CostBasis.MID,
+    since: date | None = None,
 ) -> tuple[dict[str, ControlState], list[Candidate]]:
-    """Controls at their current level (answers + done actions) and the ranked candidate actions."""
+    """Controls at their current level (answers of ``since`` + actions done after) and the ranked
+    candidate actions."""
     catalogue = catalogue or default_actions()
     org_service.get_establishment(session, establishment_id)
-    states = control_states(
-        library, current_levels(levels, completed_raises(session, establishment_id, catalogue))
-    )
+    raised = completed_raises(session, establishment_id, catalogue, since)
+    states = control_states(library, current_levels(levels, raised))
     done = done_template_ids(session, establishment_id)
     return states, find_candidates(catalogue, states, done, basis)
 

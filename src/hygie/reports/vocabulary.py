@@ -11,6 +11,7 @@ from hygie.core.i18n import N_, gettext
 from hygie.frameworks.schema import Dimension
 from hygie.org.schemas import Nis2Category
 from hygie.plan.models import Severity
+from hygie.plan.schemas import OwnerRole
 from hygie.reports.schemas import AnswerStatus, BudgetVerdict, RequirementStatus
 
 # A list, not a dict literal: equal string values of different enums ("unknown") must not collide.
@@ -46,6 +47,13 @@ _LABEL_LIST: list[tuple[StrEnum, str]] = [
     (BudgetVerdict.ABOVE, N_("Above the reference range")),
     (BudgetVerdict.UNKNOWN, N_("Not known")),
     (AnswerStatus.NOT_ASSESSED, N_("Not assessed")),
+    # Who carries an action
+    (OwnerRole.RSSI, N_("Security officer")),
+    (OwnerRole.DSI, N_("IT director")),
+    (OwnerRole.DIRECTION, N_("Management")),
+    (OwnerRole.BIOMEDICAL, N_("Biomedical engineering")),
+    (OwnerRole.DPO, N_("Data protection officer")),
+    (OwnerRole.IT_TECHNICIAN, N_("IT technician")),
 ]
 _LABELS: dict[tuple[type, str], str] = {(type(m), m.value): message for m, message in _LABEL_LIST}
 

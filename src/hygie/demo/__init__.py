@@ -1,0 +1,1 @@
+"""The synthetic hospital that `hygie demo` (and `make demo`) builds and audits."""

@@ -1,0 +1,92 @@
+"""``hygie demo``: builds the synthetic hospital, audits it and writes its reports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hygie.cli.common import console, database, error_console, forget_migrations, handle_errors
+from hygie.core.db import get_engine
+from hygie.core.formatting import fmt_euros, fmt_number
+from hygie.core.settings import get_settings
+from hygie.demo import hospital
+from hygie.demo import service as demo_service
+from hygie.frameworks.service import get_library
+from hygie.org import service as org_service
+from hygie.reports import service as report_service
+from hygie.reports.vocabulary import label
+
+
+@handle_errors
+def demo(
+    reset: Annotated[
+        bool, typer.Option("--reset/--no-reset", help="Wipe a home built by an earlier demo and rebuild it")
+    ] = True,
+) -> None:
+    """Build the demo hospital (two campaigns, findings, optimised plan) and write its reports."""
+    settings = get_settings()
+    home = settings.home
+    with database() as session:
+        if demo_service.home_holds_other_data(session, home):
+            error_console.print(
+                f"[bold red]{home}[/] contient des données réelles : la démonstration n'y touche pas. "
+                "Donnez à HYGIE_HOME un autre dossier pour la démonstration.",
+                markup=True,
+            )
+            raise typer.Exit(1)
+        populated = bool(org_service.list_establishments(session))
+    if populated:
+        if not reset:
+            error_console.print(f"La démonstration est déjà construite dans {home} (--reset la reconstruit).")
+            raise typer.Exit(1)
+        demo_service.reset(get_engine(), home)
+        forget_migrations()
+    demo_service.mark(home)
+
+    library = get_library()
+    with console.status("Construction de l'hôpital de démonstration…"), database() as session:
+        result = demo_service.build(session, library)
+    written = []
+    with console.status("Rapports…"):
+        for lang in ("fr", "en"):
+            with database() as session:
+                report = report_service.maturity_report(
+                    session,
+                    result.establishment_id,
+                    library,
+                    lang=lang,
+                    budget=hospital.PLAN_BUDGET,
+                    days=hospital.PLAN_DAYS,
+                )
+            html, pdf = report_service.default_paths(settings.reports_dir, hospital.HOSPITAL.finess, lang)
+            written += report_service.write_report(report, lang, html, pdf)
+            if lang == "fr":
+                summary = report
+
+    console.print(f"\n[bold]{hospital.HOSPITAL.name}[/] — FINESS {hospital.HOSPITAL.finess}")
+    table = Table("Dimension", "2025", "2026", title="Maturité (0–100)")
+    for dimension in summary.dimensions:
+        previous = "–" if dimension.previous_score is None else fmt_number(dimension.previous_score, "fr")
+        table.add_row(label(dimension.dimension, "fr"), previous, fmt_number(dimension.score, "fr"))
+    console.print(table)
+    console.print(
+        f"Indice global : [bold]{fmt_number(summary.global_index, 'fr', 1)}[/] "
+        f"(campagne précédente : {fmt_number(summary.previous_global_index, 'fr', 1)})"
+    )
+    plan = summary.plan
+    if plan is not None:
+        console.print(
+            f"Plan optimisé pour {fmt_euros(plan.budget, 'fr')} : {len(plan.actions)} actions, "
+            f"{fmt_euros(plan.total_cost, 'fr')}, indice {fmt_number(plan.index_before, 'fr', 1)}"
+            f" → {fmt_number(plan.index_after, 'fr', 1)}"
+        )
+    console.print("\nRapports :")
+    for path in written:
+        console.print(f"  {path}")
+    console.print(
+        f"\nDonnées dans {home}. Essayez : [cyan]hygie assess score {hospital.HOSPITAL.finess}[/], "
+        f"[cyan]hygie plan roadmap {hospital.HOSPITAL.finess}[/]",
+        markup=True,
+    )

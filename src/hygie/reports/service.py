@@ -1,0 +1,73 @@
+"""Writing reports to files: the one place that turns report data into HTML and PDF on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from hygie.core.time import today
+from hygie.frameworks.loader import Library
+from hygie.org import service as org_service
+from hygie.plan import service as plan_service
+from hygie.plan.schemas import CostBasis
+from hygie.reports.maturity import build_maturity_report
+from hygie.reports.render import render_html, render_pdf
+from hygie.reports.schemas import MaturityReport
+
+DEFAULT_BUDGET = 100_000
+DEFAULT_DAYS = 200.0
+
+
+def default_budget(session: Session, establishment_id: int) -> int:
+    """The security budget of the establishment when known: what it can spend next year."""
+    establishment = org_service.get_establishment(session, establishment_id)
+    return establishment.security_budget or DEFAULT_BUDGET
+
+
+def refresh_findings(session: Session, establishment_id: int, library: Library) -> None:
+    """The assessment's findings, brought up to date before a report reads them."""
+    since, levels = plan_service.levels_from_assessment(session, establishment_id, library)
+    plan_service.refresh_assessment_findings(session, establishment_id, library, levels, since=since)
+
+
+def maturity_report(
+    session: Session,
+    establishment_id: int,
+    library: Library,
+    *,
+    lang: str,
+    budget: int | None = None,
+    days: float | None = DEFAULT_DAYS,
+    campaign_id: int | None = None,
+    basis: CostBasis = CostBasis.MID,
+) -> MaturityReport:
+    refresh_findings(session, establishment_id, library)
+    return build_maturity_report(
+        session,
+        establishment_id,
+        library,
+        lang=lang,
+        budget=budget if budget is not None else default_budget(session, establishment_id),
+        days=days,
+        campaign_id=campaign_id,
+        basis=basis,
+    )
+
+
+def default_paths(folder: Path, finess: str, lang: str) -> tuple[Path, Path]:
+    stem = f"hygie-maturite-{finess}-{today().isoformat()}-{lang}"
+    return folder / f"{stem}.html", folder / f"{stem}.pdf"
+
+
+def write_report(report: MaturityReport, lang: str, html: Path | None, pdf: Path | None) -> list[Path]:
+    written: list[Path] = []
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_html(report, lang), encoding="utf-8")
+        written.append(html)
+    if pdf is not None:
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        render_pdf(report, lang, pdf)
+        written.append(pdf)
+    return written

@@ -1,0 +1,114 @@
+"""The demo hospital: built through the services, on both databases, and audited end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from hygie.assess import scoring
+from hygie.assess import service as assess_service
+from hygie.cli.main import app
+from hygie.demo import hospital
+from hygie.demo import service as demo_service
+from hygie.frameworks.service import get_library
+from hygie.plan import service as plan_service
+from hygie.plan.models import ActionStatus, FindingSource
+from hygie.reports import service as report_service
+
+runner = CliRunner()
+
+
+def test_build_tells_the_story(session: Session) -> None:
+    library = get_library()
+    result = demo_service.build(session, library)
+    first, second = (
+        assess_service.get_campaign(session, result.establishment_id, c) for c in result.campaign_ids
+    )
+    before = assess_service.campaign_score(session, first, library)
+    after = assess_service.campaign_score(session, second, library)
+    # Every control answered, the two statuses that need a justification among them.
+    assert after.completion == 100
+    assert set(after.knowledge_gaps) == set(hospital.UNKNOWN)
+    # The hospital progressed between the two campaigns, on every dimension.
+    assert after.global_index is not None and before.global_index is not None
+    assert after.global_index > before.global_index
+    assert all(a.score >= b.score for a, b in zip(after.dimensions, before.dimensions, strict=True))  # type: ignore[operator]
+    # Its weak spots are findings, and the plan was adopted with one action done.
+    findings = plan_service.list_findings(session, result.establishment_id, source=FindingSource.ASSESSMENT)
+    assert {"control:TEC-MFA", "control:CON-BACKUP-OFFLINE"} <= {f.key for f in findings}
+    statuses = [a.status for a in plan_service.list_actions(session, result.establishment_id)]
+    assert result.adopted_actions == len(statuses) > 2
+    assert statuses.count(ActionStatus.DONE) == 1
+
+
+def test_report_figures_are_the_scores(session: Session) -> None:
+    """The management report shows the assessment's own figures, and a plan within budget."""
+    library = get_library()
+    result = demo_service.build(session, library)
+    report = report_service.maturity_report(
+        session,
+        result.establishment_id,
+        library,
+        lang="en",
+        budget=hospital.PLAN_BUDGET,
+        days=hospital.PLAN_DAYS,
+    )
+    campaign = assess_service.latest_campaign(session, result.establishment_id)
+    answers = plan_service.answers_with_done_actions(session, result.establishment_id, campaign, library)
+    expected = scoring.score(library, answers, assess_service.scope_of(campaign, library))
+    assert report.global_index == pytest.approx(expected.global_index)
+    assert {d.dimension: d.score for d in report.dimensions} == {
+        d.dimension: d.score for d in expected.dimensions
+    }
+    assert [h.name for h in report.history] == [hospital.FIRST_CAMPAIGN[0], hospital.SECOND_CAMPAIGN[0]]
+    assert report.plan is not None and report.greedy is not None
+    assert report.plan.total_cost <= hospital.PLAN_BUDGET
+    assert report.plan.index_after > report.plan.index_before == pytest.approx(report.global_index)
+    assert report.plan.index_after >= report.greedy.index_after
+    # English text throughout: the NIS2 reasons and the weaknesses' titles.
+    assert "Annex I" in report.establishment.nis2_reasons[0]
+    assert report.weaknesses and all(
+        w.title == library.control(w.control).title.en for w in report.weaknesses
+    )
+
+
+def test_a_done_action_moves_the_score(session: Session) -> None:
+    library = get_library()
+    result = demo_service.build(session, library)
+    campaign = assess_service.latest_campaign(session, result.establishment_id)
+    answered = assess_service.campaign_score(session, campaign, library)
+    with_actions = plan_service.answers_with_done_actions(session, result.establishment_id, campaign, library)
+    moved = scoring.score(library, with_actions, assess_service.scope_of(campaign, library))
+    assert moved.global_index is not None and answered.global_index is not None
+    assert moved.global_index > answered.global_index
+
+
+def test_make_demo_command(hygie_home: Path) -> None:
+    """What `make demo` runs: from an empty home to reports, then again (rebuilt, not duplicated)."""
+    for _ in range(2):
+        outcome = runner.invoke(app, ["demo"])
+        assert outcome.exit_code == 0, outcome.output
+    assert "Saint-Aurèle" in outcome.output and "Indice global" in outcome.output
+    reports = sorted((hygie_home / "reports").glob("*.pdf"))
+    assert [p.name.rsplit("-", 1)[-1] for p in reports] == ["en.pdf", "fr.pdf"]
+    first_page = PdfReader(reports[1]).pages[0].extract_text()
+    assert "Saint-Aurèle" in first_page and "INDICE GLOBAL" in first_page.upper()
+    listed = runner.invoke(app, ["establishments", "list", "--json"])
+    assert len(json.loads(listed.output)) == 1
+
+
+def test_demo_refuses_a_home_with_real_data(hygie_home: Path) -> None:
+    added = runner.invoke(
+        app, ["establishments", "add", "--name", "CH réel", "--finess", "750803447", "--kind", "ch"]
+    )
+    assert added.exit_code == 0, added.output
+    outcome = runner.invoke(app, ["demo"])
+    assert outcome.exit_code == 1
+    assert "contient des données réelles" in " ".join(outcome.output.split())
+    listed = runner.invoke(app, ["establishments", "list", "--json"])
+    assert [e["name"] for e in json.loads(listed.output)] == ["CH réel"]
