@@ -128,6 +128,3 @@ def restore(
         f"  {sum(report.tables.values())} lignes dans {len(report.tables)} tables, {report.files} fichiers, "
         f"base {report.database}"
     )
-
-
-app.command("restore")(restore)
