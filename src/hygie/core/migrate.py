@@ -6,7 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
+
+from hygie.core.errors import HygieError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,4 +22,12 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except CommandError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise HygieError(
+            f"the database {where} cannot be brought to this version of Hygie's schema ({exc}); "
+            "it was probably made by another version: restore it with that version, or point "
+            "HYGIE_HOME / HYGIE_DATABASE_URL to another database"
+        ) from exc

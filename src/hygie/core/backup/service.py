@@ -317,7 +317,7 @@ def _load_database(path: Path, manifest: Manifest, staging: Path, engine: Engine
     """Migrates the target to the archive's revision, loads every table in one transaction."""
     try:
         upgrade(engine, manifest.alembic_revision)
-    except CommandError as exc:
+    except HygieError as exc:
         raise RestoreTargetError(
             f"the target database cannot be brought to revision {manifest.alembic_revision}: {exc}"
         ) from exc
