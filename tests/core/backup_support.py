@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 import hygie.models  # noqa: F401
-from hygie.core.db import Base, make_engine
+from hygie.core.db import Base, EnumText, make_engine
 from hygie.core.migrate import upgrade
 
 _serial = count(1)
@@ -76,6 +76,9 @@ def _value(table: Table, column: Column[Any], i: int, ids: dict[str, list[Any]])
         if referred.table is table:
             return pool[-1] if pool else None
         return pool[(i - 1) % len(pool)] if pool else None
+    if isinstance(column.type, EnumText):  # the column refuses values outside its enum
+        members = list(column.type.enum)
+        return members[i % len(members)]
     t = _base(column.type)
     if isinstance(t, sqltypes.Enum):
         return t.enums[i % len(t.enums)]

@@ -16,7 +16,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hygie.assess.schemas import AnswerStatus, CampaignPath, CampaignStatus, EvidenceKind
-from hygie.core.db import Base, UTCDateTime
+from hygie.core.db import Base, EnumText, UTCDateTime
 from hygie.core.time import utcnow
 
 
@@ -28,8 +28,8 @@ class Campaign(Base):
     establishment_id: Mapped[int] = mapped_column(ForeignKey("org_establishment.id"))
     name: Mapped[str] = mapped_column(String(200))
     assessed_on: Mapped[date] = mapped_column(Date)
-    path: Mapped[CampaignPath] = mapped_column(String(10))
-    status: Mapped[CampaignStatus] = mapped_column(String(10), default=CampaignStatus.OPEN)
+    path: Mapped[CampaignPath] = mapped_column(EnumText(CampaignPath, 10))
+    status: Mapped[CampaignStatus] = mapped_column(EnumText(CampaignStatus, 10), default=CampaignStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
@@ -48,7 +48,7 @@ class Answer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("assess_campaign.id", ondelete="CASCADE"))
     control_id: Mapped[str] = mapped_column(String(60))
-    status: Mapped[AnswerStatus] = mapped_column(String(20))
+    status: Mapped[AnswerStatus] = mapped_column(EnumText(AnswerStatus, 20))
     level: Mapped[int | None] = mapped_column(Integer, default=None)
     justification: Mapped[str | None] = mapped_column(Text, default=None)
     comment: Mapped[str | None] = mapped_column(Text, default=None)
@@ -70,7 +70,7 @@ class Evidence(Base):
     answer_id: Mapped[int] = mapped_column(ForeignKey("assess_answer.id", ondelete="CASCADE"), index=True)
     # Repeated from the campaign so that every read can filter by establishment directly.
     establishment_id: Mapped[int] = mapped_column(ForeignKey("org_establishment.id"))
-    kind: Mapped[EvidenceKind] = mapped_column(String(10))
+    kind: Mapped[EvidenceKind] = mapped_column(EnumText(EvidenceKind, 10))
     url: Mapped[str | None] = mapped_column(String(2000), default=None)
     name: Mapped[str | None] = mapped_column(String(255), default=None)
     size: Mapped[int | None] = mapped_column(Integer, default=None)

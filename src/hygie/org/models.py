@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hygie.core.db import Base, UTCDateTime
+from hygie.core.db import Base, EnumText, UTCDateTime
 from hygie.core.time import utcnow
 
 
@@ -49,7 +49,7 @@ class Establishment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     finess: Mapped[str] = mapped_column(String(9), unique=True)
-    kind: Mapped[EstablishmentKind] = mapped_column(String(20))
+    kind: Mapped[EstablishmentKind] = mapped_column(EnumText(EstablishmentKind, 20))
     beds: Mapped[int] = mapped_column(Integer, default=0)
     staff: Mapped[int] = mapped_column(Integer, default=0)
     # Euros per year. The budget stands for turnover in the NIS2 size test.
@@ -128,8 +128,10 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("org_user.id", ondelete="CASCADE"), index=True)
     establishment_id: Mapped[int | None] = mapped_column(ForeignKey("org_establishment.id"), default=None)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("org_group.id"), default=None)
-    role: Mapped[Role] = mapped_column(String(20))
-    source: Mapped[MembershipSource] = mapped_column(String(10), default=MembershipSource.LOCAL)
+    role: Mapped[Role] = mapped_column(EnumText(Role, 20))
+    source: Mapped[MembershipSource] = mapped_column(
+        EnumText(MembershipSource, 10), default=MembershipSource.LOCAL
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

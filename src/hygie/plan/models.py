@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hygie.core.db import Base, UTCDateTime
+from hygie.core.db import Base, EnumText, UTCDateTime
 from hygie.core.time import utcnow
 
 
@@ -63,18 +63,18 @@ class Finding(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     establishment_id: Mapped[int] = mapped_column(ForeignKey("org_establishment.id"))
-    source: Mapped[FindingSource] = mapped_column(String(20))
+    source: Mapped[FindingSource] = mapped_column(EnumText(FindingSource, 20))
     # Stable per source (e.g. "control:TEC-PATCH", "cve:CVE-2024-1234@host-12"): what dedups refreshes.
     key: Mapped[str] = mapped_column(String(300))
     title: Mapped[str] = mapped_column(String(500))
-    severity: Mapped[Severity] = mapped_column(String(10))
+    severity: Mapped[Severity] = mapped_column(EnumText(Severity, 10))
     control_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     asset_refs: Mapped[list[str]] = mapped_column(JSON, default=list)
     care_services: Mapped[list[str]] = mapped_column(JSON, default=list)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[FindingStatus] = mapped_column(String(10), default=FindingStatus.OPEN)
+    status: Mapped[FindingStatus] = mapped_column(EnumText(FindingStatus, 10), default=FindingStatus.OPEN)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
@@ -88,7 +88,7 @@ class PlanAction(Base):
     establishment_id: Mapped[int] = mapped_column(ForeignKey("org_establishment.id"))
     template_id: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(300))
-    status: Mapped[ActionStatus] = mapped_column(String(20), default=ActionStatus.TODO)
+    status: Mapped[ActionStatus] = mapped_column(EnumText(ActionStatus, 20), default=ActionStatus.TODO)
     owner: Mapped[str] = mapped_column(String(100))
     quarter: Mapped[str] = mapped_column(String(7))  # "2027-Q1"
     due_date: Mapped[date] = mapped_column(Date)
