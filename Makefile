@@ -1,5 +1,7 @@
 # Two entry points: `make demo` and `make test`. Both bootstrap .venv from nothing.
 PYTHON ?= python3
+# Two workers: the machines have two cores; each worker gets its own PostgreSQL database.
+PYTEST_ARGS ?= -n 2
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
