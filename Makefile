@@ -13,16 +13,33 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Browser libraries come from the npm registry into .venv/web (never committed); without npm the
+# pages still work (plain forms and links) and /api/v1/docs links to the OpenAPI file.
+WEB_VENDOR := $(VENV)/web
+HTMX_VERSION := 2.0.11
+SWAGGER_UI_VERSION := 5.35.0
+
+STAMP_WEB := $(WEB_VENDOR)/.installed
+
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
+
+$(STAMP_WEB): Makefile | $(BIN)/python
+	@mkdir -p $(WEB_VENDOR)
+	@if command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(WEB_VENDOR) \
+	    htmx.org@$(HTMX_VERSION) swagger-ui-dist@$(SWAGGER_UI_VERSION); then touch $@; \
+	else echo "npm unavailable: the pages work without htmx (plain forms and links)"; fi
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(STAMP_RUN)
 
-demo: $(STAMP_RUN)
+demo: $(STAMP_RUN) $(STAMP_WEB)
 	$(BIN)/hygie demo
+
+serve: $(STAMP_RUN) $(STAMP_WEB)
+	$(BIN)/hygie serve
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests bench

@@ -16,6 +16,7 @@ from hygie.org.cli_users import app as users_app
 from hygie.org.cli_users import tokens_app
 from hygie.plan.cli import app as plan_app
 from hygie.reports.cli import app as report_app
+from hygie.web.cli import serve as serve_command
 
 app = typer.Typer(
     name="hygie",
@@ -34,6 +35,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
+app.command("serve")(serve_command)
 
 
 @app.command()

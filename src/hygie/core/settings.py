@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; the embedded SQLite file in HYGIE_HOME when unset."
     )
     lang: str = Field(default="fr", description="Default language of screens and reports (fr or en).")
+    cookie_secure: bool = Field(
+        default=True,
+        description="Web cookies are Secure (HTTPS only); false only to try http://127.0.0.1 in development.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,1 @@
+"""The web application: FastAPI app, server-rendered pages (Jinja2 + HTMX) and the REST API under /api/v1."""

@@ -1,0 +1,73 @@
+"""What a signed-in page gets to render itself inside the layout (header, switcher, nav)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from hygie.core.i18n import gettext
+from hygie.org.access import Principal
+from hygie.org.models import Establishment, User
+from hygie.web.deps import CurrentPrincipal, CurrentUser, Db, visible
+from hygie.web.registry import NavItem
+from hygie.web.templating import render, request_language
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    href: str
+    current: bool
+
+
+@dataclass
+class Layout:
+    request: Request
+    db: Session
+    principal: Principal
+    user: User
+
+    @property
+    def lang(self) -> str:
+        return request_language(self.request)
+
+    def _(self, message: str) -> str:
+        return gettext(message, self.lang)
+
+    def nav(self, establishment: Establishment | None) -> list[NavLink]:
+        if establishment is None:
+            return []
+        items: list[NavItem] = self.request.app.state.nav
+        path = self.request.url.path
+        links = []
+        for item in items:
+            href = f"/e/{establishment.id}{item.path}"
+            links.append(
+                NavLink(gettext(item.label, self.lang), href, path == href or path.startswith(href + "/"))
+            )
+        return links
+
+    def render(
+        self, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+    ) -> HTMLResponse:
+        """``template`` inside base.html; the establishment of the path (if any) is the current one."""
+        establishment: Establishment | None = getattr(self.request.state, "establishment", None)
+        values: dict[str, Any] = {
+            "current_user": self.user,
+            "establishments": visible(self.db, self.principal),
+            "establishment": establishment,
+            "nav": self.nav(establishment),
+        }
+        values.update(context or {})
+        return render(self.request, template, values, status_code=status_code)
+
+
+def page_layout(request: Request, db: Db, principal: CurrentPrincipal, user: CurrentUser) -> Layout:
+    return Layout(request=request, db=db, principal=principal, user=user)
+
+
+PageLayout = Annotated[Layout, Depends(page_layout)]

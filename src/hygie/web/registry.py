@@ -1,0 +1,97 @@
+"""Where each domain plugs its API router, its pages router, its templates and its nav items.
+
+A domain ``hygie.<name>`` with ``api.py`` (``router``: an ``APIRouter`` whose paths start with
+``/api/v1``) and ``pages.py`` (``router``, and optionally ``NAV``: a tuple of ``NavItem``) is added
+with one line in ``registered_domains()``. Its templates live in ``src/hygie/<name>/templates/<name>/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+
+SCOPE_MARKER = "__hygie_establishment_scope__"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry of the main nav, shown when an establishment is chosen.
+
+    ``label`` is the English msgid (mark it with ``hygie.core.i18n.N_``); ``path`` is relative to
+    ``/e/{establishment_id}`` (``"/dashboard"``); items are sorted by ``order``.
+    """
+
+    label: str
+    path: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DomainWeb:
+    name: str
+    api: APIRouter | None = None
+    pages: APIRouter | None = None
+    templates: Path | None = None
+    nav: tuple[NavItem, ...] = ()
+
+
+def domain(name: str, api: ModuleType | None = None, pages: ModuleType | None = None) -> DomainWeb:
+    """A domain's entry from its ``api`` and ``pages`` modules (either may be missing)."""
+    templates = None
+    if pages is not None and pages.__file__ is not None:
+        folder = Path(pages.__file__).resolve().parent / "templates"
+        templates = folder if folder.is_dir() else None
+    return DomainWeb(
+        name=name,
+        api=getattr(api, "router", None),
+        pages=getattr(pages, "router", None),
+        templates=templates,
+        nav=tuple(getattr(pages, "NAV", ())),
+    )
+
+
+def registered_domains() -> list[DomainWeb]:
+    """Every domain with web routes. Imported here, not at module level: pages import the web package."""
+    from hygie.org import api as org_api
+    from hygie.org import pages as org_pages
+
+    return [
+        domain("org", org_api, org_pages),
+    ]
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every ``APIRoute``, also those behind an included router (recent FastAPI keeps them nested).
+
+    Domains give their routers full paths (``APIRouter(prefix=...)``) and ``create_app`` includes
+    them without a prefix, so a nested route's own path is its real path.
+    """
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            yield from api_routes(nested.routes)
+
+
+def unscoped_routes(app: FastAPI) -> list[str]:
+    """Routes with ``{establishment_id}`` in their path that do not depend on ``establishment_scope``."""
+    missing = []
+    for route in api_routes(app.routes):
+        if "{establishment_id}" not in route.path:
+            continue
+        pending = list(route.dependant.dependencies)
+        found = False
+        while pending and not found:
+            dependant = pending.pop()
+            found = hasattr(dependant.call, SCOPE_MARKER)
+            pending.extend(dependant.dependencies)
+        if not found:
+            missing.append(f"{','.join(sorted(route.methods or ()))} {route.path}")
+    return missing
