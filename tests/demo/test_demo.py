@@ -59,17 +59,26 @@ def test_report_figures_are_the_scores(session: Session) -> None:
         days=hospital.PLAN_DAYS,
     )
     campaign = assess_service.latest_campaign(session, result.establishment_id)
-    answers = plan_service.answers_with_done_actions(session, result.establishment_id, campaign, library)
+    answers = plan_service.current_maturity(session, result.establishment_id, library).answers
     expected = scoring.score(library, answers, assess_service.scope_of(campaign, library))
     assert report.global_index == pytest.approx(expected.global_index)
     assert {d.dimension: d.score for d in report.dimensions} == {
         d.dimension: d.score for d in expected.dimensions
     }
     assert [h.name for h in report.history] == [hospital.FIRST_CAMPAIGN[0], hospital.SECOND_CAMPAIGN[0]]
-    assert report.plan is not None and report.greedy is not None
-    assert report.plan.total_cost <= hospital.PLAN_BUDGET
+    # The trend's last point is the headline, the first the earlier campaign as answered.
+    assert report.history[-1].global_index == pytest.approx(report.global_index)
+    first = assess_service.get_campaign(session, result.establishment_id, result.campaign_ids[0])
+    assert report.history[0].global_index == pytest.approx(
+        assess_service.campaign_score(session, first, library).global_index
+    )
+    # The plan shown is the adopted one, with where its actions stand.
+    adopted = plan_service.list_actions(session, result.establishment_id)
+    assert report.plan is not None and report.plan.adopted and report.greedy is None
+    assert report.plan.total_cost == sum(a.cost for a in adopted) <= hospital.PLAN_BUDGET
+    assert report.plan.done == 1 and report.actions_done_since == 1
+    assert [a.status for a in report.plan.actions].count(ActionStatus.DONE) == 1
     assert report.plan.index_after > report.plan.index_before == pytest.approx(report.global_index)
-    assert report.plan.index_after >= report.greedy.index_after
     # English text throughout: the NIS2 reasons and the weaknesses' titles.
     assert "Annex I" in report.establishment.nis2_reasons[0]
     assert report.weaknesses and all(
@@ -82,7 +91,7 @@ def test_a_done_action_moves_the_score(session: Session) -> None:
     result = demo_service.build(session, library)
     campaign = assess_service.latest_campaign(session, result.establishment_id)
     answered = assess_service.campaign_score(session, campaign, library)
-    with_actions = plan_service.answers_with_done_actions(session, result.establishment_id, campaign, library)
+    with_actions = plan_service.current_maturity(session, result.establishment_id, library).answers
     moved = scoring.score(library, with_actions, assess_service.scope_of(campaign, library))
     assert moved.global_index is not None and answered.global_index is not None
     assert moved.global_index > answered.global_index

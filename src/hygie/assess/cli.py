@@ -13,7 +13,7 @@ from rich.prompt import Prompt
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from hygie.assess import service, xlsx
+from hygie.assess import scoring, service, xlsx
 from hygie.assess.models import Campaign
 from hygie.assess.schemas import (
     AnswerOut,
@@ -42,6 +42,7 @@ from hygie.frameworks.schema import Control, Dimension
 from hygie.org import service as org_service
 from hygie.org.models import Establishment
 from hygie.org.schemas import Nis2Category
+from hygie.plan import service as plan_service
 
 app = typer.Typer(help="Évaluation de maturité / maturity assessment.", no_args_is_help=True)
 
@@ -323,20 +324,42 @@ def _print_score(result: MaturityScore, lang: str) -> None:
 def score(
     establishment_key: EstablishmentArg,
     campaign_id: CampaignOption = None,
+    declared: Annotated[
+        bool, typer.Option("--declared", help="The answers alone, without the plan's actions done since")
+    ] = False,
     as_json: bool = JsonOption,
     lang: str = LangOption,
 ) -> None:
-    """Scores per dimension, global index, compliance with each referential, knowledge gaps."""
+    """Scores per dimension, global index, compliance with each referential, knowledge gaps.
+
+    The scores count the actions of the plan done since the campaign was opened, as every other
+    screen and report does; --declared shows the answers alone.
+    """
     library = _library()
     with database() as session:
         establishment = org_service.find_establishment(session, establishment_key)
         campaign = _campaign(session, establishment, campaign_id)
-        result = service.campaign_score(session, campaign, library)
+        current = plan_service.current_maturity(session, establishment.id, library, campaign)
+        answers = current.declared if declared else current.answers
+        result = scoring.score(library, answers, service.scope_of(campaign, library))
+        moved = (
+            0 if declared else len(plan_service.done_template_ids(session, establishment.id, current.since))
+        )
         title = f"#{campaign.id} {campaign.name} ({campaign.assessed_on.isoformat()}, {campaign.path})"
     if as_json:
         print_json(result)
         return
     console.print(f"[bold]{establishment.name}[/] — {title}")
+    if moved:
+        console.print(
+            _t(
+                lang,
+                f"Dont {moved} action(s) du plan terminée(s) depuis la campagne "
+                "(--declared : réponses seules).",
+                f"Including {moved} action(s) of the plan done since the campaign "
+                "(--declared: answers alone).",
+            )
+        )
     _print_score(result, lang)
 
 

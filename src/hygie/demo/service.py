@@ -22,7 +22,7 @@ from hygie.org.schemas import EstablishmentIn
 from hygie.plan import optimise as plan_optimise
 from hygie.plan import service as plan_service
 from hygie.plan.models import ActionStatus
-from hygie.plan.roadmap import quarter_start, roadmap_for
+from hygie.plan.roadmap import next_quarter_start, roadmap_for
 
 RSSI = "Claire Martin (RSSI)"
 DSI = "Paul Bernard (DSI)"
@@ -91,11 +91,15 @@ def build(session: Session, library: Library, seed: int = 2026) -> DemoResult:
 
     campaign = assess_service.get_campaign(session, establishment.id, result.campaign_ids[-1])
     levels = assess_service.campaign_score(session, campaign, library).levels
-    plan_service.refresh_assessment_findings(session, establishment.id, library, levels)
+    plan_service.refresh_assessment_findings(
+        session, establishment.id, library, levels, since=campaign.created_at
+    )
 
-    states, candidates = plan_service.plan_inputs(session, establishment.id, library, levels)
+    states, candidates = plan_service.plan_inputs(
+        session, establishment.id, library, levels, since=campaign.created_at
+    )
     chosen = plan_optimise.optimise(states, candidates, hospital.PLAN_BUDGET, hospital.PLAN_DAYS)
-    roadmap = roadmap_for(chosen, quarter_start(hospital.SECOND_CAMPAIGN[1], 1))
+    roadmap = roadmap_for(chosen, next_quarter_start(hospital.SECOND_CAMPAIGN[1]))
     actions = plan_service.adopt_plan(session, establishment.id, chosen, roadmap)
     result.adopted_actions = len(actions)
     # The first quarter has started: one action is done, another under way.
@@ -104,7 +108,7 @@ def build(session: Session, library: Library, seed: int = 2026) -> DemoResult:
     if len(actions) > 1:
         plan_service.set_status(session, establishment.id, actions[1].id, ActionStatus.IN_PROGRESS)
     plan_service.refresh_assessment_findings(
-        session, establishment.id, library, levels, since=hospital.SECOND_CAMPAIGN[1]
+        session, establishment.id, library, levels, since=campaign.created_at
     )
     return result
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +30,7 @@ from hygie.plan import service
 from hygie.plan.catalogue import check_against_library, default_actions
 from hygie.plan.models import ActionStatus
 from hygie.plan.optimise import greedy, optimise
-from hygie.plan.roadmap import DEFAULT_QUARTERS, roadmap_for
+from hygie.plan.roadmap import DEFAULT_QUARTERS, next_quarter_start, roadmap_for
 from hygie.plan.schemas import CostBasis, FindingOut, PlanActionOut
 
 app = typer.Typer(
@@ -77,7 +77,7 @@ def read_levels(path: Path) -> dict[str, int | None]:
 
 def _levels(
     session: Session, establishment_id: int, library: Library, path: Path | None
-) -> tuple[date | None, dict[str, int | None]]:
+) -> tuple[datetime | None, dict[str, int | None]]:
     """The levels given in a file, or those of the latest assessment with its date."""
     if path is not None:
         return None, read_levels(path)
@@ -148,7 +148,9 @@ def optimise_(
     basis: BasisOption = CostBasis.MID,
     compare_greedy: Annotated[bool, typer.Option("--compare-greedy", help="Also run the greedy")] = False,
     adopt: Annotated[bool, typer.Option("--adopt", help="Make this the establishment's plan")] = False,
-    start: Annotated[str | None, typer.Option(help="First day of the roadmap, YYYY-MM-DD")] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First day of the roadmap, YYYY-MM-DD (default: next quarter)")
+    ] = None,
     quarters: Annotated[int, typer.Option(help="Quarters the staff days are spread over")] = DEFAULT_QUARTERS,
     levels: LevelsOption = None,
     lang: str = LangOption,
@@ -156,7 +158,7 @@ def optimise_(
 ) -> None:
     """The set of actions that raises the maturity index most within the budget and staff days."""
     try:
-        first_day = date.fromisoformat(start) if start else today()
+        first_day = date.fromisoformat(start) if start else next_quarter_start(today())
     except ValueError as exc:
         raise typer.BadParameter(f"--start: {exc}") from exc
     library = _library()

@@ -19,6 +19,11 @@ def quarter_start(day: date, offset: int = 0) -> date:
     return date(months // 12, months % 12 + 1, 1)
 
 
+def next_quarter_start(day: date) -> date:
+    """Where a new roadmap starts: the next quarter, the current one being under way."""
+    return quarter_start(day, 1)
+
+
 def quarter_end(day: date, offset: int = 0) -> date:
     return quarter_start(day, offset + 1) - timedelta(days=1)
 

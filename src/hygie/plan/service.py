@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hygie.assess import scoring
 from hygie.assess import service as assess_service
 from hygie.assess.models import Campaign
-from hygie.assess.schemas import AnswerStatus, AnswerValue
+from hygie.assess.schemas import AnswerValue
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.formatting import fmt_percent
 from hygie.core.time import utcnow
@@ -46,10 +48,10 @@ BUDGET_REFERENCE = Path(__file__).parent / "budget_reference.yaml"
 
 __all__ = [
     "adopt_plan",
-    "answers_with_done_actions",
     "budget_position",
     "completed_raises",
     "current_levels",
+    "current_maturity",
     "done_template_ids",
     "findings_from_levels",
     "levels_from_assessment",
@@ -189,7 +191,7 @@ def refresh_assessment_findings(
     library: Library,
     levels: Mapping[str, int | None],
     catalogue: ActionCatalogue | None = None,
-    since: date | None = None,
+    since: datetime | None = None,
 ) -> list[Finding]:
     """The assessment's findings from the current levels (answers of ``since`` plus actions done after)."""
     raised = completed_raises(session, establishment_id, catalogue, since)
@@ -201,45 +203,83 @@ def refresh_assessment_findings(
     )
 
 
+@dataclass(frozen=True)
+class CurrentMaturity:
+    """Where the establishment stands now: its latest campaign, moved by the actions done since.
+
+    Every figure shown to a user (``assess score``, the plan, the report, the dashboard) starts from
+    this, so that they all agree. An action counts when it was done after the campaign was opened:
+    the answers of a campaign opened later already reflect it.
+    """
+
+    campaign: Campaign
+    since: datetime
+    declared: dict[str, AnswerValue]
+    answers: dict[str, AnswerValue]
+    levels: dict[str, int]
+    raised: dict[str, int]
+
+    @property
+    def moved(self) -> bool:
+        return self.answers != self.declared
+
+
+def current_maturity(
+    session: Session, establishment_id: int, library: Library, campaign: Campaign | None = None
+) -> CurrentMaturity:
+    """The latest (or given) campaign's answers, with the levels raised by the actions done since.
+
+    Only scored controls move: not applicable, "don't know" and unanswered ones are left out, as
+    they are of the score. A raised alternative measure becomes a plain level.
+    """
+    campaign = campaign or assess_service.latest_campaign(session, establishment_id)
+    declared = assess_service.answers_of(campaign)
+    scope = assess_service.scope_of(campaign, library)
+    scored = scoring.scored_levels(library, declared, scope)
+    raised = completed_raises(session, establishment_id, since=campaign.created_at)
+    answers = dict(declared)
+    levels: dict[str, int] = {}
+    for control_id, level in current_levels(scored, raised).items():
+        assert level is not None  # every scored control has a level
+        levels[control_id] = level
+        if level != scored[control_id]:
+            answers[control_id] = AnswerValue.of_level(level)
+    return CurrentMaturity(
+        campaign=campaign,
+        since=campaign.created_at,
+        declared=declared,
+        answers=answers,
+        levels=levels,
+        raised={c: r for c, r in raised.items() if c in scored},
+    )
+
+
 def levels_from_assessment(
     session: Session, establishment_id: int, library: Library
-) -> tuple[date, dict[str, int | None]]:
-    """The date of the latest assessment and the level scoring used for each of its scored controls.
+) -> tuple[datetime, dict[str, int | None]]:
+    """When the latest campaign was opened, and the level scoring used for each of its scored controls.
 
-    Only scored controls enter the plan (not applicable, "don't know" and unanswered ones are left
-    out, as they are of the score), so that the plan's maturity index is the assessment's global index.
+    The plan adds the actions done since (``since``), so that its index is the assessment's current
+    global index.
     """
     campaign = assess_service.latest_campaign(session, establishment_id)
-    score = assess_service.campaign_score(session, campaign, library)
-    return campaign.assessed_on, dict(score.levels)
-
-
-def answers_with_done_actions(
-    session: Session, establishment_id: int, campaign: Campaign, library: Library
-) -> dict[str, AnswerValue]:
-    """The campaign's answers with the levels raised by the actions done since it was taken."""
-    answers = assess_service.answers_of(campaign)
-    raised = completed_raises(session, establishment_id, since=campaign.assessed_on)
-    scored = assess_service.campaign_score(session, campaign, library).levels
-    for control_id, level in current_levels(scored, raised).items():
-        answer = answers.get(control_id)
-        if level is not None and answer is not None and answer.status == AnswerStatus.LEVEL:
-            answers[control_id] = AnswerValue.of_level(level)
-    return answers
+    scored = scoring.scored_levels(
+        library, assess_service.answers_of(campaign), assess_service.scope_of(campaign, library)
+    )
+    return campaign.created_at, dict(scored)
 
 
 # --- Candidates and plan ---------------------------------------------------------------------
 
 
-def done_template_ids(session: Session, establishment_id: int, since: date | None = None) -> set[str]:
-    """Templates of the done actions; with ``since``, only those done after that day (an assessment
-    taken later already reflects the earlier ones)."""
+def done_template_ids(session: Session, establishment_id: int, since: datetime | None = None) -> set[str]:
+    """Templates of the done actions; with ``since``, only those done after that moment (a campaign
+    opened later already reflects the earlier ones)."""
     query = select(PlanAction.template_id).where(
         PlanAction.establishment_id == establishment_id, PlanAction.status == ActionStatus.DONE
     )
     if since is not None:
-        after = datetime.combine(since + timedelta(days=1), time.min, tzinfo=UTC)
-        query = query.where(PlanAction.done_at >= after)
+        query = query.where(PlanAction.done_at > since)
     return set(session.scalars(query))
 
 
@@ -247,7 +287,7 @@ def completed_raises(
     session: Session,
     establishment_id: int,
     catalogue: ActionCatalogue | None = None,
-    since: date | None = None,
+    since: datetime | None = None,
 ) -> dict[str, int]:
     """Levels gained per control by the done actions (templates since removed are ignored)."""
     templates = (catalogue or default_actions()).by_id()
@@ -268,7 +308,7 @@ def plan_inputs(
     levels: Mapping[str, int | None],
     catalogue: ActionCatalogue | None = None,
     basis: CostBasis = CostBasis.MID,
-    since: date | None = None,
+    since: datetime | None = None,
 ) -> tuple[dict[str, ControlState], list[Candidate]]:
     """Controls at their current level (answers of ``since`` + actions done after) and the ranked
     candidate actions."""

@@ -22,11 +22,12 @@ from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control, Dimension
 from hygie.org import service as org_service
 from hygie.plan import optimise as plan_optimise
+from hygie.plan import priority
 from hygie.plan import service as plan_service
 from hygie.plan.catalogue import default_actions
-from hygie.plan.models import FindingSource, FindingStatus, Severity
-from hygie.plan.roadmap import quarter_start, roadmap_for
-from hygie.plan.schemas import CostBasis, OptimisationResult, OwnerRole, Roadmap
+from hygie.plan.models import ActionStatus, FindingSource, FindingStatus, PlanAction, Severity
+from hygie.plan.roadmap import next_quarter_start, roadmap_for
+from hygie.plan.schemas import CostBasis, OwnerRole
 from hygie.reports import schemas as r
 from hygie.reports.vocabulary import label
 
@@ -45,12 +46,13 @@ def _score_of(library: Library, campaign: Campaign, answers: Mapping[str, Answer
     return scoring.score(library, answers, assess_service.scope_of(campaign, library))
 
 
-def _with_levels(answers: Mapping[str, AnswerValue], levels: Mapping[str, int]) -> dict[str, AnswerValue]:
-    """The answers with the given levels in place of the scored ones (after actions)."""
+def _with_levels(
+    answers: Mapping[str, AnswerValue], before: Mapping[str, int], after: Mapping[str, int]
+) -> dict[str, AnswerValue]:
+    """The answers with the levels an action plan reaches in place of those it raised."""
     updated = dict(answers)
-    for control_id, level in levels.items():
-        current = answers.get(control_id)
-        if current is None or current.status == AnswerStatus.LEVEL:
+    for control_id, level in after.items():
+        if level != before.get(control_id):
             updated[control_id] = AnswerValue.of_level(level)
     return updated
 
@@ -80,56 +82,129 @@ def _weaknesses(session: Session, establishment_id: int, library: Library, lang:
     return result
 
 
-def _plan_section(
-    library: Library,
-    answers: Mapping[str, AnswerValue],
-    campaign: Campaign,
-    result: OptimisationResult,
-    greedy: OptimisationResult,
-    roadmap: Roadmap,
+def _quarters(items: list[tuple[str, str, int, float]]) -> list[r.RoadmapQuarter]:
+    """(quarter, title, cost, days) rows gathered by quarter."""
+    quarters: dict[str, r.RoadmapQuarter] = {}
+    for quarter, title, cost, days in items:
+        previous = quarters.get(quarter, r.RoadmapQuarter(quarter=quarter, cost=0, days=0))
+        quarters[quarter] = r.RoadmapQuarter(
+            quarter=quarter,
+            actions=[*previous.actions, title],
+            cost=previous.cost + cost,
+            days=previous.days + days,
+        )
+    return [quarters[q] for q in sorted(quarters)]
+
+
+class _PlanContext:
+    """What both plan sections need: the current answers and levels, and a way to score levels."""
+
+    def __init__(self, library: Library, campaign: Campaign, current: plan_service.CurrentMaturity) -> None:
+        self.library = library
+        self.campaign = campaign
+        self.current = current
+        self.templates = default_actions().by_id()
+
+    def index(self, levels: Mapping[str, int]) -> float:
+        answers = _with_levels(self.current.answers, self.current.levels, levels)
+        return _score_of(self.library, self.campaign, answers).global_index or 0.0
+
+    def index_before(self) -> float:
+        return self.index(self.current.levels)
+
+
+def _adopted_plan(
+    context: _PlanContext, actions: list[PlanAction], budget: int, days: float | None, lang: str
+) -> tuple[r.OptimisedPlan, list[r.RoadmapQuarter]]:
+    """The plan the establishment adopted, with where each action stands."""
+    pending = [
+        context.templates[a.template_id]
+        for a in actions
+        if a.status != ActionStatus.DONE and a.template_id in context.templates
+    ]
+    states = priority.control_states(context.library, context.current.levels)
+    after = priority.levels_after(states, pending)
+    planned = []
+    for action in actions:
+        template = context.templates.get(action.template_id)
+        planned.append(
+            r.PlannedAction(
+                title=template.title.get(lang) if template else action.title,
+                quarter=action.quarter,
+                owner=_owner(action.owner, lang),
+                cost=action.cost,
+                cost_low=template.cost_min if template else None,
+                cost_high=template.cost_max if template else None,
+                days=action.effort_days,
+                controls=sorted(template.raises) if template else [],
+                status=action.status,
+            )
+        )
+    plan = r.OptimisedPlan(
+        budget=budget,
+        days_available=days,
+        actions=planned,
+        total_cost=sum(a.cost for a in actions),
+        total_days=sum(a.effort_days for a in actions),
+        index_before=context.index_before(),
+        index_after=context.index(after),
+        adopted=True,
+        done=sum(1 for a in actions if a.status == ActionStatus.DONE),
+    )
+    roadmap = _quarters([(p.quarter, p.title, p.cost, p.days) for p in planned])
+    return plan, roadmap
+
+
+def _optimised_plan(
+    session: Session,
+    establishment_id: int,
+    context: _PlanContext,
+    budget: int,
+    days: float | None,
+    basis: CostBasis,
+    start: dt.date,
     lang: str,
 ) -> tuple[r.OptimisedPlan, r.GreedyComparison, list[r.RoadmapQuarter]]:
-    def index_after(levels: Mapping[str, int]) -> float:
-        return _score_of(library, campaign, _with_levels(answers, levels)).global_index or 0.0
-
-    quarter_of_action = {item.template_id: item for item in roadmap.items}
-    templates = default_actions().by_id()
+    """No plan adopted yet: the best one for the budget, beside what a greedy ranking would buy."""
+    declared = scoring.scored_levels(
+        context.library, context.current.declared, assess_service.scope_of(context.campaign, context.library)
+    )
+    states, candidates = plan_service.plan_inputs(
+        session, establishment_id, context.library, dict(declared), basis=basis, since=context.current.since
+    )
+    result = plan_optimise.optimise(states, candidates, budget, days, basis)
+    greedy = plan_optimise.greedy(states, candidates, budget, days, basis)
+    roadmap = roadmap_for(result, start)
+    item_of = {item.template_id: item for item in roadmap.items}
     actions = [
         r.PlannedAction(
             title=chosen.title.get(lang),
-            quarter=quarter_of_action[chosen.template_id].quarter,
-            owner=_owner(quarter_of_action[chosen.template_id].owner, lang),
+            quarter=item_of[chosen.template_id].quarter,
+            owner=_owner(item_of[chosen.template_id].owner, lang),
             cost=chosen.cost,
-            cost_low=templates[chosen.template_id].cost_min,
-            cost_high=templates[chosen.template_id].cost_max,
+            cost_low=context.templates[chosen.template_id].cost_min,
+            cost_high=context.templates[chosen.template_id].cost_max,
             days=chosen.effort_days,
-            controls=sorted(templates[chosen.template_id].raises),
+            controls=sorted(context.templates[chosen.template_id].raises),
         )
-        for chosen in sorted(result.chosen, key=lambda c: (quarter_of_action[c.template_id].quarter, c.rank))
+        for chosen in sorted(result.chosen, key=lambda c: (item_of[c.template_id].quarter, c.rank))
     ]
-    before = _score_of(library, campaign, answers).global_index or 0.0
     plan = r.OptimisedPlan(
         budget=result.budget,
         days_available=result.days,
         actions=actions,
         total_cost=result.total_cost,
         total_days=result.total_days,
-        index_before=before,
-        index_after=index_after(result.levels_after),
+        index_before=context.index_before(),
+        index_after=context.index(result.levels_after),
     )
     comparison = r.GreedyComparison(
-        actions=len(greedy.chosen), total_cost=greedy.total_cost, index_after=index_after(greedy.levels_after)
+        actions=len(greedy.chosen),
+        total_cost=greedy.total_cost,
+        index_after=context.index(greedy.levels_after),
     )
-    quarters: dict[str, r.RoadmapQuarter] = {}
-    for item in roadmap.items:
-        previous = quarters.get(item.quarter, r.RoadmapQuarter(quarter=item.quarter, cost=0, days=0))
-        quarters[item.quarter] = r.RoadmapQuarter(
-            quarter=item.quarter,
-            actions=[*previous.actions, item.title.get(lang)],
-            cost=previous.cost + item.cost,
-            days=previous.days + item.effort_days,
-        )
-    return plan, comparison, [quarters[q] for q in sorted(quarters)]
+    roadmap_quarters = _quarters([(a.quarter, a.title, a.cost, a.days) for a in actions])
+    return plan, comparison, roadmap_quarters
 
 
 def build_maturity_report(
@@ -154,31 +229,39 @@ def build_maturity_report(
         else campaigns[-1]
     )
     earlier = [c for c in campaigns if c.assessed_on < campaign.assessed_on]
-    answers = plan_service.answers_with_done_actions(session, establishment_id, campaign, library)
+    moved = plan_service.current_maturity(session, establishment_id, library, campaign)
+    answers = moved.answers
     current = _score_of(library, campaign, answers)
     previous = _score_of(library, earlier[-1], assess_service.answers_of(earlier[-1])) if earlier else None
+    # Earlier campaigns as answered; the current one as it stands now, as in the headline.
     history = [
         r.CampaignPoint(
             name=c.name,
             date=c.assessed_on,
             global_index=_score_of(library, c, assess_service.answers_of(c)).global_index or 0.0,
         )
-        for c in [*earlier, campaign]
+        for c in earlier
     ]
+    history.append(
+        r.CampaignPoint(
+            name=campaign.name, date=campaign.assessed_on, global_index=current.global_index or 0.0
+        )
+    )
 
     nis2 = org_service.nis2_status(establishment, lang)
     previous_dims = {d.dimension: d.score for d in previous.dimensions} if previous else {}
     previous_refs = {ref.id: ref.percent for ref in previous.referentials} if previous else {}
 
-    base_levels = assess_service.campaign_score(session, campaign, library).levels
-    states, candidates = plan_service.plan_inputs(
-        session, establishment_id, library, dict(base_levels), basis=basis, since=campaign.assessed_on
-    )
-    result = plan_optimise.optimise(states, candidates, budget, days, basis)
-    greedy = plan_optimise.greedy(states, candidates, budget, days, basis)
-    start = quarter_start(generated_on or today(), 1)
-    roadmap = roadmap_for(result, start)
-    plan, comparison, quarters = _plan_section(library, answers, campaign, result, greedy, roadmap, lang)
+    context = _PlanContext(library, campaign, moved)
+    adopted = plan_service.list_actions(session, establishment_id)
+    comparison: r.GreedyComparison | None = None
+    if adopted:
+        plan, quarters = _adopted_plan(context, adopted, budget, days, lang)
+    else:
+        start = next_quarter_start(generated_on or today())
+        plan, comparison, quarters = _optimised_plan(
+            session, establishment_id, context, budget, days, basis, start, lang
+        )
 
     position = plan_service.budget_position(session, establishment_id)
     budget_indicator = r.BudgetIndicator(
@@ -268,9 +351,10 @@ def build_maturity_report(
             name=campaign.name, date=campaign.assessed_on, path=campaign.path, completion=current.completion
         ),
         history=history,
+        actions_done_since=len(plan_service.done_template_ids(session, establishment_id, moved.since)),
         dimensions=[
             r.DimensionScore(
-                dimension=d.dimension, score=d.score or 0.0, previous_score=previous_dims.get(d.dimension)
+                dimension=d.dimension, score=d.score, previous_score=previous_dims.get(d.dimension)
             )
             for d in sorted(current.dimensions, key=lambda d: list(Dimension).index(d.dimension))
         ],

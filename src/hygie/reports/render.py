@@ -49,7 +49,9 @@ def _charts(report: MaturityReport, lang: str) -> dict[str, Markup | None]:
     ordered = [by_dimension[d] for d in DIMENSION_ORDER if d in by_dimension]
     radar = charts.radar_chart(
         [
-            charts.RadarAxis(score.label or label(score.dimension, lang), score.score, score.previous_score)
+            charts.RadarAxis(
+                score.label or label(score.dimension, lang), score.score or 0.0, score.previous_score
+            )
             for score in ordered
         ],
         lang=lang,

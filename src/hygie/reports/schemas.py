@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hygie.frameworks.schema import Dimension
 from hygie.org.schemas import Nis2Category
-from hygie.plan.models import Severity
+from hygie.plan.models import ActionStatus, Severity
 
 Score = float  # 0–100
 
@@ -73,7 +73,7 @@ class CampaignPoint(_Model):
 class DimensionScore(_Model):
     dimension: Dimension
     label: str | None = Field(default=None, description="Overrides the translated dimension name")
-    score: Score = Field(ge=0, le=100)
+    score: Score | None = Field(ge=0, le=100, description="None when no control of the dimension is scored")
     previous_score: Score | None = Field(default=None, ge=0, le=100)
 
 
@@ -111,6 +111,7 @@ class PlannedAction(_Model):
     cost_high: int | None = Field(default=None, ge=0)
     days: float = Field(ge=0, description="Person-days")
     controls: list[str] = Field(default_factory=list, description="Controls the action raises")
+    status: ActionStatus | None = Field(default=None, description="Where an adopted action stands")
 
 
 class OptimisedPlan(_Model):
@@ -122,6 +123,8 @@ class OptimisedPlan(_Model):
     index_before: Score = Field(ge=0, le=100)
     index_after: Score = Field(ge=0, le=100)
     candidates: int | None = Field(default=None, ge=0, description="Actions the optimiser chose from")
+    adopted: bool = Field(default=False, description="The establishment's adopted plan, not a fresh proposal")
+    done: int = Field(default=0, ge=0, description="Adopted actions already done")
 
 
 class GreedyComparison(_Model):
@@ -183,6 +186,9 @@ class MaturityReport(_Model):
     generated_on: dt.date
     establishment: EstablishmentInfo
     campaign: CampaignInfo
+    actions_done_since: int = Field(
+        default=0, ge=0, description="Actions done since the campaign, already counted in the scores"
+    )
     history: list[CampaignPoint] = Field(
         default_factory=list, description="Campaigns in date order, the current one last, for the trend"
     )

@@ -10,7 +10,7 @@ from enum import StrEnum
 from hygie.core.i18n import N_, gettext
 from hygie.frameworks.schema import Dimension
 from hygie.org.schemas import Nis2Category
-from hygie.plan.models import Severity
+from hygie.plan.models import ActionStatus, Severity
 from hygie.plan.schemas import OwnerRole
 from hygie.reports.schemas import AnswerStatus, BudgetVerdict, RequirementStatus
 
@@ -47,6 +47,11 @@ _LABEL_LIST: list[tuple[StrEnum, str]] = [
     (BudgetVerdict.ABOVE, N_("Above the reference range")),
     (BudgetVerdict.UNKNOWN, N_("Not known")),
     (AnswerStatus.NOT_ASSESSED, N_("Not assessed")),
+    # Where an action stands
+    (ActionStatus.TODO, N_("To do")),
+    (ActionStatus.IN_PROGRESS, N_("In progress")),
+    (ActionStatus.DONE, N_("Done")),
+    (ActionStatus.CANCELLED, N_("Cancelled")),
     # Who carries an action
     (OwnerRole.RSSI, N_("Security officer")),
     (OwnerRole.DSI, N_("IT director")),
