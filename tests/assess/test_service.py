@@ -22,7 +22,7 @@ LIB = library()
 
 def _campaign(session: Session, path: CampaignPath = CampaignPath.FULL, on: date = date(2025, 3, 1)):  # type: ignore[no-untyped-def]
     establishment = make_establishment(session)
-    return service.create_campaign(session, establishment.id, "Campagne 2025", on, path)
+    return service.create_campaign(session, establishment.id, "Campagne 2025", on, path, library=LIB)
 
 
 def test_record_answer_and_reopen_keeps_last_change(session: Session) -> None:
@@ -93,7 +93,9 @@ def test_establishment_isolation(session: Session) -> None:
 
 def test_latest_previous_copy_and_score(session: Session) -> None:
     establishment = make_establishment(session)
-    first = service.create_campaign(session, establishment.id, "2024", date(2024, 5, 1), CampaignPath.FULL)
+    first = service.create_campaign(
+        session, establishment.id, "2024", date(2024, 5, 1), CampaignPath.FULL, library=LIB
+    )
     for control_id, value in {"GOV-A": answer(2), "TEC-A": answer(3), "CON-A": answer(1)}.items():
         service.record_answer(session, first, control_id, value, "alice", library=LIB)
     service.record_answer(

@@ -22,7 +22,9 @@ ROW = {c.id: i for i, c in enumerate(LIB.full_path(), start=2)}  # row of each c
 
 def _campaign(session: Session) -> Campaign:
     establishment = make_establishment(session)
-    return service.create_campaign(session, establishment.id, "Campagne", date(2025, 3, 1), CampaignPath.FULL)
+    return service.create_campaign(
+        session, establishment.id, "Campagne", date(2025, 3, 1), CampaignPath.FULL, library=LIB
+    )
 
 
 def _fill(path: Path, values: dict[str, tuple[object, object, object, object]]) -> None:
@@ -163,7 +165,7 @@ def test_bad_sheet_lists_every_problem_and_imports_nothing(session: Session, tmp
 def test_wrong_campaign_or_establishment_refused(session: Session, tmp_path: Path) -> None:
     campaign = _campaign(session)
     other = service.create_campaign(
-        session, campaign.establishment_id, "Autre", date(2025, 6, 1), CampaignPath.FULL
+        session, campaign.establishment_id, "Autre", date(2025, 6, 1), CampaignPath.FULL, library=LIB
     )
     path = xlsx.export_campaign(other, LIB, "fr", tmp_path / "other.xlsx")
     _fill(path, {"GOV-A": ("niveau", 3, None, None)})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hygie.assess.schemas import AnswerStatus, CampaignPath, CampaignStatus, EvidenceKind
@@ -32,6 +32,8 @@ class Campaign(Base):
     status: Mapped[CampaignStatus] = mapped_column(EnumText(CampaignStatus, 10), default=CampaignStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The controls asked, fixed when the campaign opened (None: every control of the path, as it is now).
+    control_ids: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan", order_by="Answer.id"

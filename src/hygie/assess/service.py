@@ -88,16 +88,28 @@ def create_campaign(
     name = name.strip()
     if not name or len(name) > 200:
         raise ValidationError("a campaign name has 1 to 200 characters")
+    twin = session.scalar(
+        select(Campaign).where(
+            Campaign.establishment_id == establishment_id,
+            Campaign.name == name,
+            Campaign.assessed_on == assessed_on,
+        )
+    )
+    if twin is not None:
+        raise ValidationError(f"campaign #{twin.id} already has the name {name!r} and the date {assessed_on}")
     previous = _latest_or_none(session, establishment_id) if from_previous else None
     if from_previous and previous is None:
         raise ValidationError(f"establishment {establishment_id} has no previous campaign to start from")
+    library = library or _default_library()
     campaign = Campaign(
         establishment_id=establishment_id, name=name, assessed_on=assessed_on, path=CampaignPath(path)
     )
+    # The questions are fixed when the campaign opens: a referential imported later does not change them.
+    campaign.control_ids = [c.id for c in path_controls(campaign, library)]
     session.add(campaign)
     session.flush()
     if previous is not None:
-        copy_answers(session, previous, campaign, library or _default_library())
+        copy_answers(session, previous, campaign, library)
     return campaign
 
 
@@ -159,7 +171,10 @@ def close_campaign(session: Session, campaign: Campaign) -> Campaign:
 
 
 def path_controls(campaign: Campaign, library: Library) -> list[Control]:
-    """The controls the campaign asks, in the order they are asked."""
+    """The controls the campaign asks, in the order they are asked: those fixed when it opened
+    (a control since removed from the library is left out), else those of its path."""
+    if campaign.control_ids is not None:
+        return [library.controls[c] for c in campaign.control_ids if c in library.controls]
     return library.short_path() if campaign.path == CampaignPath.SHORT else library.full_path()
 
 

@@ -80,7 +80,7 @@ def build(session: Session, library: Library, seed: int = 2026) -> DemoResult:
     for index, (name, day) in enumerate((hospital.FIRST_CAMPAIGN, hospital.SECOND_CAMPAIGN)):
         rng = random.Random(f"{seed}-{index}")
         campaign = assess_service.create_campaign(
-            session, establishment.id, name=name, assessed_on=day, path=CampaignPath.FULL
+            session, establishment.id, name=name, assessed_on=day, path=CampaignPath.FULL, library=library
         )
         author = DSI if index == 0 else RSSI
         for control in library.full_path():
