@@ -90,3 +90,13 @@ def test_user_file_cannot_redefine_a_shipped_referential(tmp_path: Path) -> None
     _write(tmp_path, GOOD.replace("id: local-policy", "id: care"))
     with pytest.raises(ContentError, match=r"already defined in care\.yaml"):
         load_library((SHIPPED_LIBRARY, tmp_path))
+
+
+def test_every_problem_of_a_file_is_listed_with_its_line(tmp_path: Path) -> None:
+    broken = GOOD.replace('version: "1"\n', "").replace("mappings: [{control: CON-BACKUP}]", "mappings: []")
+    _write(tmp_path, broken)
+    with pytest.raises(ContentError) as caught:
+        load_library((SHIPPED_LIBRARY, tmp_path))
+    message = str(caught.value)
+    assert "version" in message and "Field required" in message
+    assert "and 1 more: line 10, requirements.0.mappings" in message

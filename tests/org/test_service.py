@@ -93,3 +93,16 @@ def test_nis2_reasons_are_in_french_by_default(session: Session) -> None:
     assert "annexe I" in reasons[0]
     assert "60\u202f000\u202f000\xa0€" in reasons[-1] or "60 000 000" in reasons[-1].replace("\u202f", " ")
     assert "grande entreprise" in reasons[-1]
+
+
+def test_update_changes_only_the_given_fields(session: Session) -> None:
+    from hygie.org.schemas import EstablishmentUpdate
+
+    establishment = make_establishment(session, staff=30, annual_budget=4_000_000, group="GHT A")
+    assert service.nis2_status(establishment).category == Nis2Category.OUT_OF_SCOPE
+    service.update_establishment(session, establishment, EstablishmentUpdate(staff=300))
+    assert establishment.staff == 300 and establishment.annual_budget == 4_000_000
+    assert establishment.group is not None and establishment.group.name == "GHT A"
+    assert service.nis2_status(establishment).category == Nis2Category.ESSENTIAL
+    service.update_establishment(session, establishment, EstablishmentUpdate(group="GHT B"))
+    assert establishment.group is not None and establishment.group.name == "GHT B"

@@ -91,13 +91,18 @@ def parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
 
 
 def located_error(path: Path, node: yaml.Node | None, error: pydantic.ValidationError) -> ContentError:
-    first = error.errors()[0]
-    loc = [p for p in first["loc"] if isinstance(p, int | str)]
-    # Pydantic adds the name of the union member ("referential", "controls") to the path: drop it.
-    line = node_at(node, loc).start_mark.line + 1 if node is not None else None
-    field_name = ".".join(str(p) for p in loc) or None
-    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return ContentError(f"{first['msg']}{more}", Location(path, line, field_name))
+    """The first problem, located; the message lists every other one with its line, so that a
+    file is fixed in one pass."""
+    located: list[tuple[Location, str]] = []
+    for problem in error.errors():
+        loc = [p for p in problem["loc"] if isinstance(p, int | str)]
+        line = node_at(node, loc).start_mark.line + 1 if node is not None else None
+        located.append((Location(path, line, ".".join(str(p) for p in loc) or None), problem["msg"]))
+    (first, message), others = located[0], located[1:]
+    if others:
+        listed = "; ".join(f"line {where.line}, {where.field}: {msg}" for where, msg in others)
+        message = f"{message} (and {len(others)} more: {listed})"
+    return ContentError(message, first)
 
 
 def load_file(path: Path) -> ControlCatalogue | Referential:

@@ -35,6 +35,23 @@ class EstablishmentIn(BaseModel):
         return value
 
 
+class EstablishmentUpdate(BaseModel):
+    """The fields to change; those left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: EstablishmentKind | None = None
+    beds: int | None = Field(default=None, ge=0)
+    staff: int | None = Field(default=None, ge=0)
+    annual_budget: int | None = Field(default=None, ge=0)
+    it_budget: int | None = Field(default=None, ge=0)
+    security_budget: int | None = Field(default=None, ge=0)
+    balance_sheet_total: int | None = Field(default=None, ge=0)
+    nis2_designated: bool | None = None
+    group: str | None = None
+
+
 class Nis2Category(StrEnum):
     ESSENTIAL = "essential"
     IMPORTANT = "important"

@@ -9,7 +9,7 @@ from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.formatting import fmt_euros
 from hygie.core.i18n import DEFAULT_LANGUAGE, gettext
 from hygie.org.models import Establishment, Group
-from hygie.org.schemas import EstablishmentIn, Nis2Category, Nis2Status
+from hygie.org.schemas import EstablishmentIn, EstablishmentUpdate, Nis2Category, Nis2Status
 
 # NIS2 size thresholds (Commission Recommendation 2003/361/EC, referred to by art. 2 and 3 of
 # Directive (EU) 2022/2555). Healthcare providers are in Annex I (sectors of high criticality).
@@ -40,6 +40,18 @@ def create_establishment(session: Session, data: EstablishmentIn) -> Establishme
     session.add(establishment)
     session.flush()
     return establishment
+
+
+def update_establishment(
+    session: Session, establishment: Establishment, changes: EstablishmentUpdate
+) -> None:
+    """Changes the given fields only; the FINESS number identifies the establishment and stays."""
+    values = changes.model_dump(exclude_unset=True, exclude={"group"})
+    for field, value in values.items():
+        setattr(establishment, field, value)
+    if "group" in changes.model_fields_set:
+        set_group(session, establishment, changes.group)
+    session.flush()
 
 
 def get_establishment(session: Session, establishment_id: int) -> Establishment:

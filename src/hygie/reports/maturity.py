@@ -366,14 +366,7 @@ def build_maturity_report(
         greedy=comparison,
         roadmap=quarters,
         budget=budget_indicator,
-        knowledge_gaps=[
-            r.KnowledgeGap(
-                control=cid,
-                title=library.control(cid).title.get(lang),
-                dimension=library.control(cid).dimension,
-            )
-            for cid in current.knowledge_gaps
-        ],
+        knowledge_gaps=[_gap(library.control(cid), lang) for cid in current.knowledge_gaps],
         controls=controls,
         referential_details=details,
     )
