@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,14 @@ from typer.testing import CliRunner
 
 from hygie.assess import scoring
 from hygie.assess import service as assess_service
+from hygie.cli.common import database
 from hygie.cli.main import app
 from hygie.demo import hospital
 from hygie.demo import service as demo_service
 from hygie.frameworks.service import get_library
+from hygie.org import accounts
+from hygie.org.auth import AuthStatus, authenticate
+from hygie.org.models import Role
 from hygie.plan import service as plan_service
 from hygie.plan.models import ActionStatus, FindingSource
 from hygie.reports import service as report_service
@@ -99,9 +104,11 @@ def test_a_done_action_moves_the_score(session: Session) -> None:
 
 def test_make_demo_command(hygie_home: Path) -> None:
     """What `make demo` runs: from an empty home to reports, then again (rebuilt, not duplicated)."""
+    printed = []
     for _ in range(2):
         outcome = runner.invoke(app, ["demo"])
         assert outcome.exit_code == 0, outcome.output
+        printed.append(_printed_accounts(outcome.output))
     assert "Saint-Aurèle" in outcome.output and "Indice global" in outcome.output
     reports = sorted((hygie_home / "reports").glob("*.pdf"))
     assert [p.name.rsplit("-", 1)[-1] for p in reports] == ["en.pdf", "fr.pdf"]
@@ -109,6 +116,29 @@ def test_make_demo_command(hygie_home: Path) -> None:
     assert "Saint-Aurèle" in first_page and "INDICE GLOBAL" in first_page.upper()
     listed = runner.invoke(app, ["establishments", "list", "--json"])
     assert len(json.loads(listed.output)) == 1
+    # The printed accounts sign in with the printed passwords, fresh at each build, TOTP off.
+    first, second = printed
+    assert set(second) == {"rssi@saint-aurele.demo", "direction@saint-aurele.demo"}
+    assert all(first[email] != second[email] for email in second)
+    assert "HYGIE_COOKIE_SECURE=false make serve" in outcome.output
+    assert "http://127.0.0.1:8000" in outcome.output and "TOTP désactivé" in outcome.output
+    with database() as session:
+        for email, password in second.items():
+            assert authenticate(session, email, password).ok
+            assert authenticate(session, email, first[email]).status is AuthStatus.INVALID
+        rssi = accounts.find_user(session, "rssi@saint-aurele.demo")
+        roles = {m.role for m in accounts.memberships(session, rssi)}
+        assert roles == {Role.RSSI} and not rssi.totp_enabled
+        direction = accounts.find_user(session, "direction@saint-aurele.demo")
+        assert {m.role for m in accounts.memberships(session, direction)} == {Role.MANAGEMENT}
+
+
+def _printed_accounts(output: str) -> dict[str, str]:
+    """{e-mail: password} as `hygie demo` prints them."""
+    emails = re.findall(r"e-mail\s+:\s+(\S+)", output)
+    passwords = re.findall(r"mot de passe\s+:\s+(\S+)", output)
+    assert len(emails) == len(passwords) == 2, output
+    return dict(zip(emails, passwords, strict=True))
 
 
 def test_demo_refuses_a_home_with_real_data(hygie_home: Path) -> None:

@@ -11,10 +11,12 @@ from hygie.cli.common import console, database, error_console, forget_migrations
 from hygie.core.db import get_engine
 from hygie.core.formatting import fmt_euros, fmt_number
 from hygie.core.settings import get_settings
+from hygie.demo import accounts as demo_logins
 from hygie.demo import hospital
 from hygie.demo import service as demo_service
 from hygie.frameworks.service import get_library
 from hygie.org import service as org_service
+from hygie.org.models import Role
 from hygie.reports import service as report_service
 from hygie.reports.vocabulary import label
 
@@ -48,6 +50,7 @@ def demo(
     library = get_library()
     with console.status("Construction de l'hôpital de démonstration…"), database() as session:
         result = demo_service.build(session, library)
+        demo_accounts = demo_logins.create_accounts(session, result.establishment_id)
     written = []
     with console.status("Rapports…"):
         for lang in ("fr", "en"):
@@ -85,8 +88,28 @@ def demo(
     console.print("\nRapports :")
     for path in written:
         console.print(f"  {path}")
+    _print_accounts(demo_accounts)
     console.print(
         f"\nDonnées dans {home}. Essayez : [cyan]hygie assess score {hospital.HOSPITAL.finess}[/], "
         f"[cyan]hygie plan roadmap {hospital.HOSPITAL.finess}[/]",
         markup=True,
+    )
+
+
+def _print_accounts(demo_accounts: list[demo_logins.DemoAccount]) -> None:
+    """The accounts to sign in with, and how to open the web application."""
+    roles = {Role.RSSI: "RSSI", Role.MANAGEMENT: "Direction (lecture seule)"}
+    console.print(
+        "\n[bold]Comptes de démonstration[/] (second facteur TOTP désactivé pour la démonstration) :"
+    )
+    for account in demo_accounts:
+        console.print(f"  {roles.get(account.role, account.role.value)}")
+        console.print(f"    e-mail       : {account.email}", highlight=False)
+        console.print(f"    mot de passe : {account.password}", highlight=False)
+    console.print(
+        "Navigateur : [cyan]HYGIE_COOKIE_SECURE=false make serve[/] (ou [cyan]HYGIE_COOKIE_SECURE=false "
+        "hygie serve[/]), puis http://127.0.0.1:8000 (en http, le cookie de session ne doit pas "
+        "être Secure).",
+        markup=True,
+        highlight=False,
     )

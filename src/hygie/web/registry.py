@@ -60,9 +60,12 @@ def registered_domains() -> list[DomainWeb]:
     """Every domain with web routes. Imported here, not at module level: pages import the web package."""
     from hygie.org import api as org_api
     from hygie.org import pages as org_pages
+    from hygie.reports import api as reports_api
+    from hygie.reports import pages as reports_pages
 
     return [
         domain("org", org_api, org_pages),
+        domain("reports", reports_api, reports_pages),
     ]
 
 
