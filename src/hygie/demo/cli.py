@@ -107,9 +107,7 @@ def _print_accounts(demo_accounts: list[demo_logins.DemoAccount]) -> None:
         console.print(f"    e-mail       : {account.email}", highlight=False)
         console.print(f"    mot de passe : {account.password}", highlight=False)
     console.print(
-        "Navigateur : [cyan]HYGIE_COOKIE_SECURE=false make serve[/] (ou [cyan]HYGIE_COOKIE_SECURE=false "
-        "hygie serve[/]), puis http://127.0.0.1:8000 (en http, le cookie de session ne doit pas "
-        "être Secure).",
+        "Navigateur : [cyan]make serve[/] (ou [cyan]hygie serve[/]), puis http://127.0.0.1:8000",
         markup=True,
         highlight=False,
     )

@@ -6,7 +6,17 @@ import typer
 
 from hygie.core.db import get_engine
 from hygie.core.migrate import upgrade
-from hygie.core.settings import get_settings
+from hygie.core.settings import Settings, get_settings
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def settings_for(host: str, settings: Settings) -> Settings:
+    """On a loopback address only this machine connects, over plain http, where Secure cookies
+    would never come back: unless HYGIE_COOKIE_SECURE says otherwise, they are not Secure there."""
+    if host in LOOPBACK and "cookie_secure" not in settings.model_fields_set:
+        return settings.model_copy(update={"cookie_secure": False})
+    return settings
 
 
 def serve(
@@ -20,7 +30,7 @@ def serve(
 
     from hygie.web.app import create_app
 
-    settings = get_settings()
+    settings = settings_for(host, get_settings())
     upgrade(get_engine(settings.resolved_database_url))
     scheme = "https" if settings.cookie_secure else "http"
     typer.echo(f"Hygie: {scheme}://{host}:{port}/  (API: {scheme}://{host}:{port}/api/v1/docs)")
