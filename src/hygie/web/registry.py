@@ -58,13 +58,18 @@ def domain(name: str, api: ModuleType | None = None, pages: ModuleType | None = 
 
 def registered_domains() -> list[DomainWeb]:
     """Every domain with web routes. Imported here, not at module level: pages import the web package."""
+    from hygie.frameworks import api as frameworks_api
     from hygie.org import api as org_api
     from hygie.org import pages as org_pages
+    from hygie.plan import api as plan_api
+    from hygie.plan import pages as plan_pages
     from hygie.reports import api as reports_api
     from hygie.reports import pages as reports_pages
 
     return [
         domain("org", org_api, org_pages),
+        domain("frameworks", frameworks_api),
+        domain("plan", plan_api, plan_pages),
         domain("reports", reports_api, reports_pages),
     ]
 

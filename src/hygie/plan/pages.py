@@ -1,0 +1,286 @@
+"""Web pages of the action plan: the weaknesses, the plan as a list and as a board by status, the
+roadmap by quarter, the budget indicator and the optimisation with its "adopt" button.
+
+Everything here is read from the same functions as the API (``hygie.plan.api``). Moving a card is a
+plain form (select + button) that htmx, when present, sends in the background to swap the board in
+place. Callers without the write permission (management, auditors) see no form, and their POSTs are
+refused by the write scope.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hygie.core.errors import NotFoundError, ValidationError
+from hygie.core.i18n import N_
+from hygie.org.access import Action
+from hygie.plan import service
+from hygie.plan.api import (
+    OptimiseIn,
+    by_quarter,
+    candidates_of,
+    filtered_actions,
+    move_action,
+    refreshed_findings,
+    run_optimisation,
+)
+from hygie.plan.catalogue import default_actions
+from hygie.plan.models import ActionStatus, FindingSource, FindingStatus, PlanAction, Severity
+from hygie.plan.schemas import CostBasis, OwnerRole
+from hygie.reports.charts import budget_gauge
+from hygie.reports.vocabulary import label
+from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
+from hygie.web.layout import Layout, PageLayout
+from hygie.web.registry import NavItem
+
+router = APIRouter(include_in_schema=False)
+NAV = (
+    NavItem(N_("Weaknesses"), "/findings", order=30),
+    NavItem(N_("Action plan"), "/plan", order=40),
+)
+BOARD_COLUMNS = (ActionStatus.TODO, ActionStatus.IN_PROGRESS, ActionStatus.DONE, ActionStatus.CANCELLED)
+FINDING_SOURCE_LABELS = {
+    FindingSource.ASSESSMENT: N_("Assessment"),
+    FindingSource.VULNERABILITY: N_("Vulnerabilities"),
+    FindingSource.NETWORK: N_("Network"),
+    FindingSource.DETECTION: N_("Detection"),
+    FindingSource.CONTINUITY: N_("Continuity of care"),
+    FindingSource.AWARENESS: N_("Awareness"),
+    FindingSource.INCIDENT: N_("Incidents"),
+}
+FINDING_STATUS_LABELS = {
+    FindingStatus.OPEN: N_("Open"),
+    FindingStatus.RESOLVED: N_("Resolved"),
+    FindingStatus.ACCEPTED: N_("Risk accepted"),
+}
+OptionalField = Annotated[str, Query(max_length=40)]
+E = TypeVar("E", FindingSource, Severity, FindingStatus, ActionStatus, CostBasis)
+
+
+def _choice(kind: type[E], value: str, field: str) -> E | None:
+    """A filter's value: empty means "any"; anything else must be one of the enum's values."""
+    if not value.strip():
+        return None
+    try:
+        return kind(value.strip())
+    except ValueError:
+        raise ValidationError(f"{field}: unknown value {value!r}") from None
+
+
+def _number(value: str, field: str) -> float | None:
+    if not value.strip():
+        return None
+    try:
+        number = float(value.strip().replace(",", ".").replace(" ", "").replace("\u202f", ""))
+    except ValueError:
+        raise ValidationError(f"{field}: not a number") from None
+    if not 0 <= number < 1e12:
+        raise ValidationError(f"{field}: must be zero or more")
+    return number
+
+
+def _owner(owner: str, layout: Layout) -> str:
+    try:
+        return label(OwnerRole(owner), layout.lang)
+    except ValueError:  # a name given at adoption rather than a role
+        return owner
+
+
+def _cards(actions: list[PlanAction], layout: Layout) -> list[dict[str, Any]]:
+    """The actions with what a card shows: the title in the reader's language, the owner's word."""
+    templates = default_actions().by_id()
+    cards = []
+    for action in actions:
+        template = templates.get(action.template_id)
+        cards.append(
+            {
+                "action": action,
+                "title": template.title.get(layout.lang) if template else action.title,
+                "owner": _owner(action.owner, layout),
+            }
+        )
+    return cards
+
+
+def _board_context(scope: EstablishmentScope, layout: Layout) -> dict[str, Any]:
+    actions = service.list_actions(scope.db, scope.id, include_cancelled=True)
+    cards = _cards(actions, layout)
+    return {
+        "columns": [(status, [c for c in cards if c["action"].status == status]) for status in BOARD_COLUMNS],
+        "statuses": BOARD_COLUMNS,
+        "has_actions": bool(actions),
+        "can_write": scope.principal.may(scope.id, Action.WRITE),
+    }
+
+
+def _budget(scope: EstablishmentScope, layout: Layout) -> dict[str, Any]:
+    position = service.budget_position(scope.db, scope.id)
+    gauge = budget_gauge(
+        None if position.share is None else 100 * position.share,
+        100 * position.reference_min,
+        100 * position.reference_max,
+        lang=layout.lang,
+    )
+    return {"position": position, "gauge": gauge}
+
+
+@router.get("/e/{establishment_id}/findings")
+def findings_page(
+    scope: ReadScope,
+    layout: PageLayout,
+    source: OptionalField = "",
+    severity: OptionalField = "",
+    status: OptionalField = "open",
+) -> HTMLResponse:
+    chosen_source = _choice(FindingSource, source, "source")
+    chosen_severity = _choice(Severity, severity, "severity")
+    chosen_status = _choice(FindingStatus, status, "status")
+    rows = refreshed_findings(scope, chosen_source, chosen_severity, chosen_status)
+    return layout.render(
+        "plan/findings.html",
+        {
+            "title": layout._("Weaknesses"),
+            "findings": rows,
+            "filters": {"source": source, "severity": severity, "status": status},
+            "sources": [(s.value, layout._(m)) for s, m in FINDING_SOURCE_LABELS.items()],
+            "severities": [(s.value, label(s, layout.lang)) for s in Severity],
+            "finding_statuses": [(s.value, layout._(m)) for s, m in FINDING_STATUS_LABELS.items()],
+            "source_labels": {s.value: layout._(m) for s, m in FINDING_SOURCE_LABELS.items()},
+        },
+    )
+
+
+@router.get("/e/{establishment_id}/plan")
+def plan_page(
+    scope: ReadScope,
+    layout: PageLayout,
+    view: Annotated[str, Query(pattern="^(board|list)$")] = "board",
+    status: OptionalField = "",
+    quarter: OptionalField = "",
+    owner: OptionalField = "",
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "title": layout._("Action plan"),
+        "view": view,
+        "adopted": layout.request.query_params.get("adopted") == "1",
+        **_board_context(scope, layout),
+        **_budget(scope, layout),
+    }
+    if view == "list":
+        rows = filtered_actions(
+            scope, _choice(ActionStatus, status, "status"), quarter.strip() or None, owner.strip() or None
+        )
+        all_actions = service.list_actions(scope.db, scope.id, include_cancelled=True)
+        context.update(
+            {
+                "rows": _cards(rows, layout),
+                "filters": {"status": status, "quarter": quarter, "owner": owner},
+                "quarters": sorted({a.quarter for a in all_actions}),
+                "owners": sorted({(a.owner, _owner(a.owner, layout)) for a in all_actions}),
+            }
+        )
+    return layout.render("plan/plan.html", context)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+@router.post("/e/{establishment_id}/plan/actions/{action_id}/status")
+def move_card(
+    scope: WriteScope,
+    layout: PageLayout,
+    action_id: int,
+    status: Annotated[str, Form(max_length=20)],
+    view: Annotated[str, Form(pattern="^(board|list)$")] = "board",
+) -> Response:
+    chosen = _choice(ActionStatus, status, "status")
+    if chosen is None:
+        raise ValidationError("status: a status is required")
+    move_action(scope, action_id, chosen)
+    if _is_htmx(layout.request) and view == "board":
+        return layout.render("plan/_board.html", _board_context(scope, layout))
+    return RedirectResponse(f"/e/{scope.id}/plan?view={view}", status_code=303)
+
+
+@router.get("/e/{establishment_id}/plan/roadmap")
+def roadmap_page(scope: ReadScope, layout: PageLayout) -> HTMLResponse:
+    quarters = by_quarter(service.list_actions(scope.db, scope.id))
+    titles = {c["action"].id: c for c in _cards(service.list_actions(scope.db, scope.id), layout)}
+    return layout.render(
+        "plan/roadmap.html",
+        {
+            "title": layout._("Roadmap"),
+            "quarters": quarters,
+            "cards": titles,
+            "total_cost": sum(q.cost for q in quarters),
+            "total_days": sum(q.effort_days for q in quarters),
+        },
+    )
+
+
+@router.get("/e/{establishment_id}/plan/optimise")
+def optimise_page(
+    scope: ReadScope,
+    layout: PageLayout,
+    budget: OptionalField = "",
+    days: OptionalField = "",
+    cost_basis: OptionalField = "mid",
+) -> HTMLResponse:
+    basis = _choice(CostBasis, cost_basis, "cost_basis") or CostBasis.MID
+    amount = _number(budget, "budget")
+    staff = _number(days, "days")
+    context: dict[str, Any] = {
+        "title": layout._("Best plan for a budget"),
+        "form": {"budget": budget, "days": days, "cost_basis": basis.value},
+        "bases": [(b.value, layout._(m)) for b, m in _BASIS_LABELS.items()],
+        "can_write": scope.principal.may(scope.id, Action.WRITE),
+        "outcome": None,
+        "no_assessment": False,
+        "quick_wins": [],
+        "index_now": None,
+    }
+    try:
+        candidates = candidates_of(scope, basis)
+    except NotFoundError:
+        context["no_assessment"] = True
+        return layout.render("plan/optimise.html", context)
+    context["index_now"] = candidates.index
+    context["quick_wins"] = [
+        c.template.title.get(layout.lang) for c in candidates.candidates if c.priority.quick_win
+    ][:5]
+    if amount is not None:
+        data = OptimiseIn(budget=int(amount), days=staff, cost_basis=basis)
+        context["outcome"] = run_optimisation(scope, data)
+    return layout.render("plan/optimise.html", context)
+
+
+_BASIS_LABELS = {
+    CostBasis.LOW: N_("Low estimate"),
+    CostBasis.MID: N_("Middle estimate"),
+    CostBasis.HIGH: N_("High estimate"),
+}
+
+
+@router.post("/e/{establishment_id}/plan/adopt")
+def adopt(
+    scope: WriteScope,
+    budget: Annotated[str, Form(max_length=40)],
+    days: Annotated[str, Form(max_length=40)] = "",
+    cost_basis: Annotated[str, Form(max_length=10)] = "mid",
+) -> Response:
+    """Recomputes the plan shown (same inputs, same optimum) and makes it the establishment's."""
+    amount = _number(budget, "budget")
+    if amount is None:
+        raise ValidationError("budget: a budget is required")
+    basis = _choice(CostBasis, cost_basis, "cost_basis") or CostBasis.MID
+    run_optimisation(
+        scope, OptimiseIn(budget=int(amount), days=_number(days, "days"), cost_basis=basis, adopt=True)
+    )
+    return RedirectResponse(f"/e/{scope.id}/plan?adopted=1", status_code=303)
+
+
+__all__ = ["NAV", "router"]
