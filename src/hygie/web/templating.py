@@ -26,15 +26,14 @@ STATIC_DIR = WEB_DIR / "static"
 
 
 def request_language(request: Request) -> str:
-    """``?lang=``, then the language switch's cookie, then Accept-Language, then the default (fr)."""
+    """``?lang=``, then the language switch's cookie, then HYGIE_LANG (French).
+
+    The browser's Accept-Language is not followed: Hygie is French first, whatever language a
+    workstation's browser happens to be set to; English is one click away on the switch.
+    """
     asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     if asked and normalise_language(asked) == asked.lower()[:2]:
         return normalise_language(asked)
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip()
-        short = tag.split("-")[0].lower()
-        if short in LANGUAGES:
-            return short
     return normalise_language(request.app.state.settings.lang)
 
 
