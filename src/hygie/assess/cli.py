@@ -34,6 +34,7 @@ from hygie.cli.common import (
     print_json,
 )
 from hygie.core.errors import ImportRejectedError, NotFoundError
+from hygie.core.formatting import fmt_number, fmt_percent
 from hygie.core.i18n import normalise_language
 from hygie.core.settings import get_settings
 from hygie.core.time import today
@@ -89,8 +90,8 @@ def _dimension(dimension: Dimension, lang: str) -> str:
     return xlsx.DIMENSION_LABELS[normalise_language(lang)][dimension]
 
 
-def _fmt(value: float | None, suffix: str = "") -> str:
-    return "—" if value is None else f"{value:.1f}{suffix}"
+def _fmt(value: float | None, lang: str, percent: bool = False) -> str:
+    return fmt_percent(value, lang, 1) if percent else fmt_number(value, lang, 1)
 
 
 @app.command("start")
@@ -276,9 +277,11 @@ def answer(
 def _print_score(result: MaturityScore, lang: str) -> None:
     table = Table(_t(lang, "Dimension", "Dimension"), "Score", _t(lang, "Évaluées", "Scored"))
     for d in result.dimensions:
-        table.add_row(_dimension(d.dimension, lang), _fmt(d.score), f"{d.scored}/{d.total}")
+        table.add_row(_dimension(d.dimension, lang), _fmt(d.score, lang), f"{d.scored}/{d.total}")
     console.print(table)
-    console.print(f"[bold]{_t(lang, 'Indice global', 'Global index')}[/] : {_fmt(result.global_index)} / 100")
+    console.print(
+        f"[bold]{_t(lang, 'Indice global', 'Global index')}[/] : {_fmt(result.global_index, lang)} / 100"
+    )
     refs = Table(
         "Référentiel" if lang == "fr" else "Referential",
         "%",
@@ -291,7 +294,7 @@ def _print_score(result: MaturityScore, lang: str) -> None:
     for r in result.referentials:
         refs.add_row(
             r.short_name,
-            _fmt(r.percent),
+            _fmt(r.percent, lang, percent=True),
             str(r.compliant),
             str(r.partial),
             str(r.non_compliant),
@@ -301,7 +304,7 @@ def _print_score(result: MaturityScore, lang: str) -> None:
         for tier in r.per_tier:
             refs.add_row(
                 f"  · {tier.name.get(lang)}",
-                _fmt(tier.percent),
+                _fmt(tier.percent, lang, percent=True),
                 str(tier.compliant),
                 str(tier.partial),
                 str(tier.non_compliant),
@@ -392,11 +395,20 @@ def compare(
         return
     table = Table("", _t(lang, "Avant", "Before"), _t(lang, "Après", "After"), "Δ")
     g = diff.global_index
-    table.add_row(_t(lang, "Indice global", "Global index"), _fmt(g.before), _fmt(g.after), _fmt(g.delta))
+    table.add_row(
+        _t(lang, "Indice global", "Global index"),
+        _fmt(g.before, lang),
+        _fmt(g.after, lang),
+        _fmt(g.delta, lang),
+    )
     for d in diff.dimensions:
-        table.add_row(_dimension(d.dimension, lang), _fmt(d.before), _fmt(d.after), _fmt(d.delta))
+        table.add_row(
+            _dimension(d.dimension, lang), _fmt(d.before, lang), _fmt(d.after, lang), _fmt(d.delta, lang)
+        )
     for r in diff.referentials:
-        table.add_row(r.short_name, _fmt(r.before, " %"), _fmt(r.after, " %"), _fmt(r.delta))
+        table.add_row(
+            r.short_name, _fmt(r.before, lang, True), _fmt(r.after, lang, True), _fmt(r.delta, lang)
+        )
     console.print(table)
     for label, changes in (
         (_t(lang, "En hausse", "Raised"), diff.raised),

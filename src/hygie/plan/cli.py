@@ -22,6 +22,7 @@ from hygie.cli.common import (
     print_json,
 )
 from hygie.core.errors import ContentError, Location, NotFoundError
+from hygie.core.formatting import fmt_number
 from hygie.core.settings import get_settings
 from hygie.core.time import today
 from hygie.frameworks.loader import Library, default_library
@@ -53,7 +54,8 @@ _LEVELS = pydantic.TypeAdapter(dict[str, int | None])
 
 
 def _eur(amount: int) -> str:
-    return f"{amount:,}".replace(",", "\u202f")
+    """Whole euros in the French way, without the sign (the tables say € in their headings)."""
+    return fmt_number(amount, "fr")
 
 
 def _library() -> Library:
