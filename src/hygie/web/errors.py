@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hygie.core.errors import (
@@ -50,6 +51,7 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid API token"},
     403: {"model": ErrorBody, "description": "The role does not allow this action"},
     404: {"model": ErrorBody, "description": "Not found, or not visible to the caller"},
+    400: {"model": ErrorBody, "description": "The body is not valid JSON"},
     422: {"model": ErrorBody, "description": "Invalid input"},
 }
 
@@ -153,6 +155,15 @@ def install_error_handlers(app: FastAPI) -> None:
         info = ErrorInfo(code="csrf_failed", message="the form expired or did not come from Hygie")
         return respond(request, 403, info)
 
+    async def on_unstorable(request: Request, exc: Exception) -> Response:
+        # An id beyond the database's integers, a NUL character in a text: the input is wrong,
+        # the database said so before anything was written (the request's transaction is rolled back).
+        info = ErrorInfo(
+            code="invalid_value",
+            message="a value is out of range or holds characters that cannot be stored",
+        )
+        return respond(request, 422, info)
+
     async def on_crash(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         info = ErrorInfo(code="internal_error", message="an unexpected error occurred; it was logged")
@@ -169,4 +180,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(NotAuthenticated, on_not_authenticated)
     app.add_exception_handler(CsrfRejected, on_csrf)
+    app.add_exception_handler(DataError, on_unstorable)
+    app.add_exception_handler(OverflowError, on_unstorable)
     app.add_exception_handler(Exception, on_crash)

@@ -18,7 +18,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import hygie.models  # noqa: F401  (registers every table on Base.metadata)
@@ -123,16 +123,10 @@ def _home_files(home: Path, excluded: set[Path], skipped: list[str]) -> Iterator
         yield path
 
 
-def _snapshot(connection: Connection) -> None:
-    # One consistent view of every table: SQLite reads outside a transaction unless told otherwise.
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
-
-
 def _dump_database(engine: Engine, writer: ArchiveWriter) -> tuple[str, list[TableInfo]]:
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    # One transaction, so one consistent view of every table (hygie.core.db begins it on SQLite too).
     with engine.connect().execution_options(**options) as connection:
-        _snapshot(connection)
         revision = dump.current_revision(connection)
         if revision is None:
             raise HygieError("the database has no migration revision: run any hygie command to set it up")

@@ -1,0 +1,216 @@
+"""Every route × every role × own/other establishment, generated from the app's routes.
+
+The expectation comes from the code: the ``establishment_scope(Action.X)`` a route declares and
+``org.access.PERMISSIONS``. With B's id (an establishment the caller has no role in) every role
+gets a 404, never a 200 or a 403; with A's id a role whose permissions hold the action gets past the
+check (anything but 401/403/404/5xx), the others get a 403. With A's id and an object of B in the
+path ("mixed"), the object must look missing. A new route is covered as soon as it is registered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from hygie.core.settings import Settings
+from hygie.org.access import PERMISSIONS, Action
+from hygie.org.models import Role
+from hygie.web.app import create_app
+from hygie.web.registry import SCOPE_MARKER, api_routes
+from tests.conftest import BACKENDS
+from tests.web.conftest import page_csrf
+from tests.web.world import OTHER_NAME, OWNED_PARAMS, World, engine_for, signed_in, world_on
+
+_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+# Reachable without an account: the sign-in, the language switch, the static files and the API docs.
+PUBLIC = (
+    re.compile(r"^/$"),
+    re.compile(r"^/login$"),
+    re.compile(r"^/logout$"),
+    re.compile(r"^/lang/"),
+    re.compile(r"^/static/"),
+    re.compile(r"^/api/v1/(openapi\.json|docs)$"),
+)
+# Minimal valid bodies for writes (JSON for /api, forms for pages); any other write gets an empty
+# body, and its 422 still proves the authorisation check was passed (it runs before the body's).
+JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PATCH", "/api/v1/establishments/{establishment_id}/actions/{action_id}"): {"status": "in_progress"},
+    ("POST", "/api/v1/establishments/{establishment_id}/plan/optimise"): {"budget": 50_000},
+}
+FORMS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/e/{establishment_id}/plan/actions/{action_id}/status"): {"status": "in_progress"},
+    ("POST", "/e/{establishment_id}/plan/adopt"): {"budget": "50000"},
+}
+
+
+def scope_action(route: APIRoute) -> Action | None:
+    """The action of the ``establishment_scope`` the route depends on (None: it has none)."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        action = getattr(dependant.call, SCOPE_MARKER, None)
+        if action is not None:
+            return Action(action)
+        pending.extend(dependant.dependencies)
+    return None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    action: Action | None
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
+
+    @property
+    def params(self) -> list[str]:
+        return _PARAM.findall(self.path)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _endpoints() -> list[Endpoint]:
+    # Collected from the real app: a route registered by any domain lands in the matrix by itself.
+    app = create_app(Settings(), session_factory=lambda: None)  # type: ignore[arg-type,return-value]
+    found = {
+        Endpoint(method, route.path, scope_action(route))
+        for route in api_routes(app.routes)
+        for method in sorted(route.methods or ())
+        if method != "HEAD"
+    }
+    return sorted(found, key=lambda e: (e.path, e.method))
+
+
+ENDPOINTS = _endpoints()
+SCOPED = [e for e in ENDPOINTS if "establishment_id" in e.params]
+PRIVATE = [e for e in ENDPOINTS if not any(p.match(e.path) for p in PUBLIC)]
+ROLES = list(Role)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(
+    request: pytest.FixtureRequest, _engines: dict[str, Engine], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    engine = engine_for(request.param, _engines, tmp_path_factory.mktemp(request.param))
+    with world_on(engine, tmp_path_factory.mktemp("home")) as built:
+        yield built
+
+
+@pytest.fixture(scope="module")
+def clients(world: World) -> Iterator[dict[str, TestClient]]:
+    """One API client (tokens per request) and one signed-in page client per role."""
+    app = world.app()
+    opened = {"api": TestClient(app, base_url="https://testserver", follow_redirects=False)}
+    opened["anonymous"] = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    for role in ROLES:
+        opened[role.value] = signed_in(app, role)
+    yield opened
+    for client in opened.values():
+        client.close()
+
+
+def _url(endpoint: Endpoint, values: dict[str, str]) -> str:
+    missing = [p for p in endpoint.params if p not in values]
+    assert not missing, f"{endpoint}: no sample value for {missing}: add one in tests/web/world.py _samples"
+    return _PARAM.sub(lambda m: values[m.group(1)], endpoint.path)
+
+
+def key_of(endpoint: Endpoint) -> tuple[str, str]:
+    return endpoint.method, endpoint.path
+
+
+def _call(
+    clients: dict[str, TestClient], world: World, endpoint: Endpoint, role: Role | None, url: str
+) -> Any:
+    key = endpoint.method, endpoint.path
+    if endpoint.is_api:
+        client = clients["api"]
+        headers = {"Authorization": f"Bearer {world.tokens[role]}"} if role else {}
+        body = JSON_BODIES.get(key, {}) if endpoint.method in {"POST", "PUT", "PATCH"} else None
+        return client.request(endpoint.method, url, headers=headers, json=body)
+    client = clients[role.value if role else "anonymous"]
+    if endpoint.method == "GET":
+        return client.get(url)
+    data = {**FORMS.get(key, {}), "csrf_token": page_csrf(client, "/login" if role is None else "/account")}
+    return client.request(endpoint.method, url, data=data)
+
+
+def _values(world: World, side: str) -> dict[str, str]:
+    own, other = world.samples[world.a], world.samples[world.b]
+    if side == "own":
+        return {**own, "establishment_id": str(world.a)}
+    if side == "other":
+        return {**other, "establishment_id": str(world.b)}
+    # mixed: A's establishment, B's objects
+    return {**own, **{k: v for k, v in other.items() if k in OWNED_PARAMS}, "establishment_id": str(world.a)}
+
+
+def _cases() -> Iterator[Any]:
+    for endpoint in SCOPED:
+        sides = ["own", "other"] + (["mixed"] if OWNED_PARAMS & set(endpoint.params) else [])
+        for role in ROLES:
+            for side in sides:
+                yield pytest.param(endpoint, role, side, id=f"{endpoint}-{role.value}-{side}")
+
+
+@pytest.mark.parametrize(("endpoint", "role", "side"), list(_cases()))
+def test_establishment_route(
+    world: World, clients: dict[str, TestClient], endpoint: Endpoint, role: Role, side: str
+) -> None:
+    assert endpoint.action is not None, f"{endpoint} has no establishment_scope"
+    allowed = endpoint.action in PERMISSIONS[role]
+    url = _url(endpoint, _values(world, side))
+    with world.savepoint():
+        response = _call(clients, world, endpoint, role, url)
+    status = response.status_code
+    where = f"{endpoint} as {role.value} ({side}: {url}) -> {status} {response.text[:300]}"
+    if side == "other" or (side == "mixed" and allowed):
+        # A write whose body we cannot fill is refused (422) before the handler looks the object up.
+        unfilled = endpoint.method != "GET" and key_of(endpoint) not in JSON_BODIES | FORMS
+        assert status == 404 or (side == "mixed" and unfilled and status == 422), where
+        assert OTHER_NAME not in response.text, where
+        if endpoint.is_api and status == 404:
+            assert response.json()["error"]["code"] == "not_found", where
+    elif not allowed:
+        assert status == 403, where
+    else:
+        assert status < 500 and status not in {401, 403, 404}, where
+        if 300 <= status < 400:
+            assert not response.headers["location"].startswith("/login"), where
+
+
+@pytest.mark.parametrize("endpoint", PRIVATE, ids=str)
+def test_private_routes_need_a_caller(
+    world: World, clients: dict[str, TestClient], endpoint: Endpoint
+) -> None:
+    # Authentication comes before any lookup: an id that exists nowhere does as well as a real one.
+    values = {p: "1" for p in endpoint.params} | world.samples[world.a] | {"establishment_id": str(world.a)}
+    url = _url(endpoint, values)
+    with world.savepoint():
+        response = _call(clients, world, endpoint, None, url)
+    where = f"{endpoint} anonymous -> {response.status_code} {response.text[:300]}"
+    if endpoint.is_api:
+        assert response.status_code == 401, where
+        assert response.json()["error"]["code"] == "unauthenticated", where
+    else:
+        assert response.status_code in {302, 303, 307}, where
+        assert response.headers["location"].startswith("/login"), where
+
+
+def test_the_matrix_sees_every_domain() -> None:
+    # Guards the walk itself: if it stopped seeing included routers, the matrix would pass empty.
+    paths = {e.path for e in SCOPED}
+    assert "/api/v1/establishments/{establishment_id}/actions/{action_id}" in paths
+    assert "/e/{establishment_id}/dashboard" in paths
+    assert {e.action for e in SCOPED} >= {Action.READ, Action.WRITE, Action.EXPORT}

@@ -1,0 +1,168 @@
+"""Two establishments, one user per role on the first only, built once per backend for the whole-app
+tests (the authorisation matrix, schemathesis).
+
+A is the demo hospital; B a small establishment with one campaign, findings and a plan, so that every
+path id has a real object on each side. ``World.samples`` gives, per side, a value for each path
+parameter a route may have; a new route with a new kind of id needs one line in ``_samples``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+from hygie.assess import service as assess_service
+from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
+from hygie.core.settings import Settings, get_settings
+from hygie.demo import service as demo_service
+from hygie.frameworks.loader import Library
+from hygie.frameworks.service import get_library
+from hygie.org import accounts, tokens
+from hygie.org.models import Role
+from hygie.plan import optimise as plan_optimise
+from hygie.plan import service as plan_service
+from hygie.plan.roadmap import roadmap_for
+from hygie.web.app import create_app
+from tests.factories import make_establishment
+from tests.web.conftest import PASSWORD, login
+
+OTHER_NAME = "CH de l'Autre Rive"
+# Path parameters that name an object of one establishment (the others are global: fmt, control_id).
+OWNED_PARAMS = frozenset({"campaign_id", "action_id", "finding_id", "evidence_id", "answer_id"})
+
+
+def email_of(role: Role) -> str:
+    return f"{role.value}@matrice.test"
+
+
+@dataclass
+class World:
+    connection: Connection
+    a: int
+    b: int
+    samples: dict[int, dict[str, str]]
+    tokens: dict[Role, str] = field(default_factory=dict)
+
+    def session(self) -> Session:
+        """A request's session on the world's connection (its commit is a savepoint)."""
+        return Session(bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+    def app(self, **settings: object) -> FastAPI:
+        return create_app(Settings(lang="fr", **settings), session_factory=self.session)  # type: ignore[arg-type]
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """What a request writes inside is undone after (each case starts from the same data)."""
+        nested = self.connection.begin_nested()
+        try:
+            yield
+        finally:
+            if nested.is_active:
+                nested.rollback()
+
+
+def _other(session: Session, library: Library) -> int:
+    establishment = make_establishment(session, name=OTHER_NAME)
+    campaign = assess_service.create_campaign(
+        session,
+        establishment.id,
+        name="Auto-évaluation 2026",
+        assessed_on=date(2026, 1, 15),
+        path=CampaignPath.SHORT,
+        library=library,
+    )
+    for control in assess_service.path_controls(campaign, library)[:6]:
+        assess_service.record_answer(
+            session, campaign, control.id, AnswerIn(status=AnswerStatus.LEVEL, level=1), "B"
+        )
+    levels = assess_service.campaign_score(session, campaign, library).levels
+    plan_service.refresh_assessment_findings(
+        session, establishment.id, library, levels, since=campaign.created_at
+    )
+    states, candidates = plan_service.plan_inputs(
+        session, establishment.id, library, levels, since=campaign.created_at
+    )
+    chosen = plan_optimise.optimise(states, candidates, 150_000, 300)
+    plan_service.adopt_plan(session, establishment.id, chosen, roadmap_for(chosen, date(2026, 4, 1)))
+    return establishment.id
+
+
+def _samples(session: Session, establishment_id: int) -> dict[str, str]:
+    """A real value of each path parameter in this establishment (the latest campaign, a first action...)."""
+    campaign = assess_service.latest_campaign(session, establishment_id)
+    answered = sorted(assess_service.answers_detail(campaign).items())
+    control_id, answer = answered[0]
+    # A file (the evidence routes serve files), stored under the world's temporary HYGIE_HOME.
+    evidence = assess_service.attach_evidence_file(
+        session, answer, io.BytesIO(f"preuve {establishment_id}".encode()), "tests", name="preuve.txt"
+    )
+    actions = plan_service.list_actions(session, establishment_id)
+    findings = plan_service.list_findings(session, establishment_id)
+    assert actions and findings, "the world needs actions and findings on both sides"
+    return {
+        "campaign_id": str(campaign.id),
+        "control_id": control_id,
+        "answer_id": str(answer.id),
+        "evidence_id": str(evidence.id),
+        "action_id": str(actions[0].id),
+        "finding_id": str(findings[0].id),
+        "fmt": "html",
+    }
+
+
+def build_world(connection: Connection) -> World:
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    library = get_library()
+    a = demo_service.build(session, library).establishment_id
+    b = _other(session, library)
+    world = World(connection=connection, a=a, b=b, samples={a: _samples(session, a), b: _samples(session, b)})
+    for role in Role:
+        user = accounts.create_user(session, email_of(role), f"Compte {role.value}", PASSWORD)
+        accounts.grant_role(session, user, role, establishment_id=a)
+        world.tokens[role], _row = tokens.create_api_token(session, user, "matrix")
+    session.commit()
+    session.close()
+    return world
+
+
+@contextmanager
+def world_on(engine: Engine, home: Path) -> Iterator[World]:
+    """The world in a transaction rolled back at the end; its evidence files under ``home``."""
+    saved = os.environ.get("HYGIE_HOME")
+    os.environ["HYGIE_HOME"] = str(home)
+    get_settings.cache_clear()
+    connection = engine.connect()
+    transaction = connection.begin()
+    try:
+        yield build_world(connection)
+    finally:
+        transaction.rollback()
+        connection.close()
+        if saved is None:
+            os.environ.pop("HYGIE_HOME", None)
+        else:
+            os.environ["HYGIE_HOME"] = saved
+        get_settings.cache_clear()
+
+
+def signed_in(app: FastAPI, role: Role) -> TestClient:
+    """A page client with a session of ``role`` (https: the cookies are Secure)."""
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    login(client, email_of(role), PASSWORD)
+    return client
+
+
+def engine_for(backend: str, engines: dict[str, Engine], tmp: Path) -> Engine:
+    from tests.conftest import _engine_for
+
+    return _engine_for(backend, engines, tmp)
