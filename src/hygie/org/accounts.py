@@ -8,6 +8,7 @@ unit of work does, and the CLI or the web route records the audit entry.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -66,6 +67,18 @@ def find_user(session: Session, email: str) -> User:
     if user is None:
         raise NotFoundError(f"no user with the address {email!r}")
     return user
+
+
+def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """Who an actor string (``user:<id>``, ``cli:<login>``) stands for, as people read it: the
+    account's display name, or the string itself when no account matches."""
+    wanted = set(actors)
+    ids = {int(a.removeprefix("user:")) for a in wanted if re.fullmatch(r"user:\d+", a)}
+    names = {a: a for a in wanted}
+    if ids:
+        for user_id, name in session.execute(select(User.id, User.display_name).where(User.id.in_(ids))):
+            names[f"user:{user_id}"] = name
+    return names
 
 
 def list_users(session: Session) -> list[User]:

@@ -58,6 +58,8 @@ def domain(name: str, api: ModuleType | None = None, pages: ModuleType | None = 
 
 def registered_domains() -> list[DomainWeb]:
     """Every domain with web routes. Imported here, not at module level: pages import the web package."""
+    from hygie.assess import api as assess_api
+    from hygie.assess import pages as assess_pages
     from hygie.frameworks import api as frameworks_api
     from hygie.org import api as org_api
     from hygie.org import pages as org_pages
@@ -69,6 +71,7 @@ def registered_domains() -> list[DomainWeb]:
     return [
         domain("org", org_api, org_pages),
         domain("frameworks", frameworks_api),
+        domain("assess", assess_api, assess_pages),
         domain("plan", plan_api, plan_pages),
         domain("reports", reports_api, reports_pages),
     ]
