@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hygie.core.errors import NotFoundError, ValidationError
@@ -190,3 +191,31 @@ def test_levels_from_assessment_says_what_to_do_until_assess_exists(session: Ses
     est = make_establishment(session)
     with pytest.raises(NotFoundError, match="assessment"):
         service.levels_from_assessment(session, est.id, LIB)
+
+
+def test_deriving_the_assessments_findings_again_writes_nothing_unless_changed(session: Session) -> None:
+    # Pages and the API refresh them before each read: an unchanged refresh must not be a write.
+    est = make_establishment(session)
+    levels: dict[str, int | None] = {"TEC-PATCH": 1, "TEC-SEGMENT": 0, "GOV-PSSI": 1}
+    first = service.refresh_assessment_findings(session, est.id, LIB, levels, CATALOGUE)
+    seen = {f.key: f.last_seen for f in first}
+    writes: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        again = service.refresh_assessment_findings(session, est.id, LIB, levels, CATALOGUE)
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    assert writes == []
+    assert {f.key: f.last_seen for f in again} == seen
+
+    levels["TEC-PATCH"] = 3  # a real change is written, and only then is last_seen moved
+    moved = {f.key: f for f in service.refresh_assessment_findings(session, est.id, LIB, levels, CATALOGUE)}
+    assert moved["control:TEC-PATCH"].severity == Severity.LOW
+    assert moved["control:TEC-PATCH"].last_seen > seen["control:TEC-PATCH"]
+    assert moved["control:GOV-PSSI"].last_seen == seen["control:GOV-PSSI"]

@@ -107,12 +107,7 @@ def refreshed_findings(
     status: FindingStatus | None = None,
 ) -> list[Finding]:
     """The findings, the assessment's brought up to date first (as ``hygie plan findings`` does)."""
-    lib = library()
-    try:
-        since, levels = service.levels_from_assessment(scope.db, scope.id, lib)
-        service.refresh_assessment_findings(scope.db, scope.id, lib, levels, since=since)
-    except NotFoundError:  # no campaign yet: the other sources' findings still count
-        pass
+    service.refresh_from_assessment(scope.db, scope.id, library())
     rows = service.list_findings(scope.db, scope.id, status=status, source=source)
     return [f for f in rows if severity is None or f.severity == severity]
 

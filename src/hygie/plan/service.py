@@ -7,6 +7,7 @@ the assessment domain are fetched by ``levels_from_assessment``; everything else
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from hygie.assess import scoring
@@ -45,6 +47,7 @@ from hygie.plan.schemas import (
 )
 
 BUDGET_REFERENCE = Path(__file__).parent / "budget_reference.yaml"
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "adopt_plan",
@@ -59,6 +62,7 @@ __all__ = [
     "list_findings",
     "plan_inputs",
     "refresh_assessment_findings",
+    "refresh_from_assessment",
     "set_status",
     "severity_of",
     "upsert_findings",
@@ -69,10 +73,19 @@ __all__ = [
 
 
 def upsert_findings(
-    session: Session, establishment_id: int, source: FindingSource, findings: Sequence[FindingIn]
+    session: Session,
+    establishment_id: int,
+    source: FindingSource,
+    findings: Sequence[FindingIn],
+    *,
+    observed: bool = True,
 ) -> list[Finding]:
     """Stores what ``source`` reports now: new keys are created, known ones refreshed (a resolved one
-    reopens), and the findings of that source it no longer reports are resolved."""
+    reopens), and the findings of that source it no longer reports are resolved.
+
+    ``observed=False`` for findings derived again from stored data (the assessment's): an unchanged
+    finding is then left as it is, ``last_seen`` included, so that reading a page writes nothing.
+    """
     org_service.get_establishment(session, establishment_id)
     keys = [f.key for f in findings]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
@@ -88,6 +101,7 @@ def upsert_findings(
     result: list[Finding] = []
     for item in findings:
         row = existing.get(item.key)
+        changed = row is None or row.status == FindingStatus.RESOLVED
         if row is None:
             row = Finding(
                 establishment_id=establishment_id,
@@ -100,13 +114,20 @@ def upsert_findings(
         elif row.status == FindingStatus.RESOLVED:
             row.status = FindingStatus.OPEN
             row.resolved_at = None
-        row.title = item.title
-        row.severity = item.severity
-        row.control_ids = list(item.control_ids)
-        row.asset_refs = list(item.asset_refs)
-        row.care_services = list(item.care_services)
-        row.evidence = dict(item.evidence)
-        row.last_seen = now
+        content = {
+            "title": item.title,
+            "severity": item.severity,
+            "control_ids": list(item.control_ids),
+            "asset_refs": list(item.asset_refs),
+            "care_services": list(item.care_services),
+            "evidence": dict(item.evidence),
+        }
+        for name, value in content.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+                changed = True
+        if observed or changed:
+            row.last_seen = now
         result.append(row)
     reported = set(keys)
     for key, row in existing.items():
@@ -200,7 +221,26 @@ def refresh_assessment_findings(
         establishment_id,
         FindingSource.ASSESSMENT,
         findings_from_levels(library, current_levels(levels, raised)),
+        observed=False,
     )
+
+
+def refresh_from_assessment(session: Session, establishment_id: int, library: Library) -> None:
+    """The assessment's findings brought up to date before a page, the API or a report reads them.
+
+    Nothing to do without a campaign (the other sources' findings still count). Several readers may
+    refresh at once: the one that loses the race (a lock, or a key just inserted by the other)
+    keeps what is stored, which the winner has brought up to date, rather than failing the read.
+    """
+    try:
+        since, levels = levels_from_assessment(session, establishment_id, library)
+    except NotFoundError:
+        return
+    try:
+        with session.begin_nested():
+            refresh_assessment_findings(session, establishment_id, library, levels, since=since)
+    except (OperationalError, IntegrityError):
+        _log.info("findings of establishment %s refreshed by a concurrent request", establishment_id)
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,6 @@ def default_budget(session: Session, establishment_id: int) -> int:
     return establishment.security_budget or DEFAULT_BUDGET
 
 
-def refresh_findings(session: Session, establishment_id: int, library: Library) -> None:
-    """The assessment's findings, brought up to date before a report reads them."""
-    since, levels = plan_service.levels_from_assessment(session, establishment_id, library)
-    plan_service.refresh_assessment_findings(session, establishment_id, library, levels, since=since)
-
-
 def maturity_report(
     session: Session,
     establishment_id: int,
@@ -42,7 +36,7 @@ def maturity_report(
     campaign_id: int | None = None,
     basis: CostBasis = CostBasis.MID,
 ) -> MaturityReport:
-    refresh_findings(session, establishment_id, library)
+    plan_service.refresh_from_assessment(session, establishment_id, library)
     return build_maturity_report(
         session,
         establishment_id,
