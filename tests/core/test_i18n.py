@@ -51,6 +51,18 @@ def test_every_message_has_a_french_translation() -> None:
     assert missing == [], f"untranslated in fr (see babel.cfg to update the catalogues): {missing}"
 
 
+def test_every_catalogue_message_is_found_in_the_code() -> None:
+    # A gettext call inside an f-string is invisible to the extraction (Python 3.11 keeps f-strings
+    # as one token): its entry would be dropped by the next catalogue update, and the text with it.
+    extracted = {m[0] if isinstance(m, tuple) else m for m in _extracted()}
+    unused = sorted(
+        str(m.id)
+        for m in _catalogue("fr")
+        if m.id and (m.id[0] if isinstance(m.id, tuple) else m.id) not in extracted
+    )
+    assert unused == [], f"in the catalogue but not extracted from the code: {unused}"
+
+
 def test_french_catalogue_has_no_fuzzy_entry() -> None:
     fuzzy = [message.id for message in _catalogue("fr") if message.id and message.fuzzy]
     assert fuzzy == []

@@ -74,10 +74,8 @@ def _print(session: Session, establishment: Establishment, lang: str) -> None:
     for reason in status.reasons:
         console.print(f"  - {reason}")
     if not e.staff or not e.annual_budget:
-        console.print(
-            f"[yellow]{_('Staff or budget not filled in: the NIS2 status counts them as 0.')}[/] "
-            f"hygie establishments update {e.finess} --staff … --budget …"
-        )
+        warning = _("Staff or budget not filled in: the NIS2 status counts them as 0.")
+        console.print(f"[yellow]{warning}[/] hygie establishments update {e.finess} --staff … --budget …")
 
 
 @app.command("add")
@@ -116,7 +114,8 @@ def add(
         if as_json:
             print_json(_describe(session, establishment, lang))
             return
-        console.print(f"[green]{gettext('Establishment registered', lang)}[/] #{establishment.id}")
+        registered = gettext("Establishment registered", lang)
+        console.print(f"[green]{registered}[/] #{establishment.id}")
         _print(session, establishment, lang)
 
 
