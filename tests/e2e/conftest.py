@@ -66,6 +66,11 @@ class DemoServer:
     campaign_id: int  # the open campaign (the demo's second)
     rssi: Account  # the demo's own RSSI (hygie.demo.accounts)
     e2e: Account  # another RSSI of the demo establishment
+    accounts: tuple[demo_accounts.DemoAccount, ...]  # every account the demo prints
+
+    def demo_account(self, role: Role) -> Account:
+        found = next(a for a in self.accounts if a.role is role)
+        return Account(found.email, found.password)
 
     def path(self, relative: str) -> str:
         """``/e/<id><relative>``, the establishment's pages."""
@@ -95,7 +100,7 @@ def _free_port() -> int:
         return port
 
 
-def _build_demo(home: Path) -> tuple[int, int, Account]:
+def _build_demo(home: Path) -> tuple[int, int, list[demo_accounts.DemoAccount]]:
     """The demo hospital and its accounts in ``home``, plus the tests' own RSSI."""
     engine = make_engine(Settings(home=home).resolved_database_url)
     try:
@@ -108,8 +113,7 @@ def _build_demo(home: Path) -> tuple[int, int, Account]:
             session.commit()
     finally:
         engine.dispose()
-    rssi = next(a for a in created if a.role is Role.RSSI)
-    return result.establishment_id, result.campaign_ids[-1], Account(rssi.email, rssi.password)
+    return result.establishment_id, result.campaign_ids[-1], created
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -132,7 +136,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     """The demo hospital served by ``hygie serve`` on 127.0.0.1 (cookies not Secure there)."""
     _chromium()  # fail (or skip) before the minute spent building the demo
     home = tmp_path_factory.mktemp("e2e-home")
-    establishment_id, campaign_id, rssi = _build_demo(home)
+    establishment_id, campaign_id, created = _build_demo(home)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"HYGIE_DATABASE_URL", "HYGIE_COOKIE_SECURE"}}
     env.update(HYGIE_HOME=str(home), HYGIE_LANG="fr")
@@ -143,7 +147,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log)
-        yield DemoServer(url, establishment_id, campaign_id, rssi, Account(E2E_EMAIL, E2E_PASSWORD))
+        rssi = next(Account(a.email, a.password) for a in created if a.role is Role.RSSI)
+        e2e = Account(E2E_EMAIL, E2E_PASSWORD)
+        yield DemoServer(url, establishment_id, campaign_id, rssi, e2e, tuple(created))
     finally:
         process.terminate()
         try:

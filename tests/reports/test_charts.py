@@ -119,6 +119,17 @@ def test_trend_chart() -> None:
     assert single.find(f"{SVG}polyline") is None and len(single.findall(f"{SVG}circle")) == 1
 
 
+def test_trend_labels_stay_inside_the_chart() -> None:
+    series = [charts.TrendPoint("Évaluation 2025", 30), charts.TrendPoint("Évaluation 2026", 41)]
+    root = parse(charts.trend_chart(series, lang="fr"))
+    for text in root.findall(f"{SVG}text"):
+        if not (text.text or "").startswith("Évaluation"):
+            continue
+        x, width = float(text.get("x", "0")), charts.text_width(text.text or "", 10)
+        left = {"start": x, "middle": x - width / 2, "end": x - width}[text.get("text-anchor", "start")]
+        assert left >= 0 and left + width <= charts.TREND_WIDTH, text.text
+
+
 def test_status_stack() -> None:
     rows = [charts.StackRow("ANSSI", [6, 3, 3, 0]), charts.StackRow("NIS2", [0, 0, 0, 0])]
     root = parse(charts.status_stack(rows, lang="en"))

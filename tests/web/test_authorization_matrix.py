@@ -29,13 +29,15 @@ from tests.web.conftest import page_csrf
 from tests.web.world import OTHER_NAME, OWNED_PARAMS, World, engine_for, signed_in, world_on
 
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
-# Reachable without an account: the sign-in, the language switch, the static files and the API docs.
+# Reachable without an account: the sign-in, the language switch, the static files (and the icon)
+# and the API docs.
 PUBLIC = (
     re.compile(r"^/$"),
     re.compile(r"^/login$"),
     re.compile(r"^/logout$"),
     re.compile(r"^/lang/"),
     re.compile(r"^/static/"),
+    re.compile(r"^/favicon\.ico$"),
     re.compile(r"^/api/v1/(openapi\.json|docs)$"),
 )
 # Minimal valid bodies for writes (JSON for /api, forms for pages); any other write gets an empty

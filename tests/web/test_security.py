@@ -101,3 +101,11 @@ def test_htmx_is_served_when_installed_and_optional(session: Session, tmp_path) 
         page = client.get("/login")
         assert page.status_code == 200 and "htmx.min.js" not in page.text
         assert '<form method="post" action="/login"' in page.text
+
+
+def test_the_icon_is_served_from_the_static_files(client: TestClient) -> None:
+    assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/login").text
+    moved = client.get("/favicon.ico", follow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["location"] == "/static/favicon.svg"
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")

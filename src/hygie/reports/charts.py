@@ -333,9 +333,15 @@ def trend_chart(
         body.append(
             _label(x, y - 6, fmt_number(point.value, lang), anchor="middle", size=11, font_weight="bold")
         )
-        body.append(
-            _label(x, TREND_BOTTOM + 15, _wrap(point.label, 22, 1)[0], anchor="middle", size=10, fill=MUTED)
-        )
+        text = _wrap(point.label, 22, 1)[0]
+        # Centred under its point, but pushed inside the chart at either end rather than cut off.
+        half = text_width(text, 10) / 2
+        anchor, at = "middle", x
+        if x + half > TREND_WIDTH:
+            anchor, at = "end", TREND_WIDTH
+        elif x - half < 0:
+            anchor, at = "start", 0.0
+        body.append(_label(at, TREND_BOTTOM + 15, text, anchor=anchor, size=10, fill=MUTED))
     desc = "; ".join(f"{point.label}: {fmt_number(point.value, lang)}" for point in points)
     return _svg(TREND_WIDTH, TREND_HEIGHT, title, desc, body, "trend")
 
@@ -402,7 +408,8 @@ def status_stack(rows: Sequence[StackRow], *, lang: str, title: str = "") -> str
 
 # -- Budget gauge ------------------------------------------------------------------------------------
 
-GAUGE_WIDTH, GAUGE_HEIGHT = 360.0, 44.0
+# Narrow enough to stay legible in a third of a page or of a screen.
+GAUGE_WIDTH, GAUGE_HEIGHT = 240.0, 44.0
 
 
 def budget_gauge(share: float | None, low: float, high: float, *, lang: str, title: str = "") -> str:

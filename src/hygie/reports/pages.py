@@ -25,7 +25,7 @@ from hygie.reports.api import (
     export_report,
     has_campaign,
 )
-from hygie.reports.render import _charts as report_charts  # the report's own charts, not a copy
+from hygie.reports.render import report_charts  # the report's own charts, not a copy
 from hygie.reports.service import DEFAULT_DAYS, default_budget
 from hygie.reports.vocabulary import label
 from hygie.web.deps import ExportScope, ReadScope

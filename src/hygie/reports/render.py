@@ -44,7 +44,7 @@ def _fit(titles: Sequence[str], max_rows: int, max_lines: int, chars_per_line: i
     return min(len(titles), max_rows)
 
 
-def _charts(report: MaturityReport, lang: str) -> dict[str, Markup | None]:
+def report_charts(report: MaturityReport, lang: str) -> dict[str, Markup | None]:
     by_dimension = {score.dimension: score for score in report.dimensions}
     ordered = [by_dimension[d] for d in DIMENSION_ORDER if d in by_dimension]
     radar = charts.radar_chart(
@@ -127,7 +127,7 @@ def _context(report: MaturityReport, lang: str) -> dict[str, Any]:
     )
     return {
         "report": report,
-        "charts": _charts(report, lang),
+        "charts": report_charts(report, lang),
         "css": Markup(stylesheet()),  # noqa: S704 -- our own file, shipped with the package
         "weaknesses": report.weaknesses[:weakness_rows],
         "summary_actions": actions[:action_rows],

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
@@ -78,6 +78,11 @@ def create_app(
 
 
 def _vendor_routes(app: FastAPI) -> None:
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        # Asked by browsers and tools whatever the page says; the icon itself is an SVG.
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     @app.get("/static/vendor/htmx.min.js", include_in_schema=False)
     def htmx() -> Response:
         path: Path | None = app.state.htmx_path
@@ -106,6 +111,7 @@ def _vendor_routes(app: FastAPI) -> None:
             )
         return HTMLResponse(
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Hygie API</title>'
+            '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
             '<link rel="stylesheet" href="/static/vendor/swagger/swagger-ui.css"></head>'
             f"<body>{body}</body></html>"
         )
