@@ -16,9 +16,8 @@ pytestmark = pytest.mark.e2e
 
 def test_rssi_enrols_totp_then_signs_in_with_its_code(page: Page, demo_server: DemoServer) -> None:
     sign_in(page, demo_server.rssi)
-    # One establishment: the home page opens it.
-    expect(page).to_have_url(re.compile(rf"/e/{demo_server.establishment_id}$"))
-    screenshot(page, "establishment")
+    # One establishment: the home page opens its dashboard; its profile is a tab of the menu.
+    expect(page).to_have_url(re.compile(rf"/e/{demo_server.establishment_id}/dashboard$"))
 
     page.goto("/account")
     expect(page.locator("h1")).to_have_text("Mon compte")
@@ -51,7 +50,7 @@ def test_rssi_enrols_totp_then_signs_in_with_its_code(page: Page, demo_server: D
     # A code is accepted once per 30 s step, one step early: the next step's code is fresh.
     page.fill("#code", totp.generate_otp(step + 1))
     page.click("form[action='/login'] button[type=submit]")
-    expect(page).to_have_url(re.compile(rf"/e/{demo_server.establishment_id}$"))
+    expect(page).to_have_url(re.compile(rf"/e/{demo_server.establishment_id}/dashboard$"))
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Tableau de bord").click()
     expect(page.locator("h1")).to_contain_text("Tableau de bord")
     expect(page.locator("[data-figure=global-index]")).to_be_visible()

@@ -22,6 +22,7 @@ PAGES = [
     ("plan-roadmap", "/plan/roadmap", "Feuille de route"),
     ("plan-optimise", "/plan/optimise", "Meilleur plan pour un budget"),
     ("reports", "/reports", "Rapports"),
+    ("establishment", "", hospital.HOSPITAL.name),
 ]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}
 

@@ -46,7 +46,7 @@ def test_the_switcher_lists_only_visible_establishments(client: TestClient, sess
     make_establishment(session, name="CH Invisible")
     make_user(session, role=Role.MANAGEMENT, establishment_id=mine.id)
     login(client)
-    assert client.get("/").headers["location"] == f"/e/{mine.id}"
+    assert client.get("/").headers["location"] == f"/e/{mine.id}/dashboard"
     page = client.get(f"/e/{mine.id}")
     assert "CH Visible" in page.text and "CH Invisible" not in page.text
     assert "établissement" in client.get("/establishments").text.lower()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hygie.core.errors import ValidationError
+from hygie.core.i18n import N_
 from hygie.org import accounts, audit, tokens
 from hygie.org.api import TokenIn, create_token, revoke_token
 from hygie.org.service import nis2_status
@@ -20,7 +21,7 @@ from hygie.web.registry import NavItem
 from hygie.web.security import rotate_csrf, session_cookie_name
 
 router = APIRouter(include_in_schema=False)
-NAV: tuple[NavItem, ...] = ()  # the establishment's overview is reached from the switcher
+NAV = (NavItem(N_("Establishment"), "", order=95),)  # its profile: FINESS, size, budgets, NIS2
 
 
 @router.get("/establishments")

@@ -33,7 +33,7 @@ def home(request: Request, db: Db, user: OptionalUser) -> Response:
         return RedirectResponse("/login", status_code=303)
     establishments = visible(db, principal_for(db, user))
     if len(establishments) == 1:
-        return RedirectResponse(f"/e/{establishments[0].id}", status_code=303)
+        return RedirectResponse(f"/e/{establishments[0].id}/dashboard", status_code=303)
     return RedirectResponse("/establishments", status_code=303)
 
 

@@ -46,9 +46,9 @@ class Layout:
         links = []
         for item in items:
             href = f"/e/{establishment.id}{item.path}"
-            links.append(
-                NavLink(gettext(item.label, self.lang), href, path == href or path.startswith(href + "/"))
-            )
+            # The establishment's own page ("") is current on itself only, not on every page below it.
+            below = item.path != "" and path.startswith(href + "/")
+            links.append(NavLink(gettext(item.label, self.lang), href, path == href or below))
         return links
 
     def render(
