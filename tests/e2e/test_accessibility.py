@@ -49,3 +49,17 @@ def test_forms_pages_meet_wcag_aa(page: Page, demo_server: DemoServer, axe: Axe)
     for path in ("/account", questionnaire, f"{questionnaire}/scores"):
         page.goto(path)
         assert _violations(axe, page) == [], path
+
+
+def test_the_keyboard_reaches_the_content_first(page: Page, demo_server: DemoServer) -> None:
+    sign_in(page, demo_server.e2e)
+    page.goto(demo_server.path("/plan"))
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    expect(skip).to_have_class("skip-link")
+    expect(skip).to_be_visible()  # shown when focused, hidden otherwise
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{demo_server.url}{demo_server.path('/plan')}#main")
+    # The next Tab lands inside the content, past the header and the menu.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
