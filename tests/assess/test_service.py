@@ -221,3 +221,112 @@ def test_answer_values_from_each_status(session: Session) -> None:
     assert service.answers_of(campaign) == {"GOV-B": ALT, "TEC-B": NA, "AWA-A": UNKNOWN}
     score = service.campaign_score(session, campaign, LIB)
     assert score.knowledge_gaps == ["AWA-A"] and score.completion == pytest.approx(100 * 3 / 8)
+
+
+def _stored(home: Path, establishment_id: int, content: bytes) -> Path:
+    return home / "evidence" / str(establishment_id) / hashlib.sha256(content).hexdigest()
+
+
+def test_delete_evidence_removes_the_row_and_the_file_once_committed(
+    session: Session, evidence_home: Path
+) -> None:
+    campaign = _campaign(session)
+    saved = service.record_answer(session, campaign, "TEC-A", answer(3), "alice", library=LIB)
+    mistake = b"%PDF-1.4 wrong document\n"
+    evidence = service.attach_evidence_file(session, saved, io.BytesIO(mistake), "alice", name="erreur.pdf")
+    link = service.attach_evidence_link(session, saved, "https://ged.example/pca", "alice")
+    session.commit()
+    stored = _stored(evidence_home, campaign.establishment_id, mistake)
+    assert stored.is_file()
+
+    removed, parent = service.delete_evidence(session, campaign, evidence.id)
+    assert (removed.id, removed.name, parent.id) == (evidence.id, "erreur.pdf", saved.id)
+    assert [e.id for e in saved.evidence] == [link.id]
+    assert session.get(Evidence, evidence.id) is None
+    assert stored.is_file()  # still there until the deletion is committed
+    session.commit()
+    assert not stored.exists()
+    assert session.scalar(select(func.count()).select_from(Evidence)) == 1
+
+    # A dead link goes the same way (no file involved).
+    service.delete_evidence(session, campaign, link.id)
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Evidence)) == 0
+
+
+def test_delete_evidence_keeps_a_file_another_row_names(session: Session, evidence_home: Path) -> None:
+    campaign = _campaign(session)
+    first = service.record_answer(session, campaign, "TEC-A", answer(3), "alice", library=LIB)
+    second = service.record_answer(session, campaign, "GOV-A", answer(2), "alice", library=LIB)
+    content = b"%PDF-1.4 rapport de sauvegarde\n"
+    one = service.attach_evidence_file(session, first, io.BytesIO(content), "alice", name="a.pdf")
+    two = service.attach_evidence_file(session, second, io.BytesIO(content), "bob", name="b.pdf")
+    stored = _stored(evidence_home, campaign.establishment_id, content)
+
+    service.delete_evidence(session, campaign, one.id)
+    session.commit()
+    assert stored.is_file()  # still named by the other answer's evidence
+    service.delete_evidence(session, campaign, two.id)
+    session.commit()
+    assert not stored.exists()
+
+
+def test_rolled_back_deletion_keeps_the_file(session: Session, evidence_home: Path) -> None:
+    campaign = _campaign(session)
+    saved = service.record_answer(session, campaign, "TEC-A", answer(3), "alice", library=LIB)
+    content = b"%PDF-1.4 preuve\n"
+    evidence = service.attach_evidence_file(session, saved, io.BytesIO(content), "alice", name="p.pdf")
+    session.commit()
+    stored = _stored(evidence_home, campaign.establishment_id, content)
+
+    nested = session.begin_nested()
+    service.delete_evidence(session, campaign, evidence.id)
+    nested.rollback()
+    session.commit()
+    assert stored.is_file() and session.get(Evidence, evidence.id) is not None
+
+    service.delete_evidence(session, campaign, evidence.id)
+    session.rollback()
+    session.commit()  # a later commit does not remove what a rolled back transaction released
+    assert stored.is_file() and session.get(Evidence, evidence.id) is not None
+
+
+def test_delete_evidence_refused_when_closed_and_scoped_to_the_campaign(
+    session: Session, evidence_home: Path
+) -> None:
+    establishment = make_establishment(session)
+    first = service.create_campaign(
+        session, establishment.id, "2024", date(2024, 5, 1), CampaignPath.FULL, library=LIB
+    )
+    saved = service.record_answer(session, first, "TEC-A", answer(3), "alice", library=LIB)
+    content = b"%PDF-1.4 copie\n"
+    evidence = service.attach_evidence_file(session, saved, io.BytesIO(content), "alice", name="c.pdf")
+    service.close_campaign(session, first)
+    second = service.create_campaign(
+        session,
+        establishment.id,
+        "2025",
+        date(2025, 5, 1),
+        CampaignPath.SHORT,
+        from_previous=True,
+        library=LIB,
+    )
+    [copied] = service.get_answer(session, second, "TEC-A").evidence
+    assert copied.sha256 == evidence.sha256 and copied.id != evidence.id
+
+    with pytest.raises(ValidationError, match="closed"):
+        service.delete_evidence(session, first, evidence.id)
+    # The evidence of one campaign is not found through another, nor through another establishment's.
+    with pytest.raises(NotFoundError):
+        service.delete_evidence(session, second, evidence.id)
+    other = _campaign(session)
+    with pytest.raises(NotFoundError):
+        service.delete_evidence(session, other, copied.id)
+    with pytest.raises(NotFoundError):
+        service.delete_evidence(session, second, 999_999)
+
+    # Removed from the new campaign, the file stays: the closed campaign's evidence still names it.
+    service.delete_evidence(session, second, copied.id)
+    session.commit()
+    assert _stored(evidence_home, establishment.id, content).is_file()
+    assert [e.id for e in service.get_answer(session, first, "TEC-A").evidence] == [evidence.id]

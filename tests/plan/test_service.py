@@ -219,3 +219,62 @@ def test_deriving_the_assessments_findings_again_writes_nothing_unless_changed(s
     assert moved["control:TEC-PATCH"].severity == Severity.LOW
     assert moved["control:TEC-PATCH"].last_seen > seen["control:TEC-PATCH"]
     assert moved["control:GOV-PSSI"].last_seen == seen["control:GOV-PSSI"]
+
+
+def test_update_action_checks_every_field_then_changes_what_differs(session: Session) -> None:
+    est = make_establishment(session)
+    levels: dict[str, int | None] = {"GOV-PSSI": 0}
+    states, candidates = service.plan_inputs(session, est.id, LIB, levels, CATALOGUE)
+    result = optimise(states, candidates, budget=10_000)
+    [action] = service.adopt_plan(session, est.id, result, roadmap_for(result, date(2027, 1, 1)))
+    assert (action.due_date, action.quarter, action.notes) == (date(2027, 3, 31), "2027-Q1", None)
+    on = date(2027, 6, 15)  # the action is overdue by then
+
+    # Everything wrong at once, every problem named, nothing changed.
+    with pytest.raises(service.ActionEditError) as refused:
+        service.update_action(
+            session, est.id, action.id, status=ActionStatus.DONE, owner=" ", due_date=date(2027, 6, 14),
+            notes="x" * 4001, on=on,
+        )  # fmt: skip
+    assert refused.value.problems == {
+        "owner": service.OWNER_REQUIRED,
+        "due_date": service.DUE_IN_PAST,
+        "notes": service.NOTES_TOO_LONG,
+    }
+    assert isinstance(refused.value, ValidationError)
+    assert (action.status, action.owner, action.due_date) == (ActionStatus.TODO, "rssi", date(2027, 3, 31))
+    assert service.edit_problems(action, due_date=date(2037, 6, 16), on=on) == {
+        "due_date": service.DUE_TOO_FAR
+    }
+    # An overdue date left as it is does not stop the other changes.
+    assert service.edit_problems(action, due_date=date(2027, 3, 31), notes="relancé", on=on) == {}
+
+    same, changes = service.update_action(
+        session,
+        est.id,
+        action.id,
+        owner="Jean Dupont ",
+        due_date=date(2027, 7, 1),
+        notes=" Devis reçu ",
+        on=on,
+    )
+    assert same is action and (action.owner, action.due_date, action.quarter, action.notes) == (
+        "Jean Dupont",
+        date(2027, 7, 1),
+        "2027-Q3",  # the quarter follows the due date
+        "Devis reçu",
+    )
+    assert changes == {
+        "owner": ("rssi", "Jean Dupont"),
+        "due_date": ("2027-03-31", "2027-07-01"),
+        "notes": (None, "Devis reçu"),
+    }
+    _, nothing = service.update_action(
+        session, est.id, action.id, owner="Jean Dupont", notes="Devis reçu", on=on
+    )
+    assert nothing == {}
+    _, done = service.update_action(session, est.id, action.id, status=ActionStatus.DONE, notes="", on=on)
+    assert done == {"status": ("todo", "done"), "notes": ("Devis reçu", None)}
+    assert action.done_at is not None and action.notes is None
+    with pytest.raises(NotFoundError):
+        service.update_action(session, make_establishment(session).id, action.id, notes="x")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from hygie.assess import service as assess_service
 from hygie.assess import xlsx
 from hygie.assess.api import XLSX_TYPE
+from hygie.assess.schemas import AnswerStatus
 from hygie.frameworks.service import get_library
 from hygie.org import accounts, tokens
 from hygie.org.models import AuditEntry, Establishment, Role
@@ -272,6 +273,81 @@ def test_evidence_of_another_establishment_is_404(session: Session, client: Test
     assert own.json()["error"]["code"] == "not_found"
 
 
+def test_delete_evidence(session: Session, client: TestClient, hygie_home: Path) -> None:
+    establishment, headers, base = _answered(client, session)
+    campaign_url = base.rsplit("/answers/", 1)[0]
+
+    def upload(name: str, content: bytes) -> dict[str, str]:
+        response = client.post(
+            f"{base}/evidence", files={"file": (name, content, "application/pdf")}, headers=headers
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    wrong = upload("erreur.pdf", PDF + b"% wrong\n")
+    kept = upload("politique.pdf", PDF)
+    twin = upload("politique-copie.pdf", PDF)  # the same content: one stored file, two rows
+    link = client.post(f"{base}/links", json={"url": "https://ged.chu/mort"}, headers=headers).json()
+    folder = hygie_home / "evidence" / str(establishment.id)
+
+    response = client.delete(f"{campaign_url}/evidence/{wrong['id']}", headers=headers)
+    assert response.status_code == 204 and response.content == b""
+    assert not (folder / wrong["sha256"]).exists()
+    ids = [e["id"] for e in client.get(base, headers=headers).json()["evidence"]]
+    assert ids == [kept["id"], twin["id"], link["id"]]
+    [entry] = _audit(session, "evidence.delete")
+    assert (entry.object_type, entry.object_id, entry.establishment_id) == (
+        "assess_evidence",
+        str(wrong["id"]),
+        establishment.id,
+    )
+    assert entry.details is not None
+    assert (entry.details["name"], entry.details["kind"], entry.details["sha256"]) == (
+        "erreur.pdf",
+        "file",
+        wrong["sha256"],
+    )
+    # Gone: a second deletion and the download are 404.
+    assert client.delete(f"{campaign_url}/evidence/{wrong['id']}", headers=headers).status_code == 404
+    download = f"/api/v1/establishments/{establishment.id}/evidence/{wrong['id']}"
+    assert client.get(download, headers=headers).status_code == 404
+
+    # A file two rows share stays until the last one goes.
+    assert client.delete(f"{campaign_url}/evidence/{kept['id']}", headers=headers).status_code == 204
+    assert (folder / kept["sha256"]).read_bytes() == PDF
+    twin_download = f"/api/v1/establishments/{establishment.id}/evidence/{twin['id']}"
+    assert client.get(twin_download, headers=headers).content == PDF
+    assert client.delete(f"{campaign_url}/evidence/{link['id']}", headers=headers).status_code == 204
+    assert client.delete(f"{campaign_url}/evidence/{twin['id']}", headers=headers).status_code == 204
+    assert not (folder / kept["sha256"]).exists()
+    assert client.get(base, headers=headers).json()["evidence"] == []
+    assert len(_audit(session, "evidence.delete")) == 4
+
+
+def test_delete_evidence_refused_once_closed_and_for_others(session: Session, client: TestClient) -> None:
+    _establishment, headers, base = _answered(client, session)
+    campaign_url = base.rsplit("/answers/", 1)[0]
+    evidence = client.post(
+        f"{base}/evidence", files={"file": ("a.pdf", PDF, "application/pdf")}, headers=headers
+    ).json()
+    url = f"{campaign_url}/evidence/{evidence['id']}"
+
+    other = make_establishment(session, name="Clinique voisine")
+    intruder = make_user(session, "rssi@voisine.fr", Role.RSSI, other.id)
+    intruder_headers = _bearer(session, intruder.email)
+    assert client.delete(url, headers=intruder_headers).status_code == 404
+    foreign_campaign = _campaign(client, other.id, intruder_headers)
+    mine = f"/api/v1/establishments/{other.id}/campaigns/{foreign_campaign}/evidence/{evidence['id']}"
+    refused = client.delete(mine, headers=intruder_headers)
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
+
+    assert client.post(f"{campaign_url}/close", headers=headers).status_code == 200
+    closed = client.delete(url, headers=headers)
+    assert closed.status_code == 422 and "closed" in closed.json()["error"]["message"]
+    assert [e["id"] for e in client.get(base, headers=headers).json()["evidence"]] == [evidence["id"]]
+    assert _audit(session, "evidence.delete") == []
+
+
 def test_xlsx_export_then_import(session: Session, client: TestClient, tmp_path: Path) -> None:
     establishment, headers = _setup(session)
     campaign_id = _campaign(client, establishment.id, headers)
@@ -350,6 +426,12 @@ def test_scopes(session: Session, client: TestClient) -> None:
     )
     assert put.status_code == 403
     assert client.post(f"{base}/{campaign.id}/close", headers=headers).status_code == 403
+    saved = assess_service.record_answer(
+        session, campaign, _controls()[0], assess_service.answer_in(AnswerStatus.UNKNOWN), "rssi"
+    )
+    link = assess_service.attach_evidence_link(session, saved, "https://ged.chu/pca", "rssi")
+    assert client.delete(f"{base}/{campaign.id}/evidence/{link.id}", headers=headers).status_code == 403
+    assert [e.id for e in saved.evidence] == [link.id]
     assert (
         client.post(base, json={"name": "x", "assessed_on": "2025-01-02"}, headers=headers).status_code == 403
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hygie.assess import service, xlsx
 from hygie.assess.models import Answer, Campaign
+from hygie.assess.schemas import AnswerStatus
 from hygie.frameworks.service import get_library
 from hygie.org.models import AuditEntry, Establishment, Role
 from tests.factories import make_establishment
@@ -195,10 +196,96 @@ def test_evidence_upload_and_download_through_the_pages(session: Session, client
     assert len(_answer(session, campaign, control).evidence) == 2
 
 
+def _with_evidence(
+    session: Session, client: TestClient, campaign: Campaign, content: bytes = PDF
+) -> tuple[str, str, int]:
+    """Answers the first control and attaches a file through the pages: (token, control, evidence id)."""
+    establishment_id = campaign.establishment_id
+    token = csrf_from(client.get(f"/e/{establishment_id}/assess/{campaign.id}").text)
+    control = _first_control()
+    base = f"/e/{establishment_id}/assess/{campaign.id}/controls/{control}"
+    client.post(base, data={"csrf_token": token, "status": "level", "level": "2"})
+    files = {"file": ("erreur.pdf", content, "application/pdf")}
+    assert client.post(f"{base}/evidence", data={"csrf_token": token}, files=files).status_code == 303
+    return token, control, _answer(session, campaign, control).evidence[-1].id
+
+
+def test_remove_evidence_with_the_form(session: Session, client: TestClient, hygie_home: Path) -> None:
+    establishment, campaign = _setup(session, client)
+    token, control, evidence_id = _with_evidence(session, client, campaign)
+    sha256 = _answer(session, campaign, control).evidence[0].sha256 or ""
+    stored = hygie_home / "evidence" / str(establishment.id) / sha256
+    assert stored.is_file()
+    url = f"/e/{establishment.id}/assess/{campaign.id}/evidence/{evidence_id}/delete"
+    page = client.get(f"/e/{establishment.id}/assess/{campaign.id}?lang=en").text
+    assert f'action="{url}"' in page and 'aria-label="Remove erreur.pdf"' in page
+
+    assert client.post(url).status_code == 403  # no CSRF token: refused, nothing removed
+    assert len(_answer(session, campaign, control).evidence) == 1
+    removed = client.post(url, data={"csrf_token": token})
+    assert removed.status_code == 303
+    assert removed.headers["location"] == f"/e/{establishment.id}/assess/{campaign.id}#control-{control}"
+    assert _answer(session, campaign, control).evidence == []
+    assert not stored.exists()
+    [entry] = _audit(session, "evidence.delete")
+    assert entry.object_id == str(evidence_id) and (entry.details or {})["name"] == "erreur.pdf"
+    assert client.post(url, data={"csrf_token": token}).status_code == 404
+
+
+def test_remove_evidence_with_htmx_returns_the_fragment(session: Session, client: TestClient) -> None:
+    establishment, campaign = _setup(session, client)
+    token, control, evidence_id = _with_evidence(session, client, campaign)
+    link = client.post(
+        f"/e/{establishment.id}/assess/{campaign.id}/controls/{control}/links",
+        data={"csrf_token": token, "url": "https://ged.chu/lien-mort"},
+    )
+    assert link.status_code == 303
+    response = client.post(
+        f"/e/{establishment.id}/assess/{campaign.id}/evidence/{evidence_id}/delete",
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    assert response.status_code == 200, response.text
+    assert response.text.lstrip().startswith(f'<article class="card assess-control" id="control-{control}"')
+    assert "<html" not in response.text
+    assert "Preuve retirée." in response.text
+    assert "erreur.pdf" not in response.text and "https://ged.chu/lien-mort" in response.text
+    assert [e.url for e in _answer(session, campaign, control).evidence] == ["https://ged.chu/lien-mort"]
+
+
+def test_remove_evidence_refused_when_closed_or_read_only(session: Session, client: TestClient) -> None:
+    establishment, campaign = _setup(session, client)
+    token, control, evidence_id = _with_evidence(session, client, campaign)
+    url = f"/e/{establishment.id}/assess/{campaign.id}/evidence/{evidence_id}/delete"
+    service.close_campaign(session, campaign)
+    page = client.get(f"/e/{establishment.id}/assess/{campaign.id}").text
+    assert "erreur.pdf" in page and "/delete" not in page
+    refused = client.post(url, data={"csrf_token": token})
+    assert refused.status_code == 422
+    error = re.search(rf'id="control-{control}-evidence-error">(.*?)</p>', refused.text, re.S)
+    assert error is not None and "closed" in error.group(1)
+    assert len(_answer(session, campaign, control).evidence) == 1
+    assert _audit(session, "evidence.delete") == []
+
+
+def test_auditor_may_not_remove_evidence(session: Session, client: TestClient) -> None:
+    establishment, campaign = _setup(session, client, Role.AUDITOR)
+    answer = service.record_answer(
+        session, campaign, _first_control(), service.answer_in(AnswerStatus.UNKNOWN), "rssi"
+    )
+    link = service.attach_evidence_link(session, answer, "https://ged.chu/pca", "rssi")
+    page = client.get(f"/e/{establishment.id}/assess/{campaign.id}").text
+    assert "https://ged.chu/pca" in page and "/delete" not in page
+    refused = client.post(
+        f"/e/{establishment.id}/assess/{campaign.id}/evidence/{link.id}/delete",
+        data={"csrf_token": csrf_from(page)},
+    )
+    assert refused.status_code == 403
+    assert len(_answer(session, campaign, _first_control()).evidence) == 1
+
+
 def test_scores_page(session: Session, client: TestClient) -> None:
     establishment, campaign = _setup(session, client)
     library = get_library()
-    from hygie.assess.schemas import AnswerStatus
 
     controls = library.full_path()
     service.record_answer(session, campaign, controls[0].id, service.answer_in(AnswerStatus.LEVEL, 4), "t")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from hygie.core.settings import Settings
+from hygie.core.time import today
 from hygie.org.access import PERMISSIONS, Action
 from hygie.org.models import Role
 from hygie.web.app import create_app
@@ -29,11 +31,12 @@ from tests.web.conftest import page_csrf
 from tests.web.world import OTHER_NAME, OWNED_PARAMS, World, engine_for, signed_in, world_on
 
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
-# Reachable without an account: the sign-in, the language switch, the static files (and the icon)
-# and the API docs.
+# Reachable without an account: the sign-in (and single sign-on), the language switch, the static
+# files (and the icon) and the API docs.
 PUBLIC = (
     re.compile(r"^/$"),
     re.compile(r"^/login$"),
+    re.compile(r"^/login/oidc(/callback)?$"),
     re.compile(r"^/logout$"),
     re.compile(r"^/lang/"),
     re.compile(r"^/static/"),
@@ -49,6 +52,12 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/e/{establishment_id}/plan/actions/{action_id}/status"): {"status": "in_progress"},
     ("POST", "/e/{establishment_id}/plan/adopt"): {"budget": "50000"},
+    ("POST", "/e/{establishment_id}/plan/actions/{action_id}"): {
+        "status": "in_progress",
+        "owner": "rssi",
+        "due_date": (today() + timedelta(days=30)).isoformat(),
+        "notes": "matrice",
+    },
 }
 
 

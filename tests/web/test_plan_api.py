@@ -3,11 +3,14 @@ optimisation within budget and its adoption, the roadmap and the budget, isolati
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hygie.core.time import today
 from hygie.demo import accounts as demo_accounts
 from hygie.demo import service as demo_service
 from hygie.frameworks.service import get_library
@@ -234,3 +237,84 @@ def test_budget_and_no_campaign(session: Session, client: TestClient) -> None:
     assert client.get(f"{base}/candidates", headers=headers).status_code == 404
     assert client.get(f"{base}/roadmap", headers=headers).json() == []
     assert client.get(f"{base}/actions", headers=headers).json()["total"] == 0
+
+
+def test_patch_owner_due_date_and_notes(session: Session, client: TestClient) -> None:
+    establishment_id = _demo(session)
+    headers = _bearer(session, RSSI)
+    action = next(a for a in plan_service.list_actions(session, establishment_id) if a.status == "todo")
+    url = f"/api/v1/establishments/{establishment_id}/actions/{action.id}"
+    before = (action.owner, action.due_date.isoformat())
+    due = date(today().year + 2, 5, 20)  # the second quarter, two years on
+
+    response = client.patch(
+        url,
+        json={"owner": " Jean Dupont ", "due_date": due.isoformat(), "notes": "Devis demandé"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["owner"], body["due_date"], body["quarter"], body["notes"], body["status"]) == (
+        "Jean Dupont",
+        due.isoformat(),
+        f"{due.year}-Q2",
+        "Devis demandé",
+        "todo",
+    )
+    assert client.get(url, headers=headers).json()["notes"] == "Devis demandé"
+    [entry] = _audit(session, "plan_action.update")
+    assert entry.object_id == str(action.id) and entry.establishment_id == establishment_id
+    assert entry.details == {
+        "owner": {"from": before[0], "to": "Jean Dupont"},
+        "due_date": {"from": before[1], "to": due.isoformat()},
+        "notes": {"from": None, "to": "Devis demandé"},
+    }
+    # The same values again change nothing and record nothing; an empty text removes the notes.
+    assert client.patch(
+        url, json={"owner": "Jean Dupont", "due_date": due.isoformat()}, headers=headers
+    ).is_success
+    assert len(_audit(session, "plan_action.update")) == 1
+    assert client.patch(url, json={"notes": ""}, headers=headers).json()["notes"] is None
+    assert _audit(session, "plan_action.update")[-1].details == {
+        "notes": {"from": "Devis demandé", "to": None}
+    }
+    # Moving it alone is recorded as the board records it; with another field, as an update.
+    client.patch(url, json={"status": "in_progress"}, headers=headers)
+    assert _audit(session, "plan_action.status")[-1].details == {"from": "todo", "to": "in_progress"}
+    client.patch(url, json={"status": "done", "notes": "Fait"}, headers=headers)
+    assert _audit(session, "plan_action.update")[-1].details == {
+        "status": {"from": "in_progress", "to": "done"},
+        "notes": {"from": None, "to": "Fait"},
+    }
+    session.refresh(action)
+    assert action.status == ActionStatus.DONE and action.done_at is not None
+
+
+def test_patch_refuses_bad_values_and_changes_nothing(session: Session, client: TestClient) -> None:
+    establishment_id = _demo(session)
+    headers = _bearer(session, RSSI)
+    action = next(a for a in plan_service.list_actions(session, establishment_id) if a.status == "todo")
+    url = f"/api/v1/establishments/{establishment_id}/actions/{action.id}"
+    stored = (action.status, action.owner, action.due_date, action.notes)
+    yesterday = today() - timedelta(days=1)
+
+    both = client.patch(
+        url, json={"status": "done", "owner": "  ", "due_date": yesterday.isoformat()}, headers=headers
+    )
+    assert both.status_code == 422
+    error = both.json()["error"]
+    assert error["code"] == "validation_error"
+    assert (
+        "owner:" in error["message"] and "due_date: The due date cannot be in the past." in error["message"]
+    )
+    far = client.patch(url, json={"due_date": date(today().year + 11, 1, 1).isoformat()}, headers=headers)
+    assert far.status_code == 422 and "ten years" in far.json()["error"]["message"]
+    assert client.patch(url, json={"notes": "x" * 4001}, headers=headers).status_code == 422
+    assert client.patch(url, json={"due_date": "2027-02-30"}, headers=headers).status_code == 422
+    assert client.patch(url, json={"colour": "red"}, headers=headers).status_code == 422
+    session.refresh(action)
+    assert (action.status, action.owner, action.due_date, action.notes) == stored
+    assert _audit(session, "plan_action.update") == [] and _audit(session, "plan_action.status") == []
+    # Management reads the notes but may not write them.
+    refused = client.patch(url, json={"notes": "vu"}, headers=_bearer(session, DIRECTION))
+    assert refused.status_code == 403

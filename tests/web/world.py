@@ -103,9 +103,13 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
     answered = sorted(assess_service.answers_detail(campaign).items())
     control_id, answer = answered[0]
     # A file (the evidence routes serve files), stored under the world's temporary HYGIE_HOME.
+    content = f"preuve {establishment_id}".encode()
     evidence = assess_service.attach_evidence_file(
-        session, answer, io.BytesIO(f"preuve {establishment_id}".encode()), "tests", name="preuve.txt"
+        session, answer, io.BytesIO(content), "tests", name="preuve.txt"
     )
+    # The same content attached a second time: a case that removes the sample evidence (then rolled
+    # back) leaves its file in place, since another row still names it.
+    assess_service.attach_evidence_file(session, answer, io.BytesIO(content), "tests", name="copie.txt")
     actions = plan_service.list_actions(session, establishment_id)
     findings = plan_service.list_findings(session, establishment_id)
     assert actions and findings, "the world needs actions and findings on both sides"

@@ -277,6 +277,23 @@ def add_link(scope: EstablishmentScope, answer: Answer, url: str, name: str | No
     return evidence
 
 
+def remove_evidence(scope: EstablishmentScope, campaign: Campaign, evidence_id: int) -> Answer:
+    """Removes an evidence of an open campaign (its file too when nothing else names it), audited;
+    returns the answer it was attached to."""
+    evidence, answer = service.delete_evidence(scope.db, campaign, evidence_id)
+    details: dict[str, Any] = {
+        "campaign_id": campaign.id,
+        "control_id": answer.control_id,
+        "kind": evidence.kind.value,
+    }
+    if evidence.kind == EvidenceKind.FILE:
+        details |= {"name": evidence.name, "sha256": evidence.sha256, "size": evidence.size}
+    else:
+        details |= {"url": evidence.url, "name": evidence.name}
+    _audit(scope, "evidence.delete", "assess_evidence", evidence_id, details)
+    return answer
+
+
 def evidence_download(scope: EstablishmentScope, evidence_id: int) -> FileResponse:
     """The file as an attachment, only for the establishment that owns it (another: 404)."""
     evidence = scope.db.get(Evidence, evidence_id)
@@ -426,6 +443,22 @@ def link_evidence(scope: WriteScope, campaign_id: int, control_id: str, data: Li
     """Attaches a link (http or https) to an answer."""
     answer = service.get_answer(scope.db, campaign_of(scope, campaign_id), control_id)
     return EvidenceOut.model_validate(add_link(scope, answer, data.url, data.name))
+
+
+@router.delete(
+    CAMPAIGN + "/evidence/{evidence_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={204: {"description": "Removed"}},
+)
+def delete_evidence(scope: WriteScope, campaign_id: int, evidence_id: int) -> Response:
+    """Removes an evidence (file or link) of an answer of an open campaign (422 once it is closed).
+
+    The stored file is removed with it unless another evidence of the establishment holds the same
+    content (a campaign started from this one, the same file attached twice).
+    """
+    remove_evidence(scope, campaign_of(scope, campaign_id), evidence_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(

@@ -32,6 +32,7 @@ from hygie.assess.api import (
     export_workbook,
     import_workbook,
     library,
+    remove_evidence,
     save_answer,
     store_evidence,
 )
@@ -371,6 +372,36 @@ def link_evidence(
     except ValidationError as exc:
         return _evidence_error(scope, layout, campaign, control_id, str(exc), 422)
     return _back(scope, campaign_id, control_id, False)
+
+
+@router.post("/e/{establishment_id}/assess/{campaign_id}/evidence/{evidence_id}/delete")
+def delete_evidence(
+    scope: WriteScope,
+    layout: PageLayout,
+    campaign_id: int,
+    evidence_id: int,
+    unanswered: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Removes an evidence; the control comes back without it (its fragment with htmx)."""
+    campaign = campaign_of(scope, campaign_id)
+    try:
+        answer = remove_evidence(scope, campaign, evidence_id)
+    except ValidationError as exc:  # the campaign was closed meanwhile
+        control_id = scope.db.scalar(
+            select(Answer.control_id)
+            .join(Evidence)
+            .where(Evidence.id == evidence_id, Answer.campaign_id == campaign.id)
+        )
+        if control_id is None:
+            raise
+        current = service.answers_detail(campaign).get(control_id)
+        item = _item(library(), layout, campaign, control_id, current, evidence_error=str(exc))
+        return _control_response(scope, layout, campaign, item, bool(unanswered), 422)
+    if _is_htmx(layout):
+        item = _item(library(), layout, campaign, answer.control_id, answer)
+        context = {**_fragment_context(scope, campaign), "item": item, "removed": True}
+        return layout.render("assess/_control.html", context)
+    return _back(scope, campaign_id, answer.control_id, bool(unanswered))
 
 
 @router.get("/e/{establishment_id}/evidence/{evidence_id}")

@@ -17,8 +17,8 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import pydantic
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from hygie.assess import scoring
 from hygie.assess.models import Answer, Campaign, Evidence
@@ -55,6 +55,7 @@ __all__ = [
     "compare_campaigns",
     "copy_answers",
     "create_campaign",
+    "delete_evidence",
     "evidence_path",
     "get_answer",
     "get_campaign",
@@ -452,6 +453,71 @@ def attach_evidence_link(
     answer.evidence.append(evidence)
     session.flush()
     return evidence
+
+
+def delete_evidence(session: Session, campaign: Campaign, evidence_id: int) -> tuple[Evidence, Answer]:
+    """Removes an evidence row of the campaign (a file attached by mistake, a dead link).
+
+    The stored file goes too when no other evidence row of the establishment names the same
+    content (a copied campaign, the same file attached twice share it), and only once the
+    transaction commits: a rollback brings the row back, and its file is still there. A closed
+    campaign is read-only. Returns the removed row (for the caller's audit entry) and the answer it
+    was attached to.
+    """
+    evidence = session.get(Evidence, evidence_id)
+    if (
+        evidence is None
+        or evidence.establishment_id != campaign.establishment_id
+        or evidence.answer.campaign_id != campaign.id
+    ):
+        raise NotFoundError(f"no evidence {evidence_id} in campaign {campaign.id}")
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ValidationError(f"campaign {campaign.id} is closed: its evidence can no longer change")
+    answer = evidence.answer
+    answer.evidence.remove(evidence)  # delete-orphan: the row goes at the flush
+    session.flush()
+    if evidence.kind == EvidenceKind.FILE and evidence.sha256:
+        _release_after_commit(session, evidence.establishment_id, evidence.sha256)
+    return evidence, answer
+
+
+# Files whose last evidence row was deleted in the session's transaction: (establishment, sha256).
+_RELEASED = "hygie.assess.released_files"
+_DOOMED = "hygie.assess.doomed_files"
+
+
+def _release_after_commit(session: Session, establishment_id: int, sha256: str) -> None:
+    if not event.contains(session, "before_commit", _find_unreferenced):
+        event.listen(session, "before_commit", _find_unreferenced)
+        event.listen(session, "after_commit", _remove_unreferenced)
+        event.listen(session, "after_transaction_end", _forget_released)
+    session.info.setdefault(_RELEASED, set()).add((establishment_id, sha256))
+
+
+def _find_unreferenced(session: Session) -> None:
+    # Checked just before the commit, when SQL still runs: a savepoint rolled back since the
+    # deletion, or the same content attached again, keeps the file.
+    doomed = []
+    for establishment_id, sha256 in sorted(session.info.pop(_RELEASED, set())):
+        count = session.scalar(
+            select(func.count())
+            .select_from(Evidence)
+            .where(Evidence.establishment_id == establishment_id, Evidence.sha256 == sha256)
+        )
+        if not count:
+            doomed.append(evidence_path(establishment_id, sha256))
+    session.info[_DOOMED] = doomed
+
+
+def _remove_unreferenced(session: Session) -> None:
+    for path in session.info.pop(_DOOMED, []):
+        path.unlink(missing_ok=True)
+
+
+def _forget_released(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended without a commit: keep the files
+        session.info.pop(_RELEASED, None)
+        session.info.pop(_DOOMED, None)
 
 
 def _default_library() -> Library:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from hygie.core.errors import NotFoundError
 from hygie.core.time import today
 from hygie.frameworks.loader import Library
 from hygie.frameworks.service import get_library
@@ -49,9 +48,20 @@ MAX_BUDGET = 1_000_000_000  # euros: a typo, not a hospital's budget
 
 
 class ActionPatch(BaseModel):
+    """The fields to change (those left out stay as they are); checked by ``service.update_action``."""
+
     model_config = ConfigDict(extra="forbid")
 
-    status: ActionStatus = Field(description="todo, in_progress, done or cancelled; done raises the levels")
+    status: ActionStatus | None = Field(
+        default=None, description="todo, in_progress, done or cancelled; done raises the levels"
+    )
+    owner: str | None = Field(default=None, description="A person or a role (rssi, dsi ...), 100 characters")
+    due_date: date | None = Field(
+        default=None, description="Not in the past when it changes; sets the quarter"
+    )
+    notes: str | None = Field(
+        default=None, description="Free text, 4000 characters; an empty text removes them"
+    )
 
 
 class CandidatesOut(BaseModel):
@@ -131,19 +141,42 @@ def filtered_actions(
 
 
 def move_action(scope: EstablishmentScope, action_id: int, status: ActionStatus) -> PlanAction:
-    """Moves an action of the plan and records it in the audit trail."""
-    before = next(
-        (a.status for a in service.list_actions(scope.db, scope.id, True) if a.id == action_id), None
+    """Moves an action of the plan (the board's form) and records it in the audit trail."""
+    return edit_action(scope, action_id, ActionPatch(status=status))
+
+
+def edit_action(scope: EstablishmentScope, action_id: int, data: ActionPatch) -> PlanAction:
+    """Changes an action (the API's PATCH, the action's page) and records it in the audit trail.
+
+    A change of the status alone is recorded as the board records it (``plan_action.status``); any
+    other change as ``plan_action.update`` with every field changed, before and after. A request
+    that changes nothing records nothing.
+    """
+    action, changes = service.update_action(
+        scope.db,
+        scope.id,
+        action_id,
+        status=data.status,
+        owner=data.owner,
+        due_date=data.due_date,
+        notes=data.notes,
     )
-    action = service.set_status(scope.db, scope.id, action_id, status)
+    if not changes:
+        return action
+    details: dict[str, Any]
+    if set(changes) == {"status"}:
+        before, after = changes["status"]
+        verb, details = "plan_action.status", {"from": before, "to": after}
+    else:
+        verb, details = "plan_action.update", {k: {"from": b, "to": a} for k, (b, a) in changes.items()}
     audit.record_for(
         scope.db,
         scope.principal,
-        action="plan_action.status",
+        action=verb,
         object_type="plan_action",
         object_id=action.id,
         establishment_id=scope.id,
-        details={"from": None if before is None else before.value, "to": status.value},
+        details=details,
     )
     return action
 
@@ -241,16 +274,14 @@ def list_actions(
 
 @router.get("/establishments/{establishment_id}/actions/{action_id}", response_model=PlanActionOut)
 def get_action(scope: ReadScope, action_id: int) -> PlanActionOut:
-    for action in service.list_actions(scope.db, scope.id, include_cancelled=True):
-        if action.id == action_id:
-            return PlanActionOut.model_validate(action)
-    raise NotFoundError(f"no action {action_id} in the plan of establishment {scope.id}")
+    return PlanActionOut.model_validate(service.get_action(scope.db, scope.id, action_id))
 
 
 @router.patch("/establishments/{establishment_id}/actions/{action_id}", response_model=PlanActionOut)
 def patch_action(scope: WriteScope, action_id: int, data: ActionPatch) -> PlanActionOut:
-    """Moves an action; a done action raises the levels of its controls from now on (audited)."""
-    return PlanActionOut.model_validate(move_action(scope, action_id, data.status))
+    """Moves an action (a done action raises the levels of its controls from now on), gives it
+    another owner or due date, or notes; 422 with every problem when a value is refused (audited)."""
+    return PlanActionOut.model_validate(edit_action(scope, action_id, data))
 
 
 @router.get("/establishments/{establishment_id}/candidates", response_model=CandidatesOut)

@@ -5,7 +5,9 @@ created open, its ``last_seen`` moves on while the source still reports it, and 
 the source stops reporting it. An accepted finding (risk accepted by management) stays accepted.
 
 A plan action is created when a plan is adopted, then moves todo → in_progress → done (or
-cancelled). Done actions raise the current level of the controls their template names.
+cancelled). Done actions raise the current level of the controls their template names. The
+security team may then give it another owner or due date (its quarter follows the due date) and
+keep notes on it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hygie.core.db import Base, EnumText, UTCDateTime
@@ -96,3 +98,4 @@ class PlanAction(Base):
     effort_days: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    notes: Mapped[str | None] = mapped_column(Text, default=None)  # the team's, free text

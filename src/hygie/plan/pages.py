@@ -3,12 +3,15 @@ roadmap by quarter, the budget indicator and the optimisation with its "adopt" b
 
 Everything here is read from the same functions as the API (``hygie.plan.api``). Moving a card is a
 plain form (select + button) that htmx, when present, sends in the background to swap the board in
-place. Callers without the write permission (management, auditors) see no form, and their POSTs are
-refused by the write scope.
+place. Each action has its page (what it does, costs and addresses, where it stands) with a form to
+change its status, owner, due date and notes, saved by the API's own ``edit_action``; with htmx the
+form is swapped in place (``/static/plan.js`` lets a 422 show its errors). Callers without the write
+permission (management, auditors) see no form, and their POSTs are refused by the write scope.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Query, Request
@@ -16,13 +19,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.i18n import N_
+from hygie.core.time import today
 from hygie.org.access import Action
 from hygie.plan import service
 from hygie.plan.api import (
+    ActionPatch,
     OptimiseIn,
     by_quarter,
     candidates_of,
+    edit_action,
     filtered_actions,
+    library,
     move_action,
     refreshed_findings,
     run_optimisation,
@@ -30,6 +37,7 @@ from hygie.plan.api import (
 from hygie.plan.catalogue import default_actions
 from hygie.plan.models import ActionStatus, FindingSource, FindingStatus, PlanAction, Severity
 from hygie.plan.schemas import CostBasis, OwnerRole
+from hygie.plan.service import ActionEditError
 from hygie.reports.charts import budget_gauge
 from hygie.reports.vocabulary import label
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
@@ -281,6 +289,146 @@ def adopt(
         scope, OptimiseIn(budget=int(amount), days=_number(days, "days"), cost_basis=basis, adopt=True)
     )
     return RedirectResponse(f"/e/{scope.id}/plan?adopted=1", status_code=303)
+
+
+# --- One action ---------------------------------------------------------------------------------
+
+ACTIVE = (ActionStatus.TODO, ActionStatus.IN_PROGRESS)
+STATUS_REQUIRED = N_("Choose a status.")
+DUE_REQUIRED = N_("Give a due date.")
+DUE_MALFORMED = N_("Give the date as YYYY-MM-DD (or DD/MM/YYYY).")
+
+
+def _owner_value(text: str) -> str:
+    """What the owner field means: a role when it names one (its id or its word in any language,
+    as the form shows it), else the name as typed."""
+    text = text.strip()
+    for role in OwnerRole:
+        if text.casefold() in {role.value, label(role, "fr").casefold(), label(role, "en").casefold()}:
+            return role.value
+    return text
+
+
+def _due_date(text: str) -> date:
+    """The form's date: ISO (what a date field sends) or the French way of writing it."""
+    text = text.strip()
+    if not text:
+        raise ValueError(DUE_REQUIRED)
+    for form in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, form).date()  # noqa: DTZ007 -- a calendar day, no time
+        except ValueError:
+            continue
+    raise ValueError(DUE_MALFORMED)
+
+
+def _action_context(
+    scope: EstablishmentScope,
+    layout: Layout,
+    action: PlanAction,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    saved: bool = False,
+) -> dict[str, Any]:
+    """The action with what it does, costs and addresses, and its form (as sent, when refused)."""
+    templates = default_actions().by_id()
+    template = templates.get(action.template_id)
+    lib = library()
+    raises = template.raises if template else {}
+    controls = [
+        (c, lib.controls[c].title.get(layout.lang) if c in lib.controls else c, gain)
+        for c, gain in raises.items()
+    ]
+    findings = [
+        f for f in refreshed_findings(scope, status=FindingStatus.OPEN) if set(f.control_ids) & set(raises)
+    ]
+    plan = {a.template_id: a for a in service.list_actions(scope.db, scope.id, include_cancelled=True)}
+    prerequisites = [
+        (templates[p].title.get(layout.lang) if p in templates else p, plan.get(p))
+        for p in (template.prerequisites if template else [])
+    ]
+    owner = _owner(action.owner, layout)
+    if form is None:
+        form = {
+            "status": action.status.value,
+            "owner": owner,
+            "due_date": action.due_date.isoformat(),
+            "notes": action.notes or "",
+        }
+    return {
+        "title": template.title.get(layout.lang) if template else action.title,
+        "action": action,
+        "template": template,
+        "description": template.description.get(layout.lang) if template else None,
+        "owner": owner,
+        "overdue": action.status in ACTIVE and action.due_date < today(),
+        "controls": controls,
+        "findings": findings,
+        "prerequisites": prerequisites,
+        "source_labels": {s.value: layout._(m) for s, m in FINDING_SOURCE_LABELS.items()},
+        "statuses": BOARD_COLUMNS,
+        "roles": [label(r, layout.lang) for r in OwnerRole],
+        "form": form,
+        "errors": {name: layout._(message) for name, message in (errors or {}).items()},
+        "saved": saved,
+        "url": f"/e/{scope.id}/plan/actions/{action.id}",
+        "can_write": scope.principal.may(scope.id, Action.WRITE),
+    }
+
+
+@router.get("/e/{establishment_id}/plan/actions/{action_id}")
+def action_page(
+    scope: ReadScope,
+    layout: PageLayout,
+    action_id: int,
+    saved: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    action = service.get_action(scope.db, scope.id, action_id)
+    return layout.render("plan/action.html", _action_context(scope, layout, action, saved=saved))
+
+
+@router.post("/e/{establishment_id}/plan/actions/{action_id}")
+def edit_action_page(
+    scope: WriteScope,
+    layout: PageLayout,
+    action_id: int,
+    status: Annotated[str, Form(max_length=20)] = "",
+    owner: Annotated[str, Form(max_length=200)] = "",
+    due_date: Annotated[str, Form(max_length=20)] = "",
+    notes: Annotated[str, Form(max_length=8000)] = "",
+) -> Response:
+    """Saves the form through ``edit_action`` (as the API's PATCH); refused values come back inline."""
+    action = service.get_action(scope.db, scope.id, action_id)
+    sent = {"status": status, "owner": owner, "due_date": due_date, "notes": notes}
+    owner_value = _owner_value(owner)
+    unreadable: dict[str, str] = {}
+    try:
+        chosen = ActionStatus(status)
+    except ValueError:
+        chosen = None
+        unreadable["status"] = STATUS_REQUIRED
+    try:
+        due: date | None = _due_date(due_date)
+    except ValueError as exc:
+        due = None
+        unreadable["due_date"] = str(exc)
+    if unreadable:  # the other fields checked as well, so that every problem shows at once
+        errors = service.edit_problems(action, owner=owner_value, due_date=due, notes=notes) | unreadable
+    else:
+        try:
+            data = ActionPatch(status=chosen, owner=owner_value, due_date=due, notes=notes)
+            edit_action(scope, action_id, data)
+            errors = {}
+        except ActionEditError as exc:
+            errors = exc.problems
+    if errors:
+        context = _action_context(scope, layout, action, form=sent, errors=errors)
+        template = "plan/_action.html" if _is_htmx(layout.request) else "plan/action.html"
+        return layout.render(template, context, status_code=422)
+    if _is_htmx(layout.request):
+        return layout.render("plan/_action.html", _action_context(scope, layout, action, saved=True))
+    return RedirectResponse(f"/e/{scope.id}/plan/actions/{action_id}?saved=1", status_code=303)
 
 
 __all__ = ["NAV", "router"]

@@ -263,6 +263,7 @@ class PlanActionOut(BaseModel):
     effort_days: float
     created_at: datetime
     done_at: datetime | None
+    notes: str | None = None
 
 
 class BudgetPosition(BaseModel):

@@ -11,7 +11,7 @@ import logging
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +27,8 @@ from hygie.assess.models import Campaign
 from hygie.assess.schemas import AnswerValue
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.formatting import fmt_percent
-from hygie.core.time import utcnow
+from hygie.core.i18n import N_
+from hygie.core.time import quarter_of, today, utcnow
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Text
 from hygie.org import service as org_service
@@ -50,13 +51,16 @@ BUDGET_REFERENCE = Path(__file__).parent / "budget_reference.yaml"
 _log = logging.getLogger(__name__)
 
 __all__ = [
+    "ActionEditError",
     "adopt_plan",
     "budget_position",
     "completed_raises",
     "current_levels",
     "current_maturity",
     "done_template_ids",
+    "edit_problems",
     "findings_from_levels",
+    "get_action",
     "levels_from_assessment",
     "list_actions",
     "list_findings",
@@ -65,6 +69,7 @@ __all__ = [
     "refresh_from_assessment",
     "set_status",
     "severity_of",
+    "update_action",
     "upsert_findings",
 ]
 
@@ -412,7 +417,8 @@ def adopt_plan(
     return adopted
 
 
-def _action(session: Session, establishment_id: int, action_id: int) -> PlanAction:
+def get_action(session: Session, establishment_id: int, action_id: int) -> PlanAction:
+    """One action of the establishment's plan (cancelled included); another's is "not found"."""
     action = session.get(PlanAction, action_id)
     if action is None or action.establishment_id != establishment_id:
         raise NotFoundError(f"no action {action_id} in the plan of establishment {establishment_id}")
@@ -421,11 +427,95 @@ def _action(session: Session, establishment_id: int, action_id: int) -> PlanActi
 
 def set_status(session: Session, establishment_id: int, action_id: int, status: ActionStatus) -> PlanAction:
     """Moves an action; a done action raises its controls' current levels from now on."""
-    action = _action(session, establishment_id, action_id)
+    action = get_action(session, establishment_id, action_id)
     action.status = status
     action.done_at = utcnow() if status == ActionStatus.DONE else None
     session.flush()
     return action
+
+
+MAX_OWNER = 100
+MAX_NOTES = 4000
+MAX_YEARS_AHEAD = 10  # a due date further away is a typo, not a plan
+# Shown to the user next to the field (translated where shown: msgids are English).
+OWNER_REQUIRED = N_("Give the owner: a person or a role, 100 characters at most.")
+DUE_IN_PAST = N_("The due date cannot be in the past.")
+DUE_TOO_FAR = N_("The due date is more than ten years away.")
+NOTES_TOO_LONG = N_("The notes are limited to 4000 characters.")
+
+
+class ActionEditError(ValidationError):
+    """An edit of an action refused; ``problems`` maps each field to what is wrong with it."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("; ".join(f"{name}: {message}" for name, message in self.problems.items()))
+
+
+def edit_problems(
+    action: PlanAction,
+    *,
+    owner: str | None = None,
+    due_date: date | None = None,
+    notes: str | None = None,
+    on: date | None = None,
+) -> dict[str, str]:
+    """What is wrong with an edit of ``action`` (empty: nothing); None leaves a field unchanged.
+
+    The due date is checked only when it changes: an overdue action keeps its date until someone
+    gives it a new one, which must not be in the past (``on``: today by default).
+    """
+    problems: dict[str, str] = {}
+    if owner is not None and not 0 < len(owner.strip()) <= MAX_OWNER:
+        problems["owner"] = OWNER_REQUIRED
+    if due_date is not None and due_date != action.due_date:
+        now = on or today()
+        if due_date < now:
+            problems["due_date"] = DUE_IN_PAST
+        elif (due_date.year, due_date.month, due_date.day) > (now.year + MAX_YEARS_AHEAD, now.month, now.day):
+            problems["due_date"] = DUE_TOO_FAR
+    if notes is not None and len(notes.strip()) > MAX_NOTES:
+        problems["notes"] = NOTES_TOO_LONG
+    return problems
+
+
+def update_action(
+    session: Session,
+    establishment_id: int,
+    action_id: int,
+    *,
+    status: ActionStatus | None = None,
+    owner: str | None = None,
+    due_date: date | None = None,
+    notes: str | None = None,
+    on: date | None = None,
+) -> tuple[PlanAction, dict[str, tuple[str | None, str | None]]]:
+    """Changes what is given of an action (None: unchanged; empty notes remove them).
+
+    Checked by ``edit_problems`` (ActionEditError, nothing changed); the quarter follows the due
+    date; the status moves as with ``set_status``. Returns the action and, for the audit trail,
+    each changed field with its value before and after (dates as ISO text).
+    """
+    action = get_action(session, establishment_id, action_id)
+    problems = edit_problems(action, owner=owner, due_date=due_date, notes=notes, on=on)
+    if problems:
+        raise ActionEditError(problems)
+    changes: dict[str, tuple[str | None, str | None]] = {}
+    if status is not None and status != action.status:
+        changes["status"] = (action.status.value, status.value)
+        set_status(session, establishment_id, action_id, status)
+    if owner is not None and owner.strip() != action.owner:
+        changes["owner"] = (action.owner, owner.strip())
+        action.owner = owner.strip()
+    if due_date is not None and due_date != action.due_date:
+        changes["due_date"] = (action.due_date.isoformat(), due_date.isoformat())
+        action.due_date = due_date
+        action.quarter = quarter_of(due_date)
+    if notes is not None and (notes.strip() or None) != action.notes:
+        changes["notes"] = (action.notes, notes.strip() or None)
+        action.notes = notes.strip() or None
+    session.flush()
+    return action, changes
 
 
 def list_actions(
