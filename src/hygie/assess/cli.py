@@ -25,6 +25,7 @@ from hygie.assess.schemas import (
 )
 from hygie.assess.scoring import RULES
 from hygie.cli.common import (
+    EstablishmentArg,
     JsonOption,
     LangOption,
     console,
@@ -47,7 +48,6 @@ from hygie.plan import service as plan_service
 
 app = typer.Typer(help="Évaluation de maturité / maturity assessment.", no_args_is_help=True)
 
-EstablishmentArg = Annotated[str, typer.Argument(help="Establishment: id, FINESS or name")]
 CampaignOption = Annotated[
     int | None, typer.Option("--campaign", help="Campaign id (default: the latest campaign)")
 ]

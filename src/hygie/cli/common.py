@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -23,6 +23,8 @@ error_console = Console(stderr=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# The establishment a domain command works on: its first argument everywhere.
+EstablishmentArg = Annotated[str, typer.Argument(help="Establishment: id, FINESS or name")]
 JsonOption = typer.Option(False, "--json", help="Print JSON for scripts instead of tables.")
 LangOption = typer.Option("fr", "--lang", envvar="HYGIE_LANG", help="Language: fr (default) or en.")
 

@@ -6,6 +6,7 @@ import typer
 
 from hygie import __version__
 from hygie.assess.cli import app as assess_app
+from hygie.assets.cli import app as assets_app
 from hygie.cli.audit import app as audit_app
 from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
@@ -16,6 +17,7 @@ from hygie.org.cli_users import app as users_app
 from hygie.org.cli_users import tokens_app
 from hygie.plan.cli import app as plan_app
 from hygie.reports.cli import app as report_app
+from hygie.vulns.cli import app as feeds_app
 from hygie.web.cli import serve as serve_command
 
 app = typer.Typer(
@@ -28,11 +30,13 @@ app.add_typer(establishments_app, name="establishments")
 app.add_typer(plan_app, name="plan")
 app.add_typer(frameworks_app, name="frameworks")
 app.add_typer(assess_app, name="assess")
+app.add_typer(assets_app, name="assets")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.add_typer(backup_app, name="backup")
+app.add_typer(feeds_app, name="feeds")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

@@ -31,6 +31,28 @@ class Settings(BaseSettings):
         default=True,
         description="Web cookies are Secure (HTTPS only); false only to try http://127.0.0.1 in development.",
     )
+    feeds_max_row_loss: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description="Largest share of a feed's rows an update may lose before it is refused (0.2 = 20 %).",
+    )
+    feeds_keep: int = Field(
+        default=3, ge=2, description="Feed snapshots kept on disk, the current one included."
+    )
+    feeds_max_age_days: int = Field(
+        default=7, ge=1, description="A feed older than this is flagged as stale."
+    )
+    feeds_timeout_seconds: float = Field(default=120.0, gt=0, description="Timeout of each feed download.")
+    feeds_max_file_mb: int = Field(
+        default=4096,
+        ge=1,
+        description="Largest file accepted in a feed download or an offline bundle, in MB.",
+    )
+    feeds_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON map: feed source name → URL replacing the official one (an internal mirror).",
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -50,6 +72,11 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.home / "evidence"
+
+    @property
+    def feeds_dir(self) -> Path:
+        """Vulnerability feed snapshots (``hygie feeds``): one folder per download, Parquet inside."""
+        return self.home / "feeds"
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from hygie.cli.common import (
+    EstablishmentArg,
     JsonOption,
     LangOption,
     console,
@@ -38,7 +39,6 @@ app = typer.Typer(
     help="Plan d'action / action plan: findings, priorities, budget, roadmap.", no_args_is_help=True
 )
 
-EstablishmentArg = Annotated[str, typer.Argument(help="Establishment: id, FINESS or name")]
 LevelsOption = Annotated[
     Path | None,
     typer.Option(

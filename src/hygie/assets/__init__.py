@@ -1,0 +1,1 @@
+"""The inventory: servers, workstations, network gear, medical devices and connected objects."""

@@ -1,0 +1,74 @@
+"""Readers of foreign inventory formats. Each turns a file into ``AssetRecord``s and never touches the
+database; ``hygie.assets.service.import_assets`` merges the records in one transaction.
+
+``read_file`` is the one entry point: it refuses a file over the size limit before reading it,
+recognises the format from the first bytes when none is given, and turns every problem into an
+``ImportRejectedError`` that names the file, line and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hygie.assets.importers import csvfile, cyclonedx, nmap
+from hygie.assets.importers.common import MAX_IMPORT_BYTES, check_size, sha256_of
+from hygie.assets.models import Importer
+from hygie.assets.schemas import AssetRecord, ImportSource
+from hygie.core.errors import ContentError, ImportRejectedError, Location
+
+__all__ = ["MAX_IMPORT_BYTES", "ParsedFile", "guess_format", "read_file"]
+
+
+@dataclass
+class ParsedFile:
+    source: ImportSource
+    records: list[AssetRecord]
+    warnings: list[str] = field(default_factory=list)
+
+
+def guess_format(head: bytes) -> Importer | None:
+    """The format a file's first bytes show: an Nmap or CycloneDX XML root, CycloneDX JSON, or CSV."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"<"):
+        if b"<nmaprun" in head:
+            return Importer.NMAP
+        if b"cyclonedx.org/schema/bom" in head:
+            return Importer.CYCLONEDX
+        return None
+    if text.startswith(b"{"):
+        return Importer.CYCLONEDX if b'"bomFormat"' in head or b"CycloneDX" in head else None
+    return Importer.CSV if text else None
+
+
+def read_file(
+    path: Path,
+    importer: Importer | None = None,
+    *,
+    hostname: str | None = None,
+    max_bytes: int = MAX_IMPORT_BYTES,
+) -> ParsedFile:
+    """The records of one file, read by ``importer`` or by the reader its content shows."""
+    name = path.name
+    try:
+        if check_size(path, max_bytes) == 0:
+            raise ContentError("the file is empty", Location(name))
+        if importer is None:
+            with path.open("rb") as handle:
+                importer = guess_format(handle.read(4096))
+            if importer is None:
+                raise ContentError(
+                    "cannot tell the format (Nmap XML, CSV or CycloneDX): give it with --format",
+                    Location(name),
+                )
+        warnings: list[str] = []
+        if importer is Importer.NMAP:
+            records = nmap.parse(path)
+        elif importer is Importer.CYCLONEDX:
+            records = cyclonedx.parse(path, hostname=hostname)
+        else:
+            records, warnings = csvfile.parse(path, max_bytes)
+    except ContentError as exc:
+        raise ImportRejectedError(name, [exc]) from exc
+    source = ImportSource(importer=importer, file_name=name[-500:], sha256=sha256_of(path))
+    return ParsedFile(source=source, records=records, warnings=warnings)

@@ -1,0 +1,2 @@
+"""Vulnerabilities: public feeds (KEV, EPSS, NVD, SSVC, end of life, medical advisories), matching,
+priority."""
