@@ -154,6 +154,9 @@ def test_management_sees_the_board_but_cannot_move(session: Session, client: Tes
 def test_optimise_page_and_adopt(session: Session, client: TestClient) -> None:
     establishment_id, users = _demo(session)
     _sign_in(client, users[Role.RSSI])
+    # Before any amount is given, the establishment's security budget is proposed, not yet solved for.
+    blank = client.get(f"/e/{establishment_id}/plan/optimise?lang=en").text
+    assert 'name="budget" value="126000"' in blank and "Chosen actions" not in blank
     page = client.get(
         f"/e/{establishment_id}/plan/optimise", params={"budget": "30 000", "days": "", "lang": "en"}
     )

@@ -243,7 +243,12 @@ def optimise_page(
     staff = _number(days, "days")
     context: dict[str, Any] = {
         "title": layout._("Best plan for a budget"),
-        "form": {"budget": budget, "days": days, "cost_basis": basis.value},
+        # The establishment's security budget is the first amount worth trying.
+        "form": {
+            "budget": budget or str(scope.establishment.security_budget or ""),
+            "days": days,
+            "cost_basis": basis.value,
+        },
         "bases": [(b.value, layout._(m)) for b, m in _BASIS_LABELS.items()],
         "can_write": scope.principal.may(scope.id, Action.WRITE),
         "outcome": None,
