@@ -129,6 +129,9 @@ def test_totp_is_enabled_only_after_a_right_code(session: Session) -> None:
     wrong = "000000" if pyotp.TOTP(enrolment.secret).at(T0) != "000000" else "111111"
     with pytest.raises(ValidationError):
         confirm_totp(user, wrong, now=T0)
+    # Digits of another script are digits to Python, and non-ASCII to compare_digest: refused, not a crash.
+    with pytest.raises(ValidationError):
+        confirm_totp(user, "١٢٣٤٥٦", now=T0)
     assert not user.totp_enabled
 
 

@@ -1,4 +1,5 @@
-"""OIDC without network: a local RSA key, its JWKS, hand-made ID tokens, a mocked token endpoint."""
+"""OIDC without network: a local RSA key, its JWKS, hand-made ID tokens (tests/oidc_provider.py), a mocked
+token endpoint."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from joserfc import jwt
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import RSAKey
 from sqlalchemy.orm import Session
 
 from hygie.org import accounts
@@ -25,37 +25,17 @@ from hygie.org.oidc import (
     validate_id_token,
 )
 from tests.factories import make_establishment
-
-ISSUER = "https://sso.chu-exemple.fr/realms/hopital"
-CLIENT = "hygie"
-NOW = 1_780_000_000
+from tests.oidc_provider import CLIENT, ISSUER, NOW, id_token, public_jwks, signing_key
 
 
 @pytest.fixture(scope="module")
 def key() -> RSAKey:
-    return RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    return signing_key()
 
 
 @pytest.fixture(scope="module")
 def jwks(key: RSAKey) -> dict[str, Any]:
-    return dict(KeySet([key]).as_dict(private=False))
-
-
-def id_token(key: RSAKey, **overrides: Any) -> str:
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "sub": "f3a1",
-        "aud": CLIENT,
-        "iat": NOW - 10,
-        "exp": NOW + 300,
-        "nonce": "n-123",
-        "email": "Camille.Martin@chu-exemple.fr",
-        "name": "Camille Martin",
-        "groups": ["hygie-rssi"],
-    }
-    claims.update(overrides)
-    claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
+    return public_jwks(key)
 
 
 def check(token: str, jwks: dict[str, Any], nonce: str = "n-123") -> dict[str, Any]:

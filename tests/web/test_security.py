@@ -22,6 +22,8 @@ def test_a_form_without_the_csrf_token_is_refused(client: TestClient, session: S
     assert "expiré" in refused.text or "rôle" in refused.text  # the French error page
     forged = client.post("/account/tokens", data={"name": "script", "csrf_token": "0" * 64})
     assert forged.status_code == 403
+    non_ascii = client.post("/account/tokens", data={"name": "script", "csrf_token": "é" * 64})
+    assert non_ascii.status_code == 403  # refused, not a 500 from the comparison
     assert tokens.list_api_tokens(session, tokens_owner(session)) == []
 
     token = csrf_from(client.get("/account").text)

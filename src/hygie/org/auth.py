@@ -103,6 +103,18 @@ def _record_failure(session: Session, ip: str, email: str, now: datetime, policy
     session.flush()
 
 
+def record_failed_attempt(
+    session: Session,
+    ip: str,
+    email: str = "",
+    *,
+    now: datetime | None = None,
+    policy: AuthPolicy = DEFAULT_AUTH_POLICY,
+) -> None:
+    """Counts against the address IP a refused sign-in that did not go through ``authenticate`` (SSO)."""
+    _record_failure(session, ip, email, now or utcnow(), policy)
+
+
 def prune_login_attempts(
     session: Session, now: datetime | None = None, keep: timedelta = timedelta(days=1)
 ) -> int:
@@ -194,4 +206,5 @@ __all__ = [
     "is_locked",
     "prune_login_attempts",
     "recent_failures",
+    "record_failed_attempt",
 ]

@@ -71,6 +71,9 @@ class OidcSettings(BaseSettings):
     algorithms: list[str] = Field(default_factory=lambda: ["RS256", "PS256", "ES256"])
     leeway_seconds: int = 60
     http_timeout_seconds: float = 10.0
+    label: str = Field(
+        default="", description="The provider's name on the sign-in button, e.g. Keycloak du GHT."
+    )
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,7 @@ def finish_login(
     now: int | None = None,
 ) -> dict[str, Any]:
     """Checks the state, exchanges the code (client_secret_basic + PKCE), validates the ID token."""
-    if not hmac.compare_digest(state, pending.state):
+    if not hmac.compare_digest(state.encode("utf-8"), pending.state.encode("utf-8")):
         raise OidcError("the state does not match: the answer is not for this browser")
     if not provider.token_endpoint.startswith("https://"):
         raise OidcError(f"refusing a non-HTTPS token endpoint: {provider.token_endpoint}")

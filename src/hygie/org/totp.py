@@ -66,7 +66,7 @@ def enrol_totp(user: User) -> TotpEnrolment:
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step whose code is ``code``, within the window around ``now``."""
     code = code.strip().replace(" ", "")
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):  # "١٢٣٤٥٦" is digits too
         return None
     totp = pyotp.TOTP(secret)
     found = None

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -15,7 +16,8 @@ from hygie import __version__
 from hygie.core.db import get_engine
 from hygie.core.db import session_factory as make_session_factory
 from hygie.core.settings import Settings, get_settings
-from hygie.web import auth
+from hygie.org.oidc import OidcSettings
+from hygie.web import auth, sso
 from hygie.web.errors import install_error_handlers
 from hygie.web.registry import DomainWeb, registered_domains
 from hygie.web.security import SecurityMiddleware, csrf_protect
@@ -39,8 +41,11 @@ def create_app(
     session_factory: Callable[[], Session] | None = None,
     domains: list[DomainWeb] | None = None,
     vendor_dir: Path = VENDOR_DIR,
+    oidc: OidcSettings | None = None,
+    oidc_http: httpx.Client | None = None,
 ) -> FastAPI:
-    """The application. Tests pass a ``session_factory`` on their rolled-back connection."""
+    """The application. Tests pass a ``session_factory`` on their rolled-back connection, and for
+    single sign-on ``oidc`` settings and an ``oidc_http`` client on a fake provider."""
     settings = settings or get_settings()
     if session_factory is None:
         session_factory = make_session_factory(get_engine(settings.resolved_database_url))
@@ -62,12 +67,16 @@ def create_app(
     app.state.templates = Templates([TEMPLATES_DIR, *(d.templates for d in domains if d.templates)])
     app.state.nav = sorted((item for d in domains for item in d.nav), key=lambda i: (i.order, i.label))
     app.state.domains = domains
+    app.state.oidc_settings = oidc if oidc is not None else OidcSettings()
+    app.state.oidc_http = oidc_http  # None: a client per call to the provider
+    app.state.oidc_provider = None  # the provider's metadata, discovered on first use (web.sso)
 
     app.add_middleware(SecurityMiddleware, secure=settings.cookie_secure)
     install_error_handlers(app)
 
     _vendor_routes(app)
     app.include_router(auth.router)
+    app.include_router(sso.router)
     for entry in domains:
         if entry.api is not None:
             app.include_router(entry.api)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from hygie.core.i18n import LANGUAGES
 from hygie.org import audit
 from hygie.org.access import principal_for
 from hygie.org.auth import AuthStatus, authenticate
+from hygie.org.models import User
+from hygie.org.oidc import OidcSettings
 from hygie.org.sessions import create_session, revoke_session
 from hygie.web.deps import Db, OptionalUser, client_ip, visible
 from hygie.web.security import LANG_COOKIE, rotate_csrf, session_cookie_name, set_cookie
@@ -37,7 +40,7 @@ def home(request: Request, db: Db, user: OptionalUser) -> Response:
     return RedirectResponse("/establishments", status_code=303)
 
 
-def _login_page(
+def login_page(
     request: Request,
     *,
     next_path: str,
@@ -47,15 +50,50 @@ def _login_page(
     password: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
-    context = {"error": error, "step": step, "email": email, "password": password, "next": next_path}
+    """The sign-in page; it offers single sign-on when HYGIE_OIDC_ISSUER is set."""
+    oidc: OidcSettings = request.app.state.oidc_settings
+    context = {
+        "error": error,
+        "step": step,
+        "email": email,
+        "password": password,
+        "next": next_path,
+        "sso": bool(oidc.issuer),
+        "sso_label": oidc.label,
+    }
     return render(request, "login.html", context, status_code=status_code)
+
+
+def open_session(
+    request: Request, db: Session, user: User, *, ip: str, target: str, details: dict[str, Any]
+) -> Response:
+    """After any successful sign-in: ends this browser's previous session, opens a new one (cookie
+    and table), audits ``session.login`` with ``details``, renews the CSRF seed, goes to ``target``."""
+    secure = request.app.state.settings.cookie_secure
+    cookie_name = session_cookie_name(secure)
+    previous = request.cookies.get(cookie_name)
+    if previous:  # rotation: whatever session this browser held ends here
+        revoke_session(db, previous)
+    token = create_session(db, user, ip=ip, user_agent=request.headers.get("user-agent"))
+    audit.record_for(
+        db,
+        principal_for(db, user, ip=ip),
+        action="session.login",
+        object_type="user",
+        object_id=user.id,
+        details=details,
+    )
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(response, cookie_name, token, secure=secure)
+    rotate_csrf(request, response)
+    return response
 
 
 @router.get("/login")
 def login_form(request: Request, user: OptionalUser, next: str = "/") -> Response:
     if user is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return _login_page(request, next_path=safe_next(next))
+    return login_page(request, next_path=safe_next(next))
 
 
 @router.post("/login")
@@ -73,32 +111,15 @@ def login_submit(
     result = authenticate(db, email, password, code or None, ip=ip)
     if result.status is AuthStatus.SECOND_FACTOR_REQUIRED:
         # The three are submitted together (org.auth keeps no half-signed-in state).
-        return _login_page(request, next_path=next_path, step="code", email=email, password=password)
+        return login_page(request, next_path=next_path, step="code", email=email, password=password)
     if not result.ok or result.user is None:
         status = 429 if result.status is AuthStatus.RATE_LIMITED else 401
-        return _login_page(
+        return login_page(
             request, next_path=next_path, error=result.message(lang), email=email, status_code=status
         )
-
-    secure = request.app.state.settings.cookie_secure
-    cookie_name = session_cookie_name(secure)
-    previous = request.cookies.get(cookie_name)
-    if previous:  # rotation: whatever session this browser held ends here
-        revoke_session(db, previous)
-    token = create_session(db, result.user, ip=ip, user_agent=request.headers.get("user-agent"))
-    audit.record_for(
-        db,
-        principal_for(db, result.user, ip=ip),
-        action="session.login",
-        object_type="user",
-        object_id=result.user.id,
-        details={"recovery_code": result.used_recovery_code},
-    )
     target = "/account?recovery_used=1" if result.used_recovery_code else next_path
-    response = RedirectResponse(target, status_code=303)
-    set_cookie(response, cookie_name, token, secure=secure)
-    rotate_csrf(request, response)
-    return response
+    details = {"method": "password", "recovery_code": result.used_recovery_code}
+    return open_session(request, db, result.user, ip=ip, target=target, details=details)
 
 
 @router.post("/logout")

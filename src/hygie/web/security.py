@@ -4,7 +4,9 @@ CSRF: a random seed lives in an HttpOnly cookie; the token put in forms (and in 
 header of HTMX requests) is HMAC-SHA256(seed, purpose). A forged request from another site carries
 the cookie but cannot read the page to learn the token, and the token does not expose the cookie.
 The seed is renewed at login and logout. ``/api/`` is exempt: it authenticates only with
-``Authorization: Bearer`` tokens, which a browser never sends on its own.
+``Authorization: Bearer`` tokens, which a browser never sends on its own. The same seed keys
+``sign_for_browser``, for a cookie that must come back unchanged from the browser it was given to
+(the pending single sign-on request).
 """
 
 from __future__ import annotations
@@ -72,6 +74,30 @@ def csrf_token(request: Request) -> str:
     return csrf_token_for(str(request.state.csrf_seed))
 
 
+def browser_mac(seed: str, purpose: bytes, value: str) -> str:
+    """HMAC-SHA256 keyed by this browser's CSRF seed, the same construction as the CSRF token."""
+    return hmac.new(seed.encode("utf-8"), purpose + b"\0" + value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sign_for_browser(request: Request, purpose: bytes, value: str) -> str:
+    """``value.mac`` for a cookie that only this browser may hand back unchanged.
+
+    Keyed by the CSRF seed, so a value planted by another site or copied from another browser
+    does not verify. Signed, not encrypted: the browser that holds it can read it.
+    """
+    return f"{value}.{browser_mac(str(request.state.csrf_seed), purpose, value)}"
+
+
+def verify_for_browser(request: Request, purpose: bytes, signed: str | None) -> str | None:
+    """The value of ``sign_for_browser`` if its MAC holds for this browser, else None."""
+    if not signed:
+        return None
+    value, _, mac = signed.rpartition(".")
+    expected = browser_mac(str(request.state.csrf_seed), purpose, value)
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a forged cookie may have some).
+    return value if value and hmac.compare_digest(mac.encode("utf-8"), expected.encode("utf-8")) else None
+
+
 def rotate_csrf(request: Request, response: Response) -> None:
     """A new seed (after login or logout): tokens of the previous pages stop working."""
     seed = secrets.token_urlsafe(32)
@@ -95,7 +121,9 @@ async def csrf_protect(request: Request) -> None:
             value = (await request.form()).get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
     cookie = request.cookies.get(csrf_cookie_name(request.app.state.settings.cookie_secure))
-    if not sent or not cookie or not hmac.compare_digest(sent, csrf_token_for(cookie)):
+    # Bytes: compare_digest raises on str with non-ASCII characters, which anyone can send.
+    expected = csrf_token_for(cookie).encode("utf-8") if cookie else b""
+    if not sent or not expected or not hmac.compare_digest(sent.encode("utf-8"), expected):
         raise CsrfRejected
 
 
