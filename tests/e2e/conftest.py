@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
 from sqlalchemy.orm import Session
 
 from hygie.core.db import make_engine
@@ -47,6 +47,10 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+# Two cores shared by two test workers, each with its server and its browser: a save can take more
+# than Playwright's 5 s by default. The actions' timeout (the context's) and the checks' agree.
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 SERVER_START_SECONDS = 60
 # A second RSSI for every test but the TOTP one, which turns the second factor on for the demo RSSI.
 E2E_EMAIL = "e2e-rssi@saint-aurele.demo"
@@ -189,7 +193,7 @@ def context(browser: Browser, demo_server: DemoServer) -> Iterator[BrowserContex
         locale="fr-FR",
         viewport={"width": 1280, "height": 900},
     )
-    ctx.set_default_timeout(20_000)
+    ctx.set_default_timeout(TIMEOUT_MS)
     yield ctx
     ctx.close()
 
