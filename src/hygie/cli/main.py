@@ -18,6 +18,7 @@ from hygie.org.cli_users import tokens_app
 from hygie.plan.cli import app as plan_app
 from hygie.reports.cli import app as report_app
 from hygie.vulns.cli import app as feeds_app
+from hygie.vulns.cli_vulns import app as vulns_app
 from hygie.web.cli import serve as serve_command
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.add_typer(backup_app, name="backup")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(vulns_app, name="vulns")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

@@ -1,0 +1,160 @@
+"""Words for the audit's results in the reader's language, and a result's decision told in sentences
+(``explain``): the CLI and the pages show the same text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hygie.core.i18n import N_, gettext
+from hygie.vulns.models import VulnResult
+
+PRIORITIES = {
+    "act": N_("Act"),
+    "attend": N_("Attend"),
+    "track*": N_("Track*"),
+    "track": N_("Track"),
+}
+STATUSES = {"affected": N_("affected"), "needs_review": N_("needs review")}
+BASES = {
+    "nvd": N_("NVD configuration"),
+    "purl": N_("package URL (purl)"),
+    "csaf": N_("CISA medical advisory (CSAF)"),
+    "eol": N_("endoflife.date"),
+    "maker": N_("maker's end of support"),
+}
+ACTIONS = {
+    "verify": N_("Check the version on the device: the data cannot decide"),
+    "patch": N_("Apply the fix (update to a corrected version)"),
+    "replace_or_upgrade": N_("Upgrade to a supported release or replace the system"),
+    "isolate": N_("Isolate the device in a dedicated network zone"),
+    "restrict_access": N_("Restrict access to the device (filtering, accounts, remote service)"),
+    "ask_maker": N_("Ask the maker for its fix or its validated mitigation"),
+    "plan_replacement": N_("Plan the device's replacement in the budget"),
+    "remove_exposure": N_("Remove its exposure to the internet"),
+}
+POINTS = {
+    "Exploitation": N_("Exploitation"),
+    "Automatable": N_("Automatable"),
+    "Technical Impact": N_("Technical impact"),
+    "Mission Prevalence": N_("Mission prevalence"),
+    "Public Well-being": N_("Public well-being"),
+    "Mission & Well-being": N_("Mission and well-being"),
+    "Internet exposure": N_("Internet exposure"),
+}
+VALUES = {
+    "none": N_("none"),
+    "public poc": N_("public proof of concept"),
+    "active": N_("active"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "partial": N_("partial"),
+    "total": N_("total"),
+    "low": N_("low"),
+    "medium": N_("medium"),
+    "high": N_("high"),
+    "minimal": N_("minimal"),
+    "support": N_("support"),
+    "essential": N_("essential"),
+    "material": N_("material"),
+    "irreversible": N_("irreversible"),
+}
+SOURCES = {
+    "kev": N_("CISA KEV catalogue"),
+    "vulnrichment": N_("CISA Vulnrichment"),
+    "cvss": N_("derived from the CVSS vector"),
+    "default:not assessed": N_("not assessed (default value)"),
+    "default:criticality not known": N_("clinical criticality not known (default value)"),
+    "asset:criticality": N_("the asset's clinical criticality"),
+    "asset:department": N_("the asset's care department"),
+    "asset:internet_exposed": N_("the inventory says it is exposed"),
+    "derived": N_("from the two points above"),
+}
+
+
+def word(table: dict[str, str], value: str, lang: str) -> str:
+    return gettext(table[value], lang) if value in table else value
+
+
+def explain(result: VulnResult, asset_name: str, lang: str) -> list[str]:
+    """The path from the data to the priority, one sentence per step."""
+
+    def _(message: str) -> str:
+        return gettext(message, lang)
+
+    info: dict[str, Any] = result.explanation
+    match = info.get("match", {})
+    lines = []
+    what = result.cve_id or result.advisory_id or f"{result.eol_product} {result.eol_cycle or ''}".strip()
+    lines.append(
+        _("%(what)s on %(asset)s: %(status)s, found through %(basis)s.")
+        % {
+            "what": what,
+            "asset": asset_name,
+            "status": word(STATUSES, result.status.value, lang),
+            "basis": word(BASES, result.basis.value, lang),
+        }
+    )
+    if result.component:
+        lines.append(_("Component: %(component)s") % {"component": result.component})
+    if match.get("criteria"):
+        lines.append(_("Catalogue entry: %(criteria)s") % {"criteria": match["criteria"]})
+    if match.get("reason"):
+        lines.append(_("Why it matches: %(reason)s") % {"reason": match["reason"]})
+    for context in match.get("context", []):
+        lines.append(
+            _("Required platform: %(criteria)s (%(reason)s)")
+            % {"criteria": context["criteria"], "reason": context["reason"]}
+        )
+    if match.get("advisory"):
+        lines.append(
+            _("Advisory %(id)s names %(product)s, versions %(versions)s.")
+            % {
+                "id": match["advisory"],
+                "product": match["product"],
+                "versions": match.get("advisory_versions"),
+            }
+        )
+    ssvc = info.get("ssvc", {})
+    for point in ssvc.get("points", []):
+        lines.append(
+            _("%(point)s: %(value)s — %(source)s")
+            % {
+                "point": word(POINTS, point["name"], lang),
+                "value": word(VALUES, point["value"], lang),
+                "source": word(SOURCES, point["source"], lang),
+            }
+        )
+    table, final = ssvc.get("table_outcome"), ssvc.get("priority")
+    if result.kind.value == "eol":
+        lines.append(
+            _("An obsolete system gets no more fixes: %(priority)s.")
+            % {"priority": word(PRIORITIES, final or "", lang)}
+        )
+    elif table:
+        lines.append(
+            _("CISA coordinator decision table: %(outcome)s.") % {"outcome": word(PRIORITIES, table, lang)}
+        )
+    if table and final and table != final:
+        lines.append(
+            _("Raised to %(priority)s because the internet reaches it.")
+            % {"priority": word(PRIORITIES, final, lang)}
+        )
+    scores = info.get("scores") or {}
+    for name, key in (("CVSS 3.x", "cvss3"), ("CVSS 4.0", "cvss4")):
+        score = scores.get(key) or {}
+        if score.get("score") is not None:
+            label = f" {score['label']}" if score.get("label") else ""
+            lines.append(f"{name}{label}: {score['score']} ({score.get('vector')})")
+    if scores.get("epss") is not None:
+        lines.append(
+            _("EPSS: %(epss)s (percentile %(percentile)s)")
+            % {"epss": f"{scores['epss']:.3f}", "percentile": f"{(scores.get('epss_percentile') or 0):.2f}"}
+        )
+    if scores.get("kev"):
+        lines.append(_("In the KEV catalogue; CISA's due date: %(due)s") % {"due": scores.get("kev_due")})
+    sla = info.get("sla_days")
+    if sla:
+        lines.append(_("Deadline for this priority: %(days)s days.") % {"days": sla})
+    for action in info.get("actions", []):
+        lines.append("→ " + word(ACTIONS, action, lang))
+    return lines
