@@ -54,7 +54,7 @@ def test_build_tells_the_story(session: Session) -> None:
 def test_report_figures_are_the_scores(session: Session) -> None:
     """The management report shows the assessment's own figures, and a plan within budget."""
     library = get_library()
-    result = demo_service.build(session, library)
+    result = demo_service.build(session, library, inventory=False)
     report = report_service.maturity_report(
         session,
         result.establishment_id,
@@ -93,7 +93,7 @@ def test_report_figures_are_the_scores(session: Session) -> None:
 
 def test_a_done_action_moves_the_score(session: Session) -> None:
     library = get_library()
-    result = demo_service.build(session, library)
+    result = demo_service.build(session, library, inventory=False)
     campaign = assess_service.latest_campaign(session, result.establishment_id)
     answered = assess_service.campaign_score(session, campaign, library)
     with_actions = plan_service.current_maturity(session, result.establishment_id, library).answers
@@ -110,6 +110,7 @@ def test_make_demo_command(hygie_home: Path) -> None:
         assert outcome.exit_code == 0, outcome.output
         printed.append(_printed_accounts(outcome.output))
     assert "Saint-Aurèle" in outcome.output and "Indice global" in outcome.output
+    assert "Inventaire : 3 000 équipements dont 800 dispositifs médicaux" in " ".join(outcome.output.split())
     reports = sorted((hygie_home / "reports").glob("*.pdf"))
     assert [p.name.rsplit("-", 1)[-1] for p in reports] == ["en.pdf", "fr.pdf"]
     first_page = PdfReader(reports[1]).pages[0].extract_text()

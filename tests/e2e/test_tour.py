@@ -16,6 +16,11 @@ pytestmark = pytest.mark.e2e
 # (name of the screenshot, path under /e/<id>, text of the page's heading)
 PAGES = [
     ("dashboard", "/dashboard", "Tableau de bord"),
+    ("assets", "/assets", "Inventaire"),
+    ("assets-filtered", "/assets?kind=medical_device&criticality=life_sustaining&page=2", "Inventaire"),
+    ("assets-medical", "/assets/medical", "Dispositifs médicaux par service de soins"),
+    ("assets-import", "/assets/import", "Import dans l'inventaire"),
+    ("asset", "/assets/1", "VP-300"),
     ("assess", "/assess", "Évaluation"),
     ("findings", "/findings", "Faiblesses"),
     ("plan", "/plan", "Plan d’action"),

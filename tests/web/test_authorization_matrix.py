@@ -59,6 +59,14 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
         "notes": "matrice",
     },
 }
+# Files sent with a write (multipart, beside the JSON body or the form above).
+INVENTORY = b"Nom;Adresse IP;Type\nsrv-matrice;10.99.0.1;serveur\n"
+FILES: dict[tuple[str, str], dict[str, tuple[str, bytes, str]]] = {
+    ("POST", "/api/v1/establishments/{establishment_id}/assets/import"): {
+        "file": ("matrice.csv", INVENTORY, "text/csv")
+    },
+    ("POST", "/e/{establishment_id}/assets/import"): {"file": ("matrice.csv", INVENTORY, "text/csv")},
+}
 
 
 def scope_action(route: APIRoute) -> Action | None:
@@ -148,13 +156,15 @@ def _call(
     if endpoint.is_api:
         client = clients["api"]
         headers = {"Authorization": f"Bearer {world.tokens[role]}"} if role else {}
+        if key in FILES:
+            return client.request(endpoint.method, url, headers=headers, files=FILES[key])
         body = JSON_BODIES.get(key, {}) if endpoint.method in {"POST", "PUT", "PATCH"} else None
         return client.request(endpoint.method, url, headers=headers, json=body)
     client = clients[role.value if role else "anonymous"]
     if endpoint.method == "GET":
         return client.get(url)
     data = {**FORMS.get(key, {}), "csrf_token": page_csrf(client, "/login" if role is None else "/account")}
-    return client.request(endpoint.method, url, data=data)
+    return client.request(endpoint.method, url, data=data, files=FILES.get(key))
 
 
 def _values(world: World, side: str) -> dict[str, str]:
@@ -188,7 +198,7 @@ def test_establishment_route(
     where = f"{endpoint} as {role.value} ({side}: {url}) -> {status} {response.text[:300]}"
     if side == "other" or (side == "mixed" and allowed):
         # A write whose body we cannot fill is refused (422) before the handler looks the object up.
-        unfilled = endpoint.method != "GET" and key_of(endpoint) not in JSON_BODIES | FORMS
+        unfilled = endpoint.method != "GET" and key_of(endpoint) not in JSON_BODIES | FORMS | FILES
         assert status == 404 or (side == "mixed" and unfilled and status == 422), where
         assert OTHER_NAME not in response.text, where
         if endpoint.is_api and status == 404:

@@ -23,7 +23,7 @@ def _bearer(session: Session, email: str) -> dict[str, str]:
 
 
 def _demo(session: Session) -> int:
-    result = demo_service.build(session, get_library())
+    result = demo_service.build(session, get_library(), inventory=False)
     demo_accounts.create_accounts(session, result.establishment_id)
     return result.establishment_id
 

@@ -22,7 +22,7 @@ from tests.web.conftest import login, make_user
 
 
 def _demo(session: Session) -> tuple[int, dict[Role, demo_accounts.DemoAccount]]:
-    result = demo_service.build(session, get_library())
+    result = demo_service.build(session, get_library(), inventory=False)
     created = demo_accounts.create_accounts(session, result.establishment_id)
     return result.establishment_id, {a.role: a for a in created}
 

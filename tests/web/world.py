@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session
 
 from hygie.assess import service as assess_service
 from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
+from hygie.assets import service as assets_service
+from hygie.assets.models import AssetKind, Importer
+from hygie.assets.schemas import AssetRecord, ImportSource
 from hygie.core.settings import Settings, get_settings
 from hygie.demo import service as demo_service
 from hygie.frameworks.loader import Library
@@ -38,7 +41,7 @@ from tests.web.conftest import PASSWORD, login
 
 OTHER_NAME = "CH de l'Autre Rive"
 # Path parameters that name an object of one establishment (the others are global: fmt, control_id).
-OWNED_PARAMS = frozenset({"campaign_id", "action_id", "finding_id", "evidence_id", "answer_id"})
+OWNED_PARAMS = frozenset({"campaign_id", "action_id", "finding_id", "evidence_id", "answer_id", "asset_id"})
 
 
 def email_of(role: Role) -> str:
@@ -94,7 +97,18 @@ def _other(session: Session, library: Library) -> int:
     )
     chosen = plan_optimise.optimise(states, candidates, 150_000, 300)
     plan_service.adopt_plan(session, establishment.id, chosen, roadmap_for(chosen, date(2026, 4, 1)))
+    _one_asset(session, establishment.id, "srv-autre-rive", "10.9.0.1")
     return establishment.id
+
+
+def _one_asset(session: Session, establishment_id: int, name: str, ip: str) -> None:
+    # One asset is all the routes need: the demo's 3,000 would cost half a minute on PostgreSQL.
+    assets_service.import_assets(
+        session,
+        establishment_id,
+        [AssetRecord(name=name, ips=[ip], kind=AssetKind.SERVER)],
+        ImportSource(importer=Importer.CSV, file_name="inventaire.csv"),
+    )
 
 
 def _samples(session: Session, establishment_id: int) -> dict[str, str]:
@@ -112,7 +126,8 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
     assess_service.attach_evidence_file(session, answer, io.BytesIO(content), "tests", name="copie.txt")
     actions = plan_service.list_actions(session, establishment_id)
     findings = plan_service.list_findings(session, establishment_id)
-    assert actions and findings, "the world needs actions and findings on both sides"
+    assets = assets_service.list_assets(session, establishment_id)
+    assert actions and findings and assets, "the world needs actions, findings and assets on both sides"
     return {
         "campaign_id": str(campaign.id),
         "control_id": control_id,
@@ -120,6 +135,7 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
         "evidence_id": str(evidence.id),
         "action_id": str(actions[0].id),
         "finding_id": str(findings[0].id),
+        "asset_id": str(assets[0].id),
         "fmt": "html",
     }
 
@@ -127,7 +143,8 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
 def build_world(connection: Connection) -> World:
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     library = get_library()
-    a = demo_service.build(session, library).establishment_id
+    a = demo_service.build(session, library, inventory=False).establishment_id
+    _one_asset(session, a, "srv-dpi", "10.1.0.10")
     b = _other(session, library)
     world = World(connection=connection, a=a, b=b, samples={a: _samples(session, a), b: _samples(session, b)})
     for role in Role:

@@ -338,3 +338,18 @@ class AssetDetail(AssetOut):
     software: list[SoftwareOut] = Field(default_factory=list)
     services: list[ServiceOut] = Field(default_factory=list)
     provenance: list[ProvenanceOut] = Field(default_factory=list)
+
+
+class ImportOut(BaseModel):
+    """One file imported into the inventory, with its counts."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    importer: Importer
+    file_name: str
+    sha256: str | None
+    imported_at: datetime
+    created: int
+    updated: int
+    unchanged: int

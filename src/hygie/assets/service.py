@@ -29,11 +29,12 @@ same time; only the import itself is logged.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from hygie.assets.importers.nmap import software_of_service
@@ -64,6 +65,7 @@ from hygie.assets.schemas import (
     ServiceOut,
     SoftwareOut,
     SoftwareRecord,
+    normalise_mac,
 )
 from hygie.core.errors import ContentError, ImportRejectedError, Location, NotFoundError
 from hygie.core.time import utcnow
@@ -497,16 +499,21 @@ def import_assets(
 # --- Reading ---------------------------------------------------------------------------------------
 
 
-def list_assets(
-    session: Session,
+def assets_query(
     establishment_id: int,
     *,
     kind: AssetKind | None = None,
     department: str | None = None,
     medical_subtype: MedicalSubtype | None = None,
     criticality: ClinicalCriticality | None = None,
-) -> list[Asset]:
-    """The establishment's assets, by name; ``department`` matches a part of it, case ignored."""
+    zone: str | None = None,
+    text: str | None = None,
+) -> Select[Asset]:
+    """The establishment's assets with these filters, by name (a statement, for pages of it).
+
+    ``department`` and ``zone`` match a part of the value, ``text`` a part of the name, hostname,
+    or of one IP or MAC address (case ignored; a MAC may be typed with dashes or without separators).
+    """
     query = (
         select(Asset)
         .where(Asset.establishment_id == establishment_id)
@@ -521,6 +528,62 @@ def list_assets(
         query = query.where(Asset.criticality == criticality)
     if department:
         query = query.where(func.lower(Asset.department).contains(department.lower(), autoescape=True))
+    if zone:
+        query = query.where(func.lower(Asset.network_zone).contains(zone.lower(), autoescape=True))
+    if text and text.strip():
+        words = {text.strip().lower()}
+        with contextlib.suppress(ValueError):  # a MAC typed with dashes or without separators
+            words.add(normalise_mac(text))
+        address = select(AssetAddress.asset_id).where(
+            or_(*(AssetAddress.value.contains(w, autoescape=True) for w in words))
+        )
+        query = query.where(
+            or_(
+                func.lower(Asset.name).contains(text.strip().lower(), autoescape=True),
+                func.lower(Asset.hostname).contains(text.strip().lower(), autoescape=True),
+                Asset.id.in_(address),
+            )
+        )
+    return query
+
+
+def list_assets(
+    session: Session,
+    establishment_id: int,
+    *,
+    kind: AssetKind | None = None,
+    department: str | None = None,
+    medical_subtype: MedicalSubtype | None = None,
+    criticality: ClinicalCriticality | None = None,
+) -> list[Asset]:
+    """The establishment's assets, by name; ``department`` matches a part of it, case ignored."""
+    query = assets_query(
+        establishment_id,
+        kind=kind,
+        department=department,
+        medical_subtype=medical_subtype,
+        criticality=criticality,
+    )
+    return list(session.scalars(query))
+
+
+def counts_by_kind(session: Session, establishment_id: int) -> dict[AssetKind, int]:
+    """How many assets of each kind the establishment has (kinds without any left out)."""
+    rows = session.execute(
+        select(Asset.kind, func.count())
+        .where(Asset.establishment_id == establishment_id)
+        .group_by(Asset.kind)
+    )
+    return {AssetKind(kind): count for kind, count in rows}
+
+
+def medical_devices(session: Session, establishment_id: int) -> list[Asset]:
+    """The establishment's medical devices (without their child rows), by department then name."""
+    query = (
+        select(Asset)
+        .where(Asset.establishment_id == establishment_id, Asset.kind == AssetKind.MEDICAL_DEVICE)
+        .order_by(func.lower(Asset.department), func.lower(Asset.name), Asset.id)
+    )
     return list(session.scalars(query))
 
 

@@ -78,6 +78,13 @@ def demo(
         f"Indice global : [bold]{fmt_number(summary.global_index, 'fr', 1)}[/] "
         f"(campagne précédente : {fmt_number(summary.previous_global_index, 'fr', 1)})"
     )
+    if result.inventory is not None:
+        stock = result.inventory
+        console.print(
+            f"Inventaire : {fmt_number(stock.assets, 'fr')} équipements dont "
+            f"{fmt_number(stock.medical_devices, 'fr')} dispositifs médicaux connectés "
+            f"(un inventaire CSV puis un scan Nmap de {fmt_number(stock.scanned, 'fr')} hôtes)"
+        )
     plan = summary.plan
     if plan is not None:
         console.print(
@@ -91,7 +98,8 @@ def demo(
     _print_accounts(demo_accounts)
     console.print(
         f"\nDonnées dans {home}. Essayez : [cyan]hygie assess score {hospital.HOSPITAL.finess}[/], "
-        f"[cyan]hygie plan roadmap {hospital.HOSPITAL.finess}[/]",
+        f"[cyan]hygie plan roadmap {hospital.HOSPITAL.finess}[/], "
+        f"[cyan]hygie assets list {hospital.HOSPITAL.finess} --kind medical_device[/]",
         markup=True,
     )
 

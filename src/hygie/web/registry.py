@@ -60,6 +60,8 @@ def registered_domains() -> list[DomainWeb]:
     """Every domain with web routes. Imported here, not at module level: pages import the web package."""
     from hygie.assess import api as assess_api
     from hygie.assess import pages as assess_pages
+    from hygie.assets import api as assets_api
+    from hygie.assets import pages as assets_pages
     from hygie.frameworks import api as frameworks_api
     from hygie.org import api as org_api
     from hygie.org import pages as org_pages
@@ -72,6 +74,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("org", org_api, org_pages),
         domain("frameworks", frameworks_api),
         domain("assess", assess_api, assess_pages),
+        domain("assets", assets_api, assets_pages),
         domain("plan", plan_api, plan_pages),
         domain("reports", reports_api, reports_pages),
     ]
