@@ -121,14 +121,7 @@ def import_upload(
         object_type="asset_import",
         object_id=report.import_id,
         establishment_id=scope.id,
-        details={
-            "file": parsed.source.file_name,
-            "importer": parsed.source.importer.value,
-            "sha256": parsed.source.sha256,
-            "created": len(report.created),
-            "updated": len(report.updated),
-            "unchanged": len(report.unchanged),
-        },
+        details=service.audit_details(report, parsed.source),
     )
     return ImportOutcome(**report.model_dump(), notes=parsed.warnings)
 

@@ -136,14 +136,7 @@ def import_(
                 object_type="asset_import",
                 object_id=report.import_id,
                 establishment_id=target.id,
-                details={
-                    "file": parsed.source.file_name,
-                    "importer": parsed.source.importer.value,
-                    "sha256": parsed.source.sha256,
-                    "created": len(report.created),
-                    "updated": len(report.updated),
-                    "unchanged": len(report.unchanged),
-                },
+                details=service.audit_details(report, parsed.source),
             )
     except ImportRejectedError as exc:
         rejected = gettext("%(count)s problem(s), nothing imported", lang) % {"count": len(exc.problems)}

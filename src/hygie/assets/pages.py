@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -40,6 +40,7 @@ from hygie.core.errors import ContentError, ImportRejectedError, ValidationError
 from hygie.core.i18n import N_
 from hygie.org.access import Action
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
+from hygie.web.forms import enum_choice
 from hygie.web.layout import Layout, PageLayout
 from hygie.web.pagination import PageParams, paginate
 from hygie.web.registry import NavItem
@@ -49,19 +50,8 @@ NAV = (NavItem(N_("Inventory"), "/assets", order=25),)
 PER_PAGE = 50
 MAX_REPORT_ROWS = 100  # rows of each table of the change report (an import of 3,000 stays readable)
 OptionalField = Annotated[str, Query(max_length=200)]
-E = TypeVar("E", bound=StrEnum)
 BOOLEAN_FIELDS = ("remote_service", "internet_exposed")
 ENUM_FIELDS = ("kind", "medical_subtype", "criticality", "patchable", "patched_by")
-
-
-def _choice(kind: type[E], value: str, name: str) -> E | None:
-    """A filter's value: empty means "any"; anything else must be one of the enum's values."""
-    if not value.strip():
-        return None
-    try:
-        return kind(value.strip())
-    except ValueError:
-        raise ValidationError(f"{name}: unknown value {value!r}") from None
 
 
 def _options(values: type[StrEnum], layout: Layout) -> list[tuple[str, str]]:
@@ -86,9 +76,9 @@ def inventory_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     filters = Filters(
-        kind=_choice(AssetKind, kind, "kind"),
-        medical_subtype=_choice(MedicalSubtype, subtype, "subtype"),
-        criticality=_choice(ClinicalCriticality, criticality, "criticality"),
+        kind=enum_choice(AssetKind, kind, "kind"),
+        medical_subtype=enum_choice(MedicalSubtype, subtype, "subtype"),
+        criticality=enum_choice(ClinicalCriticality, criticality, "criticality"),
         department=department.strip() or None,
         zone=zone.strip() or None,
         q=q.strip() or None,
@@ -278,7 +268,7 @@ def import_submit(
         problems.append({"line": None, "field": None, "message": layout._("Choose a file to import.")})
     else:
         try:
-            outcome = import_upload(scope, file, _choice(Importer, file_format, "format"), hostname)
+            outcome = import_upload(scope, file, enum_choice(Importer, file_format, "format"), hostname)
         except ImportRejectedError as exc:
             problems = [_problem(p, layout) for p in exc.problems]
         except UploadTooLargeError as exc:

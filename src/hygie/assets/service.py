@@ -33,6 +33,7 @@ import contextlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -634,3 +635,15 @@ def list_imports(session: Session, establishment_id: int) -> list[AssetImport]:
         .order_by(AssetImport.imported_at.desc(), AssetImport.id.desc())
     )
     return list(session.scalars(query))
+
+
+def audit_details(report: ImportReport, source: ImportSource) -> dict[str, Any]:
+    """What the audit trail keeps of an import, whether it came from the CLI or the web."""
+    return {
+        "file": source.file_name,
+        "importer": source.importer.value,
+        "sha256": source.sha256,
+        "created": len(report.created),
+        "updated": len(report.updated),
+        "unchanged": len(report.unchanged),
+    }

@@ -12,7 +12,7 @@ permission (management, auditors) see no form, and their POSTs are refused by th
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -41,6 +41,7 @@ from hygie.plan.service import ActionEditError
 from hygie.reports.charts import budget_gauge
 from hygie.reports.vocabulary import label
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
+from hygie.web.forms import enum_choice
 from hygie.web.layout import Layout, PageLayout
 from hygie.web.registry import NavItem
 
@@ -65,17 +66,6 @@ FINDING_STATUS_LABELS = {
     FindingStatus.ACCEPTED: N_("Risk accepted"),
 }
 OptionalField = Annotated[str, Query(max_length=40)]
-E = TypeVar("E", FindingSource, Severity, FindingStatus, ActionStatus, CostBasis)
-
-
-def _choice(kind: type[E], value: str, field: str) -> E | None:
-    """A filter's value: empty means "any"; anything else must be one of the enum's values."""
-    if not value.strip():
-        return None
-    try:
-        return kind(value.strip())
-    except ValueError:
-        raise ValidationError(f"{field}: unknown value {value!r}") from None
 
 
 def _number(value: str, field: str) -> float | None:
@@ -143,9 +133,9 @@ def findings_page(
     severity: OptionalField = "",
     status: OptionalField = "open",
 ) -> HTMLResponse:
-    chosen_source = _choice(FindingSource, source, "source")
-    chosen_severity = _choice(Severity, severity, "severity")
-    chosen_status = _choice(FindingStatus, status, "status")
+    chosen_source = enum_choice(FindingSource, source, "source")
+    chosen_severity = enum_choice(Severity, severity, "severity")
+    chosen_status = enum_choice(FindingStatus, status, "status")
     rows = refreshed_findings(scope, chosen_source, chosen_severity, chosen_status)
     return layout.render(
         "plan/findings.html",
@@ -179,7 +169,7 @@ def plan_page(
     }
     if view == "list":
         rows = filtered_actions(
-            scope, _choice(ActionStatus, status, "status"), quarter.strip() or None, owner.strip() or None
+            scope, enum_choice(ActionStatus, status, "status"), quarter.strip() or None, owner.strip() or None
         )
         all_actions = service.list_actions(scope.db, scope.id, include_cancelled=True)
         context.update(
@@ -205,7 +195,7 @@ def move_card(
     status: Annotated[str, Form(max_length=20)],
     view: Annotated[str, Form(pattern="^(board|list)$")] = "board",
 ) -> Response:
-    chosen = _choice(ActionStatus, status, "status")
+    chosen = enum_choice(ActionStatus, status, "status")
     if chosen is None:
         raise ValidationError("status: a status is required")
     move_action(scope, action_id, chosen)
@@ -238,7 +228,7 @@ def optimise_page(
     days: OptionalField = "",
     cost_basis: OptionalField = "mid",
 ) -> HTMLResponse:
-    basis = _choice(CostBasis, cost_basis, "cost_basis") or CostBasis.MID
+    basis = enum_choice(CostBasis, cost_basis, "cost_basis") or CostBasis.MID
     amount = _number(budget, "budget")
     staff = _number(days, "days")
     context: dict[str, Any] = {
@@ -289,7 +279,7 @@ def adopt(
     amount = _number(budget, "budget")
     if amount is None:
         raise ValidationError("budget: a budget is required")
-    basis = _choice(CostBasis, cost_basis, "cost_basis") or CostBasis.MID
+    basis = enum_choice(CostBasis, cost_basis, "cost_basis") or CostBasis.MID
     run_optimisation(
         scope, OptimiseIn(budget=int(amount), days=_number(days, "days"), cost_basis=basis, adopt=True)
     )
