@@ -49,7 +49,7 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/mypy src
 
 # PostgreSQL: HYGIE_TEST_POSTGRES_URL if set, else a throwaway cluster started by tools/pg-test-server.
-pytest: $(STAMP_TEST)
+pytest: $(STAMP_TEST) $(STAMP_WEB)
 	@if [ -n "$$HYGIE_TEST_POSTGRES_URL" ]; then \
 	  $(BIN)/pytest $(PYTEST_ARGS); \
 	else \

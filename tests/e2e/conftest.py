@@ -215,9 +215,19 @@ def screenshot(target: Page | Locator, name: str) -> Path:
 
 
 def use_htmx(page: Page, enabled: bool) -> None:
-    """Without htmx the pages must still work (plain forms and links): its script is refused."""
+    """Without htmx the pages must still work (plain forms and links): its script is refused.
+
+    With it, it must be there: a missing htmx would make the htmx variant test the plain forms again.
+    """
     if not enabled:
         page.route("**/static/vendor/htmx.min.js", lambda route: route.fulfill(status=404))
+        return
+    served = page.request.get("/static/vendor/htmx.min.js")
+    if not served.ok:
+        pytest.fail(
+            f"htmx is not served ({served.status}): `make test` installs it into .venv/web with npm",
+            pytrace=False,
+        )
 
 
 def sign_in(page: Page, account: Account, code: str | None = None) -> None:
