@@ -41,7 +41,7 @@ from hygie.plan.service import ActionEditError
 from hygie.reports.charts import budget_gauge
 from hygie.reports.vocabulary import label
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
-from hygie.web.forms import enum_choice
+from hygie.web.forms import enum_choice, optional_number
 from hygie.web.layout import Layout, PageLayout
 from hygie.web.registry import NavItem
 
@@ -66,18 +66,6 @@ FINDING_STATUS_LABELS = {
     FindingStatus.ACCEPTED: N_("Risk accepted"),
 }
 OptionalField = Annotated[str, Query(max_length=40)]
-
-
-def _number(value: str, field: str) -> float | None:
-    if not value.strip():
-        return None
-    try:
-        number = float(value.strip().replace(",", ".").replace(" ", "").replace("\u202f", ""))
-    except ValueError:
-        raise ValidationError(f"{field}: not a number") from None
-    if not 0 <= number < 1e12:
-        raise ValidationError(f"{field}: must be zero or more")
-    return number
 
 
 def _owner(owner: str, layout: Layout) -> str:
@@ -229,8 +217,8 @@ def optimise_page(
     cost_basis: OptionalField = "mid",
 ) -> HTMLResponse:
     basis = enum_choice(CostBasis, cost_basis, "cost_basis") or CostBasis.MID
-    amount = _number(budget, "budget")
-    staff = _number(days, "days")
+    amount = optional_number(budget, "budget")
+    staff = optional_number(days, "days")
     context: dict[str, Any] = {
         "title": layout._("Best plan for a budget"),
         # The establishment's security budget is the first amount worth trying.
@@ -276,13 +264,12 @@ def adopt(
     cost_basis: Annotated[str, Form(max_length=10)] = "mid",
 ) -> Response:
     """Recomputes the plan shown (same inputs, same optimum) and makes it the establishment's."""
-    amount = _number(budget, "budget")
+    amount = optional_number(budget, "budget")
     if amount is None:
         raise ValidationError("budget: a budget is required")
     basis = enum_choice(CostBasis, cost_basis, "cost_basis") or CostBasis.MID
-    run_optimisation(
-        scope, OptimiseIn(budget=int(amount), days=_number(days, "days"), cost_basis=basis, adopt=True)
-    )
+    data = OptimiseIn(budget=int(amount), days=optional_number(days, "days"), cost_basis=basis, adopt=True)
+    run_optimisation(scope, data)
     return RedirectResponse(f"/e/{scope.id}/plan?adopted=1", status_code=303)
 
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from hygie.core.errors import ValidationError
 from hygie.core.i18n import LANGUAGES, N_, gettext
 from hygie.org.access import Action
 from hygie.org.service import nis2_status
@@ -29,6 +28,7 @@ from hygie.reports.render import report_charts  # the report's own charts, not a
 from hygie.reports.service import DEFAULT_DAYS, default_budget
 from hygie.reports.vocabulary import label
 from hygie.web.deps import ExportScope, ReadScope
+from hygie.web.forms import optional_number
 from hygie.web.layout import PageLayout
 from hygie.web.registry import NavItem
 
@@ -41,20 +41,8 @@ NAV = (
 START_CAMPAIGN_PATH = "/assessments"
 TOP_WEAKNESSES = 10
 
-# A form's empty field arrives as "": it means "not given", so these are parsed here.
+# A form's empty field arrives as "": hygie.web.forms reads it as "not given".
 OptionalField = Annotated[str | None, Query(max_length=20)]
-
-
-def _optional_number(value: str | None, field: str) -> float | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        number = float(value.strip().replace(",", ".").replace(" ", "").replace("\u202f", ""))
-    except ValueError:
-        raise ValidationError(f"{field}: not a number") from None
-    if number < 0 or number != number:  # negative or NaN
-        raise ValidationError(f"{field}: must be zero or more")
-    return number
 
 
 def _status_rows(counts: dict[str, int], lang: str) -> list[tuple[str, int]]:
@@ -118,9 +106,9 @@ def download(
 ) -> Response:
     """The report file; the form's language, or the page's."""
     chosen = lang if lang in LANGUAGES else layout.lang
-    amount = _optional_number(budget, "budget")
+    amount = optional_number(budget, "budget")
     return export_report(
-        scope, fmt, chosen, None if amount is None else round(amount), _optional_number(days, "days")
+        scope, fmt, chosen, None if amount is None else round(amount), optional_number(days, "days")
     )
 
 

@@ -1,4 +1,7 @@
-"""Values of the pages' plain GET forms (filters), read the same way on every page."""
+"""Values of the pages' plain forms (filters, amounts), read the same way on every page.
+
+A form's empty field arrives as "": it means "not given".
+"""
 
 from __future__ import annotations
 
@@ -18,3 +21,16 @@ def enum_choice(kind: type[E], value: str, field: str) -> E | None:
         return kind(value.strip())
     except ValueError:
         raise ValidationError(f"{field}: unknown value {value!r}") from None
+
+
+def optional_number(value: str | None, field: str) -> float | None:
+    """An amount typed the French way or not (``150 000``, ``2,5``): zero or more, finite, below 10^12."""
+    if value is None or not value.strip():
+        return None
+    try:
+        number = float(value.strip().replace(",", ".").replace(" ", "").replace("\u202f", ""))
+    except ValueError:
+        raise ValidationError(f"{field}: not a number") from None
+    if not 0 <= number < 1e12:  # also refuses NaN and infinity
+        raise ValidationError(f"{field}: must be zero or more")
+    return number
