@@ -110,7 +110,7 @@ def _build_demo(home: Path) -> tuple[int, int, list[demo_accounts.DemoAccount]]:
     try:
         upgrade(engine)
         with Session(engine) as session:
-            result = demo_service.build(session, default_library(home / "library"))
+            result = demo_service.build(session, default_library(home / "library"), feeds=Settings(home=home))
             created = demo_accounts.create_accounts(session, result.establishment_id)
             user = accounts.create_user(session, E2E_EMAIL, "Équipe E2E", E2E_PASSWORD)
             accounts.grant_role(session, user, Role.RSSI, establishment_id=result.establishment_id)

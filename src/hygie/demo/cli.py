@@ -49,7 +49,7 @@ def demo(
 
     library = get_library()
     with console.status("Construction de l'hôpital de démonstration…"), database() as session:
-        result = demo_service.build(session, library)
+        result = demo_service.build(session, library, feeds=settings)
         demo_accounts = demo_logins.create_accounts(session, result.establishment_id)
     written = []
     with console.status("Rapports…"):
@@ -85,6 +85,17 @@ def demo(
             f"{fmt_number(stock.medical_devices, 'fr')} dispositifs médicaux connectés "
             f"(un inventaire CSV puis un scan Nmap de {fmt_number(stock.scanned, 'fr')} hôtes)"
         )
+    if result.vulnerabilities is not None:
+        scan = result.vulnerabilities
+        counts = scan.by_priority
+        console.print(
+            f"Vulnérabilités et obsolescence : {fmt_number(scan.results, 'fr')} constats "
+            f"(Act {fmt_number(counts['act'], 'fr')}, Attend {fmt_number(counts['attend'], 'fr')}, "
+            f"Track* {fmt_number(counts['track*'], 'fr')}, Track {fmt_number(counts['track'], 'fr')}) "
+            "contre le catalogue de démonstration hors ligne ([cyan]hygie feeds update[/] le remplace "
+            "par les catalogues publics)",
+            markup=True,
+        )
     plan = summary.plan
     if plan is not None:
         console.print(
@@ -99,7 +110,8 @@ def demo(
     console.print(
         f"\nDonnées dans {home}. Essayez : [cyan]hygie assess score {hospital.HOSPITAL.finess}[/], "
         f"[cyan]hygie plan roadmap {hospital.HOSPITAL.finess}[/], "
-        f"[cyan]hygie assets list {hospital.HOSPITAL.finess} --kind medical_device[/]",
+        f"[cyan]hygie assets list {hospital.HOSPITAL.finess} --kind medical_device[/], "
+        f"[cyan]hygie vulns list {hospital.HOSPITAL.finess} --priority act[/]",
         markup=True,
     )
 

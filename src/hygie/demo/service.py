@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from hygie.assess import service as assess_service
 from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.core.db import Base
+from hygie.core.settings import Settings
+from hygie.demo import catalogue as demo_catalogue
 from hygie.demo import hospital
 from hygie.demo import inventory as demo_inventory
 from hygie.frameworks.loader import Library
@@ -24,6 +26,8 @@ from hygie.plan import optimise as plan_optimise
 from hygie.plan import service as plan_service
 from hygie.plan.models import ActionStatus
 from hygie.plan.roadmap import next_quarter_start, roadmap_for
+from hygie.vulns import service as vulns_service
+from hygie.vulns.feeds.read import connect as feeds_connect
 
 RSSI = "Claire Martin (RSSI)"
 DSI = "Paul Bernard (DSI)"
@@ -36,6 +40,7 @@ class DemoResult:
     adopted_actions: int = 0
     reports: list[Path] = field(default_factory=list)
     inventory: demo_inventory.InventorySummary | None = None
+    vulnerabilities: vulns_service.ScanReport | None = None
 
 
 def _level(control: Control, campaign_index: int, rng: random.Random) -> int:
@@ -75,14 +80,29 @@ def create_establishment(session: Session) -> Establishment:
     )
 
 
-def build(session: Session, library: Library, seed: int = 2026, *, inventory: bool = True) -> DemoResult:
+def build(
+    session: Session,
+    library: Library,
+    seed: int = 2026,
+    *,
+    inventory: bool = True,
+    feeds: Settings | None = None,
+) -> DemoResult:
     """The hospital, its inventory (3,000 assets), its two campaigns, its findings and its adopted
     plan (one action done). ``inventory=False`` leaves the inventory out: tests that do not look at
-    it save its import (about 4 s on SQLite, 15 to 25 s on PostgreSQL)."""
+    it save its import (about 4 s on SQLite, 15 to 25 s on PostgreSQL). With ``feeds`` (the demo
+    home's settings), the inventory is audited against that home's feed snapshot, the demo
+    catalogue being installed there when it has none."""
     establishment = create_establishment(session)
     result = DemoResult(establishment_id=establishment.id)
     if inventory:
         result.inventory = demo_inventory.build(session, establishment.id, seed)
+        if feeds is not None:
+            snapshot = demo_catalogue.install(feeds)
+            with feeds_connect(snapshot) as db:
+                result.vulnerabilities = vulns_service.scan(
+                    session, establishment.id, db=db, snapshot_id=snapshot.id
+                )
     for index, (name, day) in enumerate((hospital.FIRST_CAMPAIGN, hospital.SECOND_CAMPAIGN)):
         rng = random.Random(f"{seed}-{index}")
         campaign = assess_service.create_campaign(

@@ -20,7 +20,7 @@ someone has to confirm or dismiss it in that time. A rescan resolves the finding
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -151,7 +151,30 @@ def cve_facts(db: duckdb.DuckDBPyConnection, cve_ids: Sequence[str]) -> dict[str
         "SELECT cve_id, min(cvss_vector) FROM csaf_score WHERE list_contains(?, cve_id) GROUP BY 1",
     ):
         facts[cve].cvss3_vector = facts[cve].cvss3_vector or vector
-    for f in facts.values():
+    _score(facts.values())
+    return facts
+
+
+def advisory_facts(db: duckdb.DuckDBPyConnection, advisory_ids: Sequence[str]) -> dict[str, CveFacts]:
+    """The CVSS vectors a medical advisory gives to its vulnerabilities without a CVE: the only facts
+    SSVC can use for them (automatable and technical impact from the vector)."""
+    facts = {a: CveFacts() for a in advisory_ids}
+    if not facts or "csaf_score" not in feed_tables(db):
+        return facts
+    for advisory, v3, v4 in db.execute(
+        """SELECT advisory_id,
+                  max(cvss_vector) FILTER (WHERE cvss_version LIKE '3%'),
+                  max(cvss_vector) FILTER (WHERE cvss_version LIKE '4%')
+           FROM csaf_score WHERE cve_id IS NULL AND list_contains(?, advisory_id) GROUP BY 1""",
+        [list(facts)],
+    ).fetchall():
+        facts[advisory].cvss3_vector, facts[advisory].cvss4_vector = v3, v4
+    _score(facts.values())
+    return facts
+
+
+def _score(facts: Iterable[CveFacts]) -> None:
+    for f in facts:
         for vector in (f.cvss3_vector, f.cvss4_vector):
             if not vector:
                 continue
@@ -163,7 +186,6 @@ def cve_facts(db: duckdb.DuckDBPyConnection, cve_ids: Sequence[str]) -> dict[str
                 f.cvss4_score, f.cvss4_label = score.score, score.nomenclature
             else:
                 f.cvss3_score = score.score
-    return facts
 
 
 def _explanation(
@@ -208,6 +230,9 @@ def scan(
         assets = {a.id: a for a in assets_service.list_assets(session, establishment_id)}
         matches = match_assets(feeds, [profile_of(a) for a in assets.values()], aliases, day)
         facts = cve_facts(feeds, sorted({m.cve_id for m in matches if m.cve_id}))
+        advisories = advisory_facts(
+            feeds, sorted({m.advisory_id for m in matches if m.advisory_id and not m.cve_id})
+        )
     finally:
         if own:
             feeds.close()
@@ -224,7 +249,7 @@ def scan(
         for match in matches:
             asset = assets[match.asset_id]
             status, kind = MatchStatus(match.status), ResultKind(match.kind)
-            cve = facts.get(match.cve_id) if match.cve_id else None
+            cve = facts.get(match.cve_id) if match.cve_id else advisories.get(match.advisory_id or "")
             essential = aliases.essential_departments
             decision = (
                 decide(cve or CveFacts(), facts_of(asset), essential)
