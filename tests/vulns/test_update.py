@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from hygie.core.settings import Settings
-from hygie.vulns.feeds import service
+from hygie.vulns.feeds import incremental, service
 from hygie.vulns.feeds.catalogue import OFFICIAL_URLS
 from hygie.vulns.feeds.errors import DownloadError, FeedError
 from hygie.vulns.feeds.read import connect
 from hygie.vulns.feeds.snapshot import FeedStore
-from tests.vulns.feeds_support import mock_client, official_site, offline_client, settings_with
+from tests.vulns.feeds_support import mock_client, nvd_page, official_site, offline_client, settings_with
 
 DAY = date(2025, 8, 26)
 
@@ -114,3 +114,88 @@ def test_a_csaf_advisory_that_fails_its_checksum_is_left_out(
     result = service.update(["csaf"], client=mock_client(site), today=DAY)
     entry = result.snapshot.manifest.feeds["csaf"]
     assert entry.rows == 143 and entry.skipped == 1 and "checksum" in entry.problems[0].message
+
+
+def _nvd_rows(cve: str) -> tuple[str | None, int]:
+    with connect() as db:
+        description = db.execute("SELECT description FROM nvd_cve WHERE cve_id = ?", [cve]).fetchone()
+        (matches,) = db.execute("SELECT count(*) FROM nvd_cpe_match WHERE cve_id = ?", [cve]).fetchone() or (
+            0,
+        )
+    return (description[0] if description else None), matches
+
+
+def test_nvd_updates_from_its_modified_file_after_the_yearly_ones(
+    feeds_settings: Settings, shared_data: Path
+) -> None:
+    site = official_site(shared_data, DAY.year)
+    service.update(["nvd"], client=mock_client(site), today=DAY)
+    heartbleed = json.loads((shared_data / "nvd" / "CVE-2014-0160.json").read_bytes())
+    _, heartbleed_matches = _nvd_rows("CVE-2014-0160")
+    assert heartbleed_matches > 1
+    # The modified file: Heartbleed re-analysed (one configuration left, a new description), one new CVE.
+    changed = {
+        **heartbleed,
+        "descriptions": [{"lang": "en", "value": "Re-analysed."}],
+        "configurations": [
+            {
+                "nodes": [
+                    {
+                        "operator": "OR",
+                        "negate": False,
+                        "cpeMatch": [
+                            {
+                                "vulnerable": True,
+                                "criteria": "cpe:2.3:a:openssl:openssl:1.0.1:*:*:*:*:*:*:*",
+                                "matchCriteriaId": "00000000-0000-0000-0000-0000000000aa",
+                            }
+                        ],
+                    }
+                ]
+            }
+        ],
+    }
+    new = {**changed, "id": "CVE-2025-0001", "descriptions": [{"lang": "en", "value": "New."}]}
+    modified = OFFICIAL_URLS["nvd"].replace("{year}", "modified")
+    site[modified] = nvd_page([changed, new])
+    requested: list[str] = []
+    result = service.update(["nvd"], client=mock_client(site, requested), today=DAY)
+    assert requested == [modified]  # the yearly files are not downloaded again
+    entry = result.snapshot.manifest.feeds["nvd"]
+    assert entry.rows == 11  # the ten samples, Heartbleed replaced, plus the new CVE
+    assert _nvd_rows("CVE-2014-0160") == ("Re-analysed.", 1)  # its old configurations are gone
+    assert _nvd_rows("CVE-2025-0001") == ("New.", 1)
+    assert _nvd_rows("CVE-2017-0144")[0] is not None  # the others are kept as they were
+    # The entry keeps the yearly sources and records the modified file once.
+    urls = [s.url for s in entry.sources]
+    assert urls.count(modified) == 1 and len(urls) == DAY.year - 2002 + 2
+    # A second incremental update replaces the record of the modified file instead of adding one.
+    again = service.update(["nvd"], client=mock_client(site), today=DAY).snapshot.manifest.feeds["nvd"]
+    assert [s.url for s in again.sources].count(modified) == 1 and again.rows == 11
+    # --full downloads the yearly files again (and the modified CVEs go back to their yearly form).
+    requested.clear()
+    full = service.update(["nvd"], client=mock_client(site, requested), today=DAY, full=True)
+    assert modified not in requested and len(requested) == DAY.year - 2002 + 1
+    assert full.snapshot.manifest.feeds["nvd"].rows == 10
+
+
+def test_nvd_too_old_for_the_modified_file_downloads_the_years_again(
+    feeds_settings: Settings, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = official_site(shared_data, DAY.year)
+    service.update(["nvd"], client=mock_client(site), today=DAY)
+    monkeypatch.setattr(incremental, "WINDOW", timedelta(0))  # as if the last update were 8 days old
+    requested: list[str] = []
+    service.update(["nvd"], client=mock_client(site, requested), today=DAY)
+    assert len(requested) == DAY.year - 2002 + 1 and not any("modified" in u for u in requested)
+
+
+def test_nvd_from_local_files_is_never_continued_by_the_modified_file(
+    feeds_settings: Settings, shared_data: Path
+) -> None:
+    """A snapshot made from someone's own files (or the demo catalogue) is not the whole NVD."""
+    service.ingest({"nvd": sorted((shared_data / "nvd").glob("CVE-*.json"))})
+    site = official_site(shared_data, DAY.year)
+    requested: list[str] = []
+    service.update(["nvd"], client=mock_client(site, requested), today=DAY)
+    assert not any("modified" in u for u in requested)

@@ -31,6 +31,7 @@ R = TypeVar("R")
 STAGES = {
     "download": N_("downloading"),
     "parse": N_("reading and normalising"),
+    "merge": N_("merging the changes into the previous data"),
     "done": N_("done"),
     "failed": N_("failed"),
 }
@@ -65,6 +66,10 @@ def update(
         str | None,
         typer.Option("--only", help="Comma-separated feeds (default: all): " + ",".join(FEEDS)),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Download the NVD's yearly files again instead of its last changes"),
+    ] = False,
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -76,7 +81,7 @@ def update(
         def progress(feed: str, stage: str) -> None:
             spinner.update(f"{feed}: {gettext(STAGES[stage], lang)}")
 
-        result = service.update(names, progress=progress)
+        result = service.update(names, progress=progress, full=full)
     entries = result.snapshot.manifest.feeds
     if as_json:
         print_json(

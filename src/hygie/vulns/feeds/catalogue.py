@@ -87,6 +87,19 @@ def _single(source: str, fallback: str) -> Callable[[FetchContext], list[Path]]:
     return fetch
 
 
+def nvd_modified_url(urls: Mapping[str, str]) -> str | None:
+    """NVD's file of the CVEs added or changed in the last eight days, beside the yearly files."""
+    template = urls["nvd"]
+    return template.replace("{year}", "modified") if "{year}" in template else None
+
+
+def fetch_nvd_modified(ctx: FetchContext) -> list[Path]:
+    url = nvd_modified_url(ctx.urls)
+    if url is None:
+        raise FeedError(N_("the NVD source has no yearly files: no incremental update"))
+    return [ctx.fetcher.download(url, ctx.folder / local_name(url, "nvd-modified.json")).path]
+
+
 def _fetch_nvd(ctx: FetchContext) -> list[Path]:
     template = ctx.urls["nvd"]
     years = range(NVD_FIRST_YEAR, ctx.today.year + 1) if "{year}" in template else [None]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,7 +24,15 @@ from hygie import __version__
 from hygie.core.i18n import N_, gettext
 from hygie.core.settings import Settings, get_settings
 from hygie.core.time import utcnow
-from hygie.vulns.feeds.catalogue import FEEDS, FeedSpec, FetchContext, resolve_urls, select
+from hygie.vulns.feeds import incremental
+from hygie.vulns.feeds.catalogue import (
+    FEEDS,
+    FeedSpec,
+    FetchContext,
+    fetch_nvd_modified,
+    resolve_urls,
+    select,
+)
 from hygie.vulns.feeds.download import Fetcher, make_client
 from hygie.vulns.feeds.errors import FeedError, RowLossError
 from hygie.vulns.feeds.report import FeedReport
@@ -41,7 +49,7 @@ from hygie.vulns.feeds.snapshot import (
 )
 from hygie.vulns.feeds.tables import SCHEMAS, TableWriter, file_sha256
 
-# Called with (feed, stage) as an update goes: "download", "parse", "done", "failed".
+# Called with (feed, stage) as an update goes: "download", "parse", "merge", "done", "failed".
 Progress = Callable[[str, str], None]
 # Gets a feed's files into a folder: (files to parse, what they came from).
 Obtain = Callable[[FeedSpec, Path, FeedReport], tuple[list[Path], list[SourceFile]]]
@@ -91,8 +99,11 @@ def update(
     settings: Settings | None = None,
     progress: Progress | None = None,
     today: date | None = None,
+    full: bool = False,
 ) -> UpdateResult:
-    """Downloads the feeds named in ``only`` (all when empty) and installs the new snapshot."""
+    """Downloads the feeds named in ``only`` (all when empty) and installs the new snapshot. The NVD
+    is updated from its ``modified`` file when the snapshot's yearly files are recent enough
+    (:mod:`hygie.vulns.feeds.incremental`); ``full`` downloads the yearly files again."""
     settings = settings or get_settings()
     specs = select(only)
     urls = resolve_urls(settings.feeds_urls)
@@ -100,10 +111,19 @@ def update(
     http = client or make_client(settings.feeds_timeout_seconds)
     fetcher = Fetcher(http, settings.feeds_max_file_mb * 1024 * 1024)
     day = today or utcnow().date()
+    store = store_of(settings)
+    deltas: set[str] = set()
 
     def obtain(spec: FeedSpec, folder: Path, report: FeedReport) -> tuple[list[Path], list[SourceFile]]:
         before = len(fetcher.downloads)
-        files = spec.fetch(FetchContext(fetcher, folder, urls, report, day))
+        ctx = FetchContext(fetcher, folder, urls, report, day)
+        current = store.current()  # read under the update's lock
+        previous = current.manifest.feeds.get(spec.name) if current else None
+        if spec.name == "nvd" and not full and incremental.can_continue(previous, urls, utcnow()):
+            files = fetch_nvd_modified(ctx)
+            deltas.add(spec.name)
+        else:
+            files = spec.fetch(ctx)
         sources = [
             SourceFile(url=d.url, sha256=d.sha256, size=d.size, fetched_at=d.fetched_at)
             for d in fetcher.downloads[before:]
@@ -111,7 +131,7 @@ def update(
         return files, sources
 
     try:
-        return _refresh(specs, obtain, settings, progress)
+        return _refresh(specs, obtain, settings, progress, deltas)
     finally:
         if own_client:
             http.close()
@@ -153,8 +173,13 @@ def _local_source(path: Path) -> SourceFile:
 
 
 def _refresh(
-    specs: list[FeedSpec], obtain: Obtain, settings: Settings, progress: Progress | None
+    specs: list[FeedSpec],
+    obtain: Obtain,
+    settings: Settings,
+    progress: Progress | None,
+    deltas: Collection[str] = (),
 ) -> UpdateResult:
+    """``deltas``: the feeds whose files, once obtained, are changes to merge into the current data."""
     store = store_of(settings)
     say = progress or (lambda feed, stage: None)
     with store.lock():
@@ -173,6 +198,9 @@ def _refresh(
                     say(spec.name, "parse")
                     entry = build_feed(spec, files, staging, report, sources)
                     previous = current.manifest.feeds.get(spec.name) if current else None
+                    if spec.name in deltas and current is not None and previous is not None:
+                        say(spec.name, "merge")
+                        entry = incremental.merge(spec, current, previous, entry, staging)
                     if previous is not None:
                         losses = row_losses(
                             {spec.name: entry}, {spec.name: previous}, settings.feeds_max_row_loss

@@ -286,6 +286,13 @@ class TableWriter:
         if len(self._buffer) >= self.batch_rows:
             self._flush()
 
+    def add_table(self, table: pa.Table) -> None:
+        """Rows already in Arrow form (a filtered earlier snapshot), written as they are."""
+        self._flush()
+        if table.num_rows:
+            self._writer.write_table(table.select(self.schema.names).cast(self.schema))
+            self.rows += table.num_rows
+
     def _flush(self) -> None:
         if self._buffer:
             self._writer.write_table(pa.Table.from_pylist(self._buffer, schema=self.schema))
