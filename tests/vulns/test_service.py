@@ -18,6 +18,7 @@ from hygie.assets import service as assets_service
 from hygie.assets.models import AssetKind, ClinicalCriticality, Importer, MedicalSubtype, Patchable
 from hygie.assets.schemas import AssetRecord, ImportSource, SoftwareRecord
 from hygie.core.errors import NotFoundError
+from hygie.core.settings import Settings
 from hygie.plan.models import Finding, FindingSource, FindingStatus, Severity
 from hygie.vulns import service
 from hygie.vulns.feeds import service as feeds_service
@@ -25,7 +26,7 @@ from hygie.vulns.feeds.read import connect
 from hygie.vulns.models import MatchBasis, MatchStatus, ResultKind, VulnResult
 from hygie.vulns.ssvc import Priority
 from tests.factories import make_establishment
-from tests.vulns.feeds_support import EPSS_TEXT, settings_with
+from tests.vulns.feeds_support import EPSS_TEXT, mock_client, official_site, settings_with
 
 TODAY = date(2026, 11, 29)
 
@@ -278,3 +279,15 @@ def test_establishments_are_kept_apart(session: Session, feeds: duckdb.DuckDBPyC
     assert service.get_result(session, first.id, mine[0].id).id == mine[0].id
     findings = session.scalars(select(Finding).where(Finding.establishment_id == first.id)).all()
     assert {f.key for f in findings} == {mine[0].key}
+
+
+def test_cve_facts_name_the_cert_fr_bulletins(feeds_settings: Settings, shared_data: Path) -> None:
+    feeds_service.update(["certfr"], client=mock_client(official_site(shared_data)))
+    with connect() as db:
+        facts = service.cve_facts(db, ["CVE-2024-3400", "CVE-2023-43208", "CVE-2099-0001"])
+    assert [(b["reference"], b["kind"]) for b in facts["CVE-2024-3400"].certfr] == [
+        ("CERTFR-2024-ALE-006", "alerte")
+    ]
+    assert facts["CVE-2024-3400"].certfr_alert == "CERTFR-2024-ALE-006"
+    assert [b["reference"] for b in facts["CVE-2023-43208"].certfr] == ["CERTFR-2024-AVI-0420"]
+    assert facts["CVE-2023-43208"].certfr_alert is None and facts["CVE-2099-0001"].certfr == []

@@ -99,3 +99,12 @@ def test_end_of_life_priority() -> None:
     assert eol_decision(pump(criticality="support", department="Accueil")).priority is Priority.TRACK_STAR
     exposed = pump(criticality="support", department="Accueil", internet_exposed=True)
     assert eol_decision(exposed).priority is Priority.ATTEND
+
+
+def test_a_cert_fr_alert_means_active_exploitation_an_advisory_does_not() -> None:
+    alerted = CveFacts(certfr=[{"reference": "CERTFR-2024-ALE-006", "kind": "alerte"}])
+    points = {p.name: p for p in decide(alerted, pump()).points}
+    assert (points["Exploitation"].value, points["Exploitation"].source) == ("active", "certfr")
+    advised = CveFacts(certfr=[{"reference": "CERTFR-2024-AVI-0420", "kind": "avis"}])
+    points = {p.name: p for p in decide(advised, pump()).points}
+    assert (points["Exploitation"].value, points["Exploitation"].source) == ("none", "default:not assessed")

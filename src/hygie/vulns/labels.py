@@ -60,6 +60,7 @@ VALUES = {
 }
 SOURCES = {
     "kev": N_("CISA KEV catalogue"),
+    "certfr": N_("a CERT-FR alert names it"),
     "vulnrichment": N_("CISA Vulnrichment"),
     "cvss": N_("derived from the CVSS vector"),
     "default:not assessed": N_("not assessed (default value)"),
@@ -152,6 +153,12 @@ def explain(result: VulnResult, asset_name: str, lang: str) -> list[str]:
         )
     if scores.get("kev"):
         lines.append(_("In the KEV catalogue; CISA's due date: %(due)s") % {"due": scores.get("kev_due")})
+    for bulletin in scores.get("certfr") or []:
+        kind = _("alert") if bulletin.get("kind") == "alerte" else _("advisory")
+        lines.append(
+            _("CERT-FR %(kind)s %(reference)s: %(title)s")
+            % {"kind": kind, "reference": bulletin["reference"], "title": bulletin.get("title") or ""}
+        )
     sla = info.get("sla_days")
     if sla:
         lines.append(_("Deadline for this priority: %(days)s days.") % {"days": sla})

@@ -151,6 +151,21 @@ def cve_facts(db: duckdb.DuckDBPyConnection, cve_ids: Sequence[str]) -> dict[str
         "SELECT cve_id, min(cvss_vector) FROM csaf_score WHERE list_contains(?, cve_id) GROUP BY 1",
     ):
         facts[cve].cvss3_vector = facts[cve].cvss3_vector or vector
+    for cve, reference, kind, title, url, published in rows(
+        "certfr_advisory",
+        """SELECT c.cve_id, a.reference, a.kind, a.title, a.url, a.published
+           FROM certfr_cve c JOIN certfr_advisory a USING (reference)
+           WHERE list_contains(?, c.cve_id) ORDER BY a.published DESC NULLS LAST, a.reference""",
+    ):
+        facts[cve].certfr.append(
+            {
+                "reference": reference,
+                "kind": kind,
+                "title": title,
+                "url": url,
+                "published": published.date().isoformat() if published else None,
+            }
+        )
     _score(facts.values())
     return facts
 
@@ -206,6 +221,7 @@ def _explanation(
             "epss_percentile": facts.epss_percentile,
             "cvss3": {"vector": facts.cvss3_vector, "score": facts.cvss3_score},
             "cvss4": {"vector": facts.cvss4_vector, "score": facts.cvss4_score, "label": facts.cvss4_label},
+            "certfr": facts.certfr,
         }
     return out
 

@@ -2,7 +2,8 @@
 
 Decision points and where they come from:
 
-- Exploitation (none | public poc | active): ``active`` when the CVE is in CISA's KEV catalogue, else
+- Exploitation (none | public poc | active): ``active`` when the CVE is in CISA's KEV catalogue or
+  named by a CERT-FR alert (CERT-FR issues alerts for vulnerabilities exploited or about to be), else
   CISA Vulnrichment's value, else ``none`` marked "not assessed".
 - Automatable (no | yes) and Technical Impact (partial | total): Vulnrichment; without it, derived
   from the CVSS 3 vector (AV:N/PR:N/UI:N → yes; C, I and A all High → total), else no / partial,
@@ -94,6 +95,11 @@ class CveFacts:
     cvss4_label: str | None = None
     epss: float | None = None
     epss_percentile: float | None = None
+    certfr: list[dict[str, Any]] = field(default_factory=list)  # CERT-FR bulletins naming the CVE
+
+    @property
+    def certfr_alert(self) -> str | None:
+        return next((b["reference"] for b in self.certfr if b.get("kind") == "alerte"), None)
 
 
 @dataclass
@@ -173,6 +179,8 @@ def decide(cve: CveFacts, asset: AssetFacts, essential_departments: tuple[str, .
     points: list[Point] = []
     if cve.in_kev:
         points.append(Point("Exploitation", "active", "kev"))
+    elif cve.certfr_alert is not None:
+        points.append(Point("Exploitation", "active", "certfr"))
     elif (value := _normal(cve.exploitation, EXPLOITATION)) is not None:
         points.append(Point("Exploitation", value, "vulnrichment"))
     else:
