@@ -168,7 +168,7 @@ class SharedCase(_Frozen):
     @field_validator("establishment_finess")
     @classmethod
     def _finess(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[0-9]{2}[0-9AB][0-9]{6}", value):
+        if value is not None and not re.fullmatch(r"(?:[0-9]{2}|2[AB])[0-9]{7}", value):
             raise ValueError("a FINESS number has 9 characters (2A/2B for Corsica)")
         return value
 
