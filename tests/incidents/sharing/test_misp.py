@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pymisp import MISPEvent
@@ -146,3 +147,22 @@ def test_size_limit(tmp_path: Path) -> None:
     path.write_text(export_misp(make_case()), encoding="utf-8")
     with pytest.raises(ContentError, match="over the limit of 100 bytes"):
         read_misp_indicators(path, max_bytes=100)
+
+
+def _misp_schema(name: str) -> dict[str, Any]:
+    import pymisp
+
+    return dict(json.loads((Path(pymisp.__file__).parent / "data" / name).read_text(encoding="utf-8")))
+
+
+def test_event_follows_misp_format_schema() -> None:
+    from jsonschema import Draft4Validator
+
+    document = json.loads(export_misp(make_case()))
+    assert list(Draft4Validator(_misp_schema("schema-lax.json")).iter_errors(document)) == []
+    # The strict schema (MISP format/2.4) predates event reports and attributes' first_seen:
+    # without them, the event follows it too.
+    del document["Event"]["EventReport"]
+    for attribute in document["Event"]["Attribute"]:
+        attribute.pop("first_seen", None)
+    assert [e.message for e in Draft4Validator(_misp_schema("schema.json")).iter_errors(document)] == []
