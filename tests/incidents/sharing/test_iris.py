@@ -34,9 +34,19 @@ def test_export_has_iris_case_export_keys() -> None:
     )
     hygie = case["custom_attributes"]["Hygie"]
     assert hygie["FINESS"] == {"type": "input_string", "value": "750000001", "mandatory": False}
-    assert hygie["Care services"]["value"] == "Urgences, Bloc opératoire"
+    assert hygie["Services de soins touchés"]["value"] == "Urgences, Bloc opératoire"
     assert hygie["TLP"]["value"] == "TLP:AMBER+STRICT"
-    assert hygie["Started"]["value"] == "2026-03-28T21:00:00+00:00"
+    assert hygie["Début de l'incident"]["value"] == "2026-03-28T21:00:00+00:00"
+    assert (hygie["Catégorie d'incident"]["value"], hygie["Statut"]["value"]) == ("Ransomware", "open")
+    english = json.loads(export_iris(make_case(), lang="en"))["case"]["custom_attributes"]["Hygie"]
+    assert list(english) == [
+        "FINESS",
+        "TLP",
+        "Incident category",
+        "Status",
+        "Start of the incident",
+        "Affected care services",
+    ]
     assert export["export_date"] == "2026-03-29T01:15:00+00:00"
 
 

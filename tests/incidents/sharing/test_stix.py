@@ -266,3 +266,22 @@ def test_oasis_validator_finds_no_error() -> None:
     # incident core extension (202), an indicator without description (303), OASIS's own extension
     # definition without description (305).
     assert warnings <= {"103", "202", "303", "305"}
+
+
+def test_many_indicators_are_read_in_linear_time(tmp_path: Path) -> None:
+    # 40 000 distinct addresses and each repeated: a quadratic de-duplication would take minutes.
+    addresses = [f"10.{n // 65536}.{n // 256 % 256}.{n % 256}" for n in range(40_000)]
+    objects = [
+        {
+            "type": "indicator",
+            "id": f"indicator--{n}",
+            "pattern": f"[ipv4-addr:value = '{a}']",
+            "description": "x" * 2500 if n < 3 else "",
+        }
+        for n, a in enumerate(addresses * 2)
+    ]
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(_bundle(objects)), encoding="utf-8")
+    result = read_stix_indicators(path)
+    assert [i.value for i in result.indicators] == addresses
+    assert max(len(i.comment) for i in result.indicators) == 2000  # longer descriptions cut

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hygie.core.i18n import N_, gettext
 from hygie.incidents.sharing.case import IndicatorKind, Severity, SharedCase, Tlp
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -41,6 +42,9 @@ IRIS_SEVERITY: dict[Severity, str] = {
     Severity.CRITICAL: "Critical",
 }
 _DATE = "%Y-%m-%dT%H:%M:%S.%f"
+# Labels of the case's custom attributes, shown in IRIS in the user's language.
+_CATEGORY, _STATUS = N_("Incident category"), N_("Status")
+_STARTED, _SERVICES = N_("Start of the incident"), N_("Affected care services")
 
 
 def _state(case: SharedCase) -> str:
@@ -75,15 +79,16 @@ def _event(case: SharedCase, time: datetime, text: str) -> dict[str, Any]:
     }
 
 
-def build_iris_case(case: SharedCase) -> dict[str, Any]:
-    """The case as a dict in the shape of IRIS's case export (see the module's docstring)."""
+def build_iris_case(case: SharedCase, lang: str = "fr") -> dict[str, Any]:
+    """The case as a dict in the shape of IRIS's case export (see the module's docstring); the
+    labels of its custom attributes in ``lang``."""
     hygie = {
         "FINESS": case.establishment_finess or "",
         "TLP": f"TLP:{case.tlp.value.upper()}",
-        "Category": case.category,
-        "Status": case.status,
-        "Started": case.started_at.isoformat() if case.started_at else "",
-        "Care services": ", ".join(case.care_services),
+        gettext(_CATEGORY, lang): case.category,
+        gettext(_STATUS, lang): case.status,
+        gettext(_STARTED, lang): case.started_at.isoformat() if case.started_at else "",
+        gettext(_SERVICES, lang): ", ".join(case.care_services),
     }
     info = {
         "case_uuid": case.uuid_for("iris-case"),
@@ -124,5 +129,5 @@ def build_iris_case(case: SharedCase) -> dict[str, Any]:
     }
 
 
-def export_iris(case: SharedCase) -> str:
-    return json.dumps(build_iris_case(case), indent=2, ensure_ascii=False) + "\n"
+def export_iris(case: SharedCase, lang: str = "fr") -> str:
+    return json.dumps(build_iris_case(case, lang), indent=2, ensure_ascii=False) + "\n"

@@ -14,6 +14,7 @@ from hygie.incidents.sharing.case import Indicator, IndicatorKind
 
 # A STIX bundle or MISP event of shared indicators is a few MB; 200 MB is refused from its size.
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
+MAX_COMMENT_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -32,15 +33,18 @@ class IndicatorImport:
     source: str
     indicators: list[Indicator] = field(default_factory=list)
     unread: list[UnreadIndicator] = field(default_factory=list)
+    _seen: set[tuple[IndicatorKind, str]] = field(default_factory=set, repr=False)
 
     def add(self, kind: IndicatorKind, value: str, ref: str, *, comment: str = "") -> None:
+        """Takes the indicator once (kind and canonical value), or lists it as unread with why."""
         try:
-            indicator = Indicator(kind=kind, value=value, comment=comment)
+            indicator = Indicator(kind=kind, value=value, comment=comment[:MAX_COMMENT_LENGTH])
         except PydanticValidationError as exc:
             reason = "; ".join(str(error["msg"]) for error in exc.errors())
             self.unread.append(UnreadIndicator(ref, value[:200], reason))
             return
-        if all(known.key != indicator.key for known in self.indicators):
+        if indicator.key not in self._seen:
+            self._seen.add(indicator.key)
             self.indicators.append(indicator)
 
 
