@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from hygie.incidents.sharing import Indicator, IndicatorKind
+from hygie.incidents.sharing import Indicator, IndicatorKind, TimelineEntry
 from hygie.incidents.sharing.case import HYGIE_NAMESPACE, canonical_value
 from tests.incidents.sharing.cases import DETECTED, INDICATORS, make_case
 
@@ -57,6 +57,8 @@ def test_times_must_be_aware_and_finess_well_formed() -> None:
     with pytest.raises(ValidationError, match="FINESS"):
         make_case(establishment_finess="75000001")
     assert make_case(establishment_finess="2A0000012").establishment_finess == "2A0000012"
+    with pytest.raises(ValidationError, match="at least 1 character"):
+        TimelineEntry(time=DETECTED, text="")
 
 
 def test_ids_are_uuid5_of_establishment_and_case() -> None:

@@ -166,3 +166,10 @@ def test_event_follows_misp_format_schema() -> None:
     for attribute in document["Event"]["Attribute"]:
         attribute.pop("first_seen", None)
     assert [e.message for e in Draft4Validator(_misp_schema("schema.json")).iter_errors(document)] == []
+
+
+def test_a_bare_case_exports_too() -> None:
+    case = make_case(description="", care_services=(), timeline=(), indicators=(), establishment_finess=None)
+    event = _loaded(export_misp(case))
+    assert (event.attributes, event.event_reports) == ([], [])
+    assert [t.name for t in event.tags] == ["tlp:amber+strict"]

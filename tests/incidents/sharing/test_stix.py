@@ -285,3 +285,38 @@ def test_many_indicators_are_read_in_linear_time(tmp_path: Path) -> None:
     result = read_stix_indicators(path)
     assert [i.value for i in result.indicators] == addresses
     assert max(len(i.comment) for i in result.indicators) == 2000  # longer descriptions cut
+
+
+def test_a_bare_case_exports_too() -> None:
+    case = make_case(
+        description="",
+        category="!!",
+        establishment_finess=None,
+        care_services=(),
+        timeline=(),
+        indicators=(),
+        started_at=None,
+    )
+    bundle = _parsed(export_stix(case))
+    assert sorted(o.type for o in bundle.objects) == [
+        "extension-definition",
+        "extension-definition",
+        "identity",
+        "incident",
+        "marking-definition",
+        "relationship",
+    ]
+    (incident,) = _by_type(bundle, "incident")
+    assert "description" not in incident
+    assert set(incident.extensions[INCIDENT_CORE]) == {
+        "extension_type",
+        "determination",
+        "investigation_status",
+        "criticality",
+    }
+
+
+def test_a_timeline_entry_written_twice_is_one_note() -> None:
+    entry = make_case().timeline[0]
+    bundle = _parsed(export_stix(make_case(timeline=(entry, entry))))
+    assert [n.content for n in _by_type(bundle, "note")] == [entry.text]

@@ -136,12 +136,12 @@ class Indicator(_Frozen):
         return (self.kind, self.value)
 
 
+Text = Annotated[str, Field(min_length=1)]
+
+
 class TimelineEntry(_Frozen):
     time: AwareDatetime
-    text: str
-
-
-Text = Annotated[str, Field(min_length=1)]
+    text: Text
 
 
 class SharedCase(_Frozen):
@@ -199,6 +199,10 @@ class SharedCase(_Frozen):
         if self.closed_at is not None:
             return "closed"
         return "new" if self.status.lower() == "new" else "open"
+
+    def unique_timeline(self) -> list[TimelineEntry]:
+        """The timeline in time order, each (time, text) once."""
+        return sorted(set(self.timeline), key=lambda entry: (entry.time, entry.text))
 
     def unique_indicators(self) -> list[Indicator]:
         """The indicators, each (kind, value) once, in the order of the case."""

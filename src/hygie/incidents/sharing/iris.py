@@ -63,7 +63,7 @@ def _event(case: SharedCase, time: datetime, text: str) -> dict[str, Any]:
     offset = local.strftime("%z")
     return {
         "event_uuid": case.uuid_for("iris-event", time.isoformat(), text),
-        "event_title": text.splitlines()[0][:150] if text.strip() else "-",
+        "event_title": (text.strip().splitlines() or ["-"])[0][:150],
         "event_date": local.replace(tzinfo=None).strftime(_DATE),
         "event_tz": f"{offset[:3]}:{offset[3:]}",
         "event_date_wtz": time.astimezone(UTC).replace(tzinfo=None).strftime(_DATE),
@@ -114,7 +114,7 @@ def build_iris_case(case: SharedCase, lang: str = "fr") -> dict[str, Any]:
         }
         for indicator in case.unique_indicators()
     ]
-    timeline = [_event(case, entry.time, entry.text) for entry in sorted(case.timeline, key=lambda e: e.time)]
+    timeline = [_event(case, entry.time, entry.text) for entry in case.unique_timeline()]
     return {
         "case": info,
         "evidences": [],

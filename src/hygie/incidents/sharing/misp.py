@@ -70,7 +70,7 @@ def _report(case: SharedCase) -> str:
         lines += ["", *(f"- {service}" for service in case.care_services)]
     if case.timeline:
         lines.append("")
-        for entry in sorted(case.timeline, key=lambda e: e.time):
+        for entry in case.unique_timeline():
             local = entry.time.astimezone(PARIS).strftime("%Y-%m-%d %H:%M %Z")
             lines.append(f"- {local} : {entry.text}")
     return "\n".join(lines).strip()

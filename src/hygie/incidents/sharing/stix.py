@@ -182,7 +182,7 @@ def build_bundle(case: SharedCase) -> Any:
         )
         objects += [stix_indicator, sighting]
         objects.append(_relationship(case, "related-to", stix_indicator.id, incident.id, seen, common))
-    for entry in case.timeline:
+    for entry in case.unique_timeline():
         objects.append(
             stix2.v21.Note(
                 id=f"note--{case.uuid_for('note', entry.time.isoformat(), entry.text)}",
