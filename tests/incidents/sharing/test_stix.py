@@ -320,3 +320,19 @@ def test_a_timeline_entry_written_twice_is_one_note() -> None:
     entry = make_case().timeline[0]
     bundle = _parsed(export_stix(make_case(timeline=(entry, entry))))
     assert [n.content for n in _by_type(bundle, "note")] == [entry.text]
+
+
+def test_an_edit_of_the_case_gives_new_versions_under_the_same_ids() -> None:
+    from datetime import UTC, datetime
+
+    before = {o.id: o for o in _parsed(export_stix(make_case())).objects}
+    edited = make_case(updated_at=datetime(2026, 3, 30, 8, 0, tzinfo=UTC))
+    after = {o.id: o for o in _parsed(export_stix(edited)).objects}
+    assert set(before) == set(after)
+    bumped = {i for i in after if "modified" in after[i] and after[i].modified != before[i].modified}
+    own = {
+        i for i in after if i.split("--")[0] not in {"marking-definition", "extension-definition", "identity"}
+    }
+    notes = {i for i in own if i.startswith("note--")}  # a note is its text at its time: never edited
+    assert bumped == own - notes
+    assert all(after[i].modified.isoformat() == "2026-03-30T08:00:00+00:00" for i in bumped)

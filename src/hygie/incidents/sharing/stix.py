@@ -127,6 +127,8 @@ def _incident_extension(case: SharedCase) -> dict[str, Any]:
 def build_bundle(case: SharedCase) -> Any:
     """The case as a ``stix2`` Bundle (see the module's docstring for what it holds)."""
     marking = tlp_marking(case.tlp)
+    # Every own object's version is the case's last change: a consumer takes any edit of the case.
+    changed = max(case.detected_at, case.last_change)
     common: dict[str, Any] = {"object_marking_refs": [marking.id]}
     identity_id = f"identity--{case.establishment_uuid()}"
     references = []
@@ -147,7 +149,7 @@ def build_bundle(case: SharedCase) -> Any:
     incident = stix2.v21.Incident(
         id=f"incident--{case.uuid_for('incident')}",
         created=case.detected_at,
-        modified=max(case.detected_at, case.last_change),
+        modified=changed,
         name=case.title,
         description=case.description or None,
         external_references=[{"source_name": "hygie", "external_id": case.id}],
@@ -155,14 +157,16 @@ def build_bundle(case: SharedCase) -> Any:
         **common,
     )
     objects: list[Any] = [marking, *extension_definitions(), identity, incident]
-    objects.append(_relationship(case, "targets", incident.id, identity_id, case.detected_at, common))
+    objects.append(
+        _relationship(case, "targets", incident.id, identity_id, case.detected_at, changed, common)
+    )
     for indicator in case.unique_indicators():
         seen = indicator.first_seen or case.detected_at
         key = (indicator.kind.value, indicator.value)
         stix_indicator = stix2.v21.Indicator(
             id=f"indicator--{case.uuid_for('indicator', *key)}",
             created=seen,
-            modified=seen,
+            modified=max(seen, changed),
             name=indicator.value,
             description=indicator.comment or None,
             indicator_types=["malicious-activity"],
@@ -174,14 +178,16 @@ def build_bundle(case: SharedCase) -> Any:
         sighting = stix2.v21.Sighting(
             id=f"sighting--{case.uuid_for('sighting', *key)}",
             created=seen,
-            modified=seen,
+            modified=max(seen, changed),
             first_seen=indicator.first_seen,
             sighting_of_ref=stix_indicator.id,
             where_sighted_refs=[identity_id],
             **common,
         )
         objects += [stix_indicator, sighting]
-        objects.append(_relationship(case, "related-to", stix_indicator.id, incident.id, seen, common))
+        objects.append(
+            _relationship(case, "related-to", stix_indicator.id, incident.id, seen, changed, common)
+        )
     for entry in case.unique_timeline():
         objects.append(
             stix2.v21.Note(
@@ -197,12 +203,18 @@ def build_bundle(case: SharedCase) -> Any:
 
 
 def _relationship(
-    case: SharedCase, kind: str, source: str, target: str, when: datetime, common: dict[str, Any]
+    case: SharedCase,
+    kind: str,
+    source: str,
+    target: str,
+    created: datetime,
+    changed: datetime,
+    common: dict[str, Any],
 ) -> Any:
     return stix2.v21.Relationship(
         id=f"relationship--{case.uuid_for('relationship', kind, source, target)}",
-        created=when,
-        modified=when,
+        created=created,
+        modified=max(created, changed),
         relationship_type=kind,
         source_ref=source,
         target_ref=target,
