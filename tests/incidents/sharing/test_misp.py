@@ -102,6 +102,10 @@ def test_bare_event_objects_and_unknown_types(tmp_path: Path) -> None:
             {"type": "domain", "value": "deleted.example.net", "deleted": True},
             {"type": "sha1", "value": "zz"},
             {"type": ["x"], "value": 3},
+            {"type": "domain|ip", "value": "c3.example.net|2001:db8::7"},
+            {"type": "ip-dst|port", "value": "198.51.100.9|443"},
+            {"type": "filename|sha1", "value": "a.exe|DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"},
+            {"type": "hostname|port", "value": "a|b|c"},
         ],
         "Object": [
             {"name": "file", "Attribute": [{"type": "md5", "value": "D41D8CD98F00B204E9800998ECF8427E"}]}
@@ -113,12 +117,17 @@ def test_bare_event_objects_and_unknown_types(tmp_path: Path) -> None:
     assert [(i.kind, i.value, i.comment) for i in result.indicators] == [
         (IndicatorKind.IPV4, "198.51.100.7", "scanner"),
         (IndicatorKind.DOMAIN, "c2.example.net", ""),
+        (IndicatorKind.DOMAIN, "c3.example.net", ""),
+        (IndicatorKind.IPV6, "2001:db8::7", ""),
+        (IndicatorKind.IPV4, "198.51.100.9", ""),
+        (IndicatorKind.SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709", ""),
         (IndicatorKind.MD5, "d41d8cd98f00b204e9800998ecf8427e", ""),
     ]
     assert [(u.ref, u.reason) for u in result.unread] == [
         ("Attribute[2]", "MISP type regkey is not an indicator Hygie keeps"),
         ("Attribute[5]", "Value error, not a SHA1 hash (40 hexadecimal digits)"),
         ("Attribute[6]", "type and value must be strings"),
+        ("Attribute[10]", "MISP type hostname|port is not an indicator Hygie keeps"),
     ]
 
 

@@ -148,6 +148,25 @@ def _ip_kind(value: str) -> IndicatorKind:
     return IndicatorKind.IPV4 if network.version == 4 else IndicatorKind.IPV6
 
 
+def _kind(misp_type: str, value: str) -> IndicatorKind | None:
+    return _ip_kind(value) if misp_type in ("ip-dst", "ip-src") else _KIND_OF_TYPE.get(misp_type)
+
+
+def _parts(misp_type: str, value: str) -> list[tuple[IndicatorKind, str]]:
+    """The indicators one attribute holds: composite types ("domain|ip", "ip-dst|port",
+    "filename|sha256"...) hold one or two, the port and the file name are not kept."""
+    if "|" not in misp_type:
+        kind = _kind(misp_type, value)
+        return [(kind, value)] if kind else []
+    types, values = misp_type.split("|"), value.split("|")
+    if len(types) != 2 or len(values) != 2:
+        return []
+    if types[0] == "domain" and types[1] == "ip":
+        return [(IndicatorKind.DOMAIN, values[0]), (_ip_kind(values[1]), values[1])]
+    found = [(_kind(t, v), v) for t, v in zip(types, values, strict=True) if t not in ("port", "filename")]
+    return [(kind, v) for kind, v in found if kind is not None]
+
+
 def _attributes(event: dict[str, Any], path: Path) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     attributes = expect(event.get("Attribute", []), list, "Event.Attribute", path)
@@ -175,11 +194,12 @@ def read_misp_indicators(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> Indic
         if not isinstance(misp_type, str) or not isinstance(value, str):
             result.unread.append(UnreadIndicator(ref, str(value)[:200], "type and value must be strings"))
             continue
-        kind = _ip_kind(value) if misp_type in ("ip-dst", "ip-src") else _KIND_OF_TYPE.get(misp_type)
-        if kind is None:
+        comment = attribute.get("comment")
+        comment = comment if isinstance(comment, str) else ""
+        parts = _parts(misp_type, value)
+        if not parts:
             reason = f"MISP type {misp_type} is not an indicator Hygie keeps"
             result.unread.append(UnreadIndicator(ref, value[:200], reason))
-            continue
-        comment = attribute.get("comment")
-        result.add(kind, value, ref, comment=comment if isinstance(comment, str) else "")
+        for kind, part in parts:
+            result.add(kind, part, ref, comment=comment)
     return result
