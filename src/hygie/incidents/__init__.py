@@ -1,0 +1,1 @@
+"""Incidents: the case, its regulatory clocks, its reports and what is shared with the CERT."""
