@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml import ElementTree as SafeElementTree
 
+from hygie.assets.schemas import AssetRecord, ImportSource
 from hygie.core.errors import ContentError, Location
 
 # An Nmap -sV scan of a /16 makes about 150 MB: twice that is a generous ceiling, and a 2 GB file is
@@ -64,3 +69,47 @@ def parse_xml(path: Path) -> Element:
 def local_name(tag: str) -> str:
     """``{http://cyclonedx.org/schema/bom/1.4}bom`` → ``bom``."""
     return tag.rsplit("}", 1)[-1]
+
+
+@dataclass
+class ParsedFile:
+    """What a reader gives the merge: the records, where they come from, and notes for the user."""
+
+    source: ImportSource
+    records: list[AssetRecord]
+    warnings: list[str] = field(default_factory=list)
+
+
+_FQDN = re.compile(
+    r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]", re.I
+)
+
+
+def hostname_of_name(name: str | None) -> str | None:
+    """The name as a hostname when it is a fully qualified DNS name (``srv-pacs.chu.local``): a bare
+    name (``PC-ACCUEIL``, « Imprimante accueil ») is left alone, it may be a label and not a host."""
+    if name and _FQDN.fullmatch(name.strip().rstrip(".")):
+        return name.strip()
+    return None
+
+
+def useful_ip(value: str) -> bool:
+    """Whether an address says which host it is: loopback, link-local (``fe80::``, ``169.254.``) and
+    unspecified addresses are the same on every machine, so an inventory listing them is ignored."""
+    address = ipaddress.ip_address(value)
+    return not (address.is_loopback or address.is_link_local or address.is_unspecified)
+
+
+# MAC addresses that many machines report at once (virtual or unset interfaces).
+USELESS_MACS = frozenset({"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"})
+
+
+def source_name(prefix: str, url: str) -> str:
+    """``glpi https://glpi.chu.local/apirest.php``: the server an API import read, without the user,
+    password, query or fragment a URL may carry (it is shown and kept in the import log)."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    clean = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+    return f"{prefix} {clean}"[:500]
