@@ -397,7 +397,8 @@ def _record(
             bad("inventoried", exc)
     values["guessed"] = frozenset(guessed)
     if wrong:
-        problems.extend(wrong)
+        order = list(titles.values())  # in the order of the columns of the file
+        problems.extend(sorted(wrong, key=lambda p: order.index(p.location.field if p.location else "")))
         return None
     try:
         return AssetRecord.model_validate(values)
