@@ -66,7 +66,8 @@ ENGLISH = (
     '"sw-core-01.chu.local","Root entity","In use","Cisco","FOC1234X0AB","","Network device","Switch",'
     '"Catalyst 9300","","DC1","70:10:5c:aa:bb:cc","10.0.0.2","Network team","2026-07-01 12:30","",""\r\n'
     '"","Root entity","Retired","HP","","INV-PRN-3","Printer","","LaserJet","","","","","","","",""\r\n'
-    '"","Root entity","In use","Epson","","INV-PRN-4","Printer","","WF-4830","","Hall","","10.3.0.8","","","",""\r\n'
+    '"","Root entity","In use","Epson","","INV-PRN-4","Printer","","WF-4830","","Hall","",'
+    '"10.3.0.8","","","",""\r\n'
 )
 
 
@@ -119,7 +120,7 @@ def test_every_wrong_cell_is_named(tmp_path: Path) -> None:
             "Statut;Entité;Lieu\nEn production;CHU;A\n".encode(),
             "no Name/Nom, Serial number, IP or MAC column",
         ),
-        ("Nom;Statut;Nom\nA;B;C\n".encode(), "same column as 'Nom'"),
+        (b"Nom;Statut;Nom\nA;B;C\n", "same column as 'Nom'"),
         ("Nom;Statut;Entité\nPC-\xe9;B;C\n".encode("latin-1"), "the file is not UTF-8"),
     ],
 )

@@ -398,7 +398,7 @@ def _record(
     values["guessed"] = frozenset(guessed)
     if wrong:
         order = list(titles.values())  # in the order of the columns of the file
-        problems.extend(sorted(wrong, key=lambda p: order.index(p.location.field if p.location else "")))
+        problems.extend(sorted(wrong, key=lambda p: order.index((p.location and p.location.field) or "")))
         return None
     try:
         return AssetRecord.model_validate(values)
