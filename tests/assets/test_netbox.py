@@ -94,6 +94,19 @@ DEVICES: list[dict[str, Any]] = [
         "tags": [],
         "custom_fields": {},
     },
+    {
+        "id": 10,
+        "name": "PSE-REA-03",
+        "device_type": {"id": 7, "manufacturer": {"id": 4, "name": "Baxter"}, "model": "Sigma Spectrum"},
+        "role": {"id": 4, "name": "Dispositif médical"},
+        "serial": "SN-77001",
+        "site": _site("CHU Sud"),
+        "location": {"id": 11, "name": "Réanimation"},
+        "status": {"value": "active", "label": "Active"},
+        "primary_ip4": None,
+        "tags": [],
+        "custom_fields": {"clinical_criticality": "vital"},
+    },
 ]
 MACHINES: list[dict[str, Any]] = [
     {
@@ -128,6 +141,44 @@ INTERFACES: list[dict[str, Any]] = [
     },
     {"id": 103, "device": {"id": 8, "name": "sw-core-01.chu.local"}, "name": "Gi1/0/1", "mac_address": None},
     {"id": 104, "device": {"id": 9, "name": "sw-futur"}, "name": "Vlan1", "mac_address": "70:10:5c:00:00:09"},
+    {
+        "id": 106,
+        "device": {"id": 8, "name": "sw-core-01.chu.local"},
+        "name": "Gi1/0/2",
+        "mac_address": "70:10:5c:aa:bb:02",
+    },
+    {
+        "id": 107,
+        "device": {"id": 10, "name": "PSE-REA-03"},
+        "name": "wlan0",
+        "mac_address": "00:0A:95:9D:68:16",
+    },
+]
+
+
+def _ip(
+    number: int, address: str, kind: str, interface: int, parent: dict[str, Any], **more: Any
+) -> dict[str, Any]:
+    side = "device" if kind == "dcim.interface" else "virtual_machine"
+    assigned = {"id": interface, "name": "if", side: parent}
+    return {
+        "id": number,
+        "address": address,
+        "assigned_object_type": kind,
+        "assigned_object_id": interface,
+        "assigned_object": assigned,
+        "status": {"value": "active", "label": "Active"},
+        **more,
+    }
+
+
+IP_ADDRESSES: list[dict[str, Any]] = [
+    _ip(40, "10.20.0.40/24", "dcim.interface", 100, {"id": 7, "name": "IRM-CONSOLE"}),
+    _ip(41, "10.0.0.2/24", "dcim.interface", 102, {"id": 8, "name": "sw-core-01.chu.local"}),
+    _ip(43, "10.99.0.2/24", "dcim.interface", 102, {"id": 8}, status={"value": "deprecated"}),
+    _ip(44, "10.0.1.2/24", "dcim.interface", 102, {"id": 8, "name": "sw-core-01.chu.local"}),
+    _ip(50, "10.30.0.15/24", "virtualization.vminterface", 200, {"id": 21, "name": "vm-dpi-01.chu.local"}),
+    {"id": 60, "address": "10.50.0.1/24", "assigned_object_type": None, "assigned_object": None},
 ]
 VM_INTERFACES: list[dict[str, Any]] = [
     {
@@ -142,6 +193,7 @@ LISTS = {
     "/api/virtualization/virtual-machines/": MACHINES,
     "/api/dcim/interfaces/": INTERFACES,
     "/api/virtualization/interfaces/": VM_INTERFACES,
+    "/api/ipam/ip-addresses/": IP_ADDRESSES,
 }
 PAGE = 2  # NetBox's default page size (PAGINATE_COUNT), small to make pages
 MAX_PAGE = 2  # and its MAX_PAGE_SIZE: a larger limit is cut down to it
@@ -208,10 +260,10 @@ def test_devices_and_virtual_machines_are_read_page_by_page(fake_netbox: Served)
     url, seen = fake_netbox.url, fake_netbox.requests
     parsed = netbox.fetch(url, token=TOKEN)
     interface_pages = [p for p in seen if p.startswith("/api/dcim/interfaces/")]
-    assert len(interface_pages) == 3  # 5 interfaces, 2 a page: the next links were followed
+    assert len(interface_pages) == 4  # 7 interfaces, 2 a page: the next links were followed
     assert parsed.source.importer is Importer.NETBOX and parsed.source.file_name == f"netbox {url}"
     assert parsed.warnings == [f"netbox {url}: 'sw-futur' (device 9) skipped, its status is 'planned'"]
-    irm, switch, vm = parsed.records
+    irm, switch, pump, vm = parsed.records
     assert (irm.name, irm.hostname, irm.kind) == ("IRM-CONSOLE", None, AssetKind.MEDICAL_DEVICE)
     assert (irm.maker, irm.model, irm.serial, irm.os_name) == (
         "Siemens Healthineers",
@@ -227,9 +279,14 @@ def test_devices_and_virtual_machines_are_read_page_by_page(fake_netbox: Served)
     assert irm.guessed == frozenset()
     assert switch.hostname == "sw-core-01.chu.local" and "hostname" in switch.guessed
     assert switch.kind is AssetKind.NETWORK and switch.location == "CHU Sud / Bâtiment B / Baie B12 (U14)"
-    assert switch.ips == ["10.0.0.2", "2001:db8::2"] and [m.address for m in switch.macs] == [
-        "70:10:5c:aa:bb:cc"
-    ]
+    # Its addresses, not the deprecated one; the MAC of the interface that carries them, not of its ports.
+    assert switch.ips == ["10.0.0.2", "2001:db8::2", "10.0.1.2"]
+    assert [m.address for m in switch.macs] == ["70:10:5c:aa:bb:cc"]
+    # No address known: the MACs of all its interfaces.
+    assert pump.ips == [] and [m.address for m in pump.macs] == ["00:0a:95:9d:68:16"]
+    assert (
+        pump.criticality is ClinicalCriticality.LIFE_SUSTAINING and pump.location == "CHU Sud / Réanimation"
+    )
     assert switch.criticality is None
     assert vm.kind is AssetKind.SERVER and "kind" in vm.guessed and vm.os_name == "Ubuntu 22.04"
     assert vm.internet_exposed is True and vm.owner == "DSI — équipe système"
@@ -279,14 +336,14 @@ def test_netbox_merges_with_a_scan_of_the_same_host(session: Session, fake_netbo
     service.import_assets(session, chu.id, scan.records, scan.source)
     parsed = netbox.fetch(url, token=TOKEN)
     report = service.import_assets(session, chu.id, parsed.records, parsed.source)
-    assert [(e.name, e.matched_on) for e in report.updated] == [("IRM-CONSOLE", "mac")]
+    assert [(e.name, e.matched_on) for e in report.updated] == [("IRM-CONSOLE", "mac"), ("PSE-REA-03", "mac")]
     assert sorted(e.name for e in report.created) == ["sw-core-01.chu.local", "vm-dpi-01.chu.local"]
     changes = {c.field: (c.old, c.new) for c in report.updated[0].changes}
     assert changes["kind"] == ("workstation", "medical_device")
     assert changes["criticality"] == (None, "diagnostic") and changes["department"] == (None, "Imagerie")
     assert session.scalar(select(func.count()).select_from(Asset)) == 4
     again = service.import_assets(session, chu.id, parsed.records, parsed.source)
-    assert again.created == [] and again.updated == [] and len(again.unchanged) == 3
+    assert again.created == [] and again.updated == [] and len(again.unchanged) == 4
 
 
 runner = CliRunner()
@@ -304,8 +361,8 @@ def test_the_command(hygie_home: Path, monkeypatch: pytest.MonkeyPatch, fake_net
     monkeypatch.setenv("HYGIE_NETBOX_TOKEN", TOKEN)
     result = runner.invoke(app, ["assets", "import-netbox", "CH Test", "--url", url])
     assert result.exit_code == 0, result.output
-    assert "3 créé(s), 0 mis à jour, 0 inchangé(s)" in result.output and "API NetBox" in result.output
+    assert "4 créé(s), 0 mis à jour, 0 inchangé(s)" in result.output and "API NetBox" in result.output
     report = json.loads(
         runner.invoke(app, ["assets", "import-netbox", "CH Test", "--url", url, "--json"]).output
     )
-    assert report["importer"] == "netbox" and len(report["unchanged"]) == 3
+    assert report["importer"] == "netbox" and len(report["unchanged"]) == 4

@@ -1,7 +1,8 @@
 """NetBox, read live with pynetbox: devices (``dcim.devices``) and virtual machines
 (``virtualization.virtual_machines``) with their site, location and rack, role, platform, maker and
-model, serial number, primary IPs, the MAC addresses of their interfaces, tags and the custom fields
-named like a field of Hygie (docs/en/inventory-glpi-netbox.md, docs/fr/inventaire-glpi-netbox.md).
+model, serial number, primary and assigned IPs, the MAC addresses of their interfaces, tags and the
+custom fields named like a field of Hygie
+(docs/en/inventory-glpi-netbox.md, docs/fr/inventaire-glpi-netbox.md).
 
 Every list is read whole (pynetbox follows NetBox's ``next`` links) before anything is imported; an
 error (a refused token, a server down, a custom field with a wrong value) stops the reading, and
@@ -107,6 +108,47 @@ def _interface_macs(interface: dict[str, Any]) -> list[str]:
     return [str(mac) for mac in found if mac]
 
 
+Owner = tuple[str, int]  # ("device" or "vm", its id)
+_INTERFACE_TYPES = {
+    "dcim.interface": ("device", "device"),
+    "virtualization.vminterface": ("vm", "virtual_machine"),
+}
+
+
+def _addresses(
+    ip_addresses: list[dict[str, Any]], interfaces: list[dict[str, Any]], vm_interfaces: list[dict[str, Any]]
+) -> tuple[dict[Owner, list[str]], dict[Owner, list[str]]]:
+    """The IPs assigned to each device's and machine's interfaces, and their MACs: those of the
+    interfaces that carry an IP (a switch's management interface, not its 48 ports), or of all its
+    interfaces when none does (a device NetBox knows no address of)."""
+    ips: dict[Owner, list[str]] = defaultdict(list)
+    addressed: set[Owner] = set()  # ("device" or "vm", interface id)
+    for address in ip_addresses:
+        status = address.get("status")
+        if (status.get("value") if isinstance(status, dict) else status) == "deprecated":
+            continue
+        kind = _INTERFACE_TYPES.get(str(address.get("assigned_object_type")))
+        interface = address.get("assigned_object")
+        if kind is None or not isinstance(interface, dict) or not isinstance(interface.get(kind[1]), dict):
+            continue
+        if value := _address(address.get("address")):
+            ips[(kind[0], int(interface[kind[1]]["id"]))].append(value)
+        addressed.add((kind[0], int(address.get("assigned_object_id") or interface["id"])))
+    every: dict[Owner, list[str]] = defaultdict(list)
+    carrying: dict[Owner, list[str]] = defaultdict(list)
+    for what, parent, rows in (("device", "device", interfaces), ("vm", "virtual_machine", vm_interfaces)):
+        for interface in rows:
+            if not isinstance(interface.get(parent), dict):
+                continue
+            owner = (what, int(interface[parent]["id"]))
+            found = _interface_macs(interface)
+            every[owner] += found
+            if (what, int(interface["id"])) in addressed:
+                carrying[owner] += found
+    macs = {owner: carrying.get(owner) or found for owner, found in every.items()}
+    return ips, macs
+
+
 def _custom_value(field: str, value: object) -> Any:
     """A custom field's value as the field of AssetRecord (ValueError when it is not one)."""
     if isinstance(value, list):
@@ -135,7 +177,7 @@ def _location(item: dict[str, Any]) -> str | None:
     return text or None
 
 
-def _record(item: dict[str, Any], macs: Iterable[str], *, virtual: bool) -> AssetRecord:
+def _record(item: dict[str, Any], ips: Iterable[str], macs: Iterable[str], *, virtual: bool) -> AssetRecord:
     """One device or virtual machine as a record (ValueError or pydantic's error when it is wrong)."""
     values: dict[str, Any] = {}
     guessed: set[str] = set()
@@ -157,8 +199,8 @@ def _record(item: dict[str, Any], macs: Iterable[str], *, virtual: bool) -> Asse
     values["serial"] = _name(item.get("serial"))
     values["os_name"] = _name(item.get("platform"))
     values["location"] = _location(item)
-    addresses = [item.get(k) for k in ("primary_ip4", "primary_ip6", "primary_ip")]
-    values["ips"] = ips_of(dict.fromkeys(a for a in map(_address, addresses) if a))
+    primary = [_address(item.get(k)) for k in ("primary_ip4", "primary_ip6", "primary_ip")]
+    values["ips"] = ips_of(dict.fromkeys(a for a in [*primary, *ips] if a))
     values["macs"] = macs_of(macs)
     for tag in item.get("tags") or []:
         fact = _TAG_FACTS.get(csvfile.key(str(tag.get("slug") or tag.get("name") or "")))
@@ -188,6 +230,7 @@ def _read(api: Any, source: str) -> tuple[list[dict[str, Any]], ...]:
             [dict(r) for r in api.virtualization.virtual_machines.all()],
             [dict(r) for r in api.dcim.interfaces.all()],
             [dict(r) for r in api.virtualization.interfaces.all()],
+            [dict(r) for r in api.ipam.ip_addresses.all()],
         )
     except pynetbox.RequestError as exc:
         status = exc.req.status_code
@@ -209,14 +252,8 @@ def fetch(url: str, *, token: str | None, timeout: float = 60.0) -> ParsedFile:
     source = source_name("netbox", url)
     api = pynetbox.api(url.rstrip("/"), token=token or None)
     api.http_session = _TimeoutSession(timeout)
-    devices, machines, interfaces, vm_interfaces = _read(api, source)
-    macs: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for interface in interfaces:
-        if isinstance(interface.get("device"), dict):
-            macs[("device", int(interface["device"]["id"]))] += _interface_macs(interface)
-    for interface in vm_interfaces:
-        if isinstance(interface.get("virtual_machine"), dict):
-            macs[("vm", int(interface["virtual_machine"]["id"]))] += _interface_macs(interface)
+    devices, machines, interfaces, vm_interfaces, ip_addresses = _read(api, source)
+    ips, macs = _addresses(ip_addresses, interfaces, vm_interfaces)
     records: list[AssetRecord] = []
     notes: list[str] = []
     problems: list[ContentError] = []
@@ -230,7 +267,8 @@ def fetch(url: str, *, token: str | None, timeout: float = 60.0) -> ParsedFile:
                 notes.append(f"{source}: {label!r} ({where}) skipped, its status is {status_value!r}")
                 continue
             try:
-                record = _record(item, macs.get((what, int(item["id"])), []), virtual=what == "vm")
+                owner = (what, int(item["id"]))
+                record = _record(item, ips.get(owner, []), macs.get(owner, []), virtual=what == "vm")
             except pydantic.ValidationError as exc:
                 message = "; ".join(f"{e['loc'][0] if e['loc'] else ''}: {e['msg']}" for e in exc.errors())
                 problems.append(ContentError(message, Location(source, None, f"{where} {label!r}")))
