@@ -139,6 +139,31 @@ def test_the_api_importers_read_no_file() -> None:
         read_file(EXPORT_FR, Importer.NETBOX)
 
 
+def test_addresses_every_computer_shares_identify_none(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "glpi.csv"
+    path.write_text(
+        '"Nom";"Statut";"Réseau - Adresse MAC";"Réseau - IP";\n'
+        # VMware's VMnet8 and a VirtualBox host-only adapter on both; a dock MAC and an IP on both.
+        '"PC-1";"En production";"3c:52:82:00:00:01<br>00:50:56:c0:00:08<br>0a:00:27:00:00:03<br>'
+        'a0:ce:c8:00:00:99";"10.1.0.1<br>192.168.56.1";\n'
+        '"PC-2";"En production";"3c:52:82:00:00:02<br>00:50:56:C0:00:08<br>0a:00:27:00:00:03<br>'
+        'a0:ce:c8:00:00:99";"10.1.0.2<br>192.168.56.1";\n',
+        encoding="utf-8",
+    )
+    parsed = read_file(path)
+    assert [([m.address for m in r.macs], r.ips) for r in parsed.records] == [
+        (["3c:52:82:00:00:01"], ["10.1.0.1"]),
+        (["3c:52:82:00:00:02"], ["10.1.0.2"]),
+    ]
+    assert parsed.warnings == [
+        "glpi.csv: MAC a0:ce:c8:00:00:99 is given to 2 assets: it identifies none of them and was left out",
+        "glpi.csv: IP 192.168.56.1 is given to 2 assets: it identifies none of them and was left out",
+    ]
+    chu = make_establishment(session)
+    report = service.import_assets(session, chu.id, parsed.records, parsed.source)
+    assert len(report.created) == 2 and report.warnings == []
+
+
 def test_the_export_merges_with_a_scan_of_the_same_host(session: Session) -> None:
     chu = make_establishment(session)
     scan = read_file(DATA / "ward_scan.xml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -100,8 +101,56 @@ def useful_ip(value: str) -> bool:
     return not (address.is_loopback or address.is_link_local or address.is_unspecified)
 
 
-# MAC addresses that many machines report at once (virtual or unset interfaces).
-USELESS_MACS = frozenset({"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"})
+# MAC addresses that many machines report at once: unset, broadcast, and virtual adapters that carry
+# the same MAC on every computer where they are installed (VMware Workstation's VMnet1 and VMnet8,
+# Cisco AnyConnect's VPN adapter, Microsoft's loopback adapter). An inventory agent lists them with
+# the real ones; taken as keys, they would merge every such computer into one asset.
+USELESS_MACS = frozenset(
+    {
+        "00:00:00:00:00:00",
+        "ff:ff:ff:ff:ff:ff",
+        "00:50:56:c0:00:01",
+        "00:50:56:c0:00:08",
+        "00:05:9a:3c:7a:00",
+        "02:00:4c:4f:4f:50",
+    }
+)
+
+
+def useful_mac(value: str) -> bool:
+    """Whether a normalised MAC says which host it is (VirtualBox's host-only adapters, 0a:00:27:00:00:xx,
+    are numbered the same way on every computer)."""
+    return value not in USELESS_MACS and not value.startswith("0a:00:27:00:00:")
+
+
+def drop_shared_addresses(records: list[AssetRecord], where: str) -> tuple[list[AssetRecord], list[str]]:
+    """The records without the MACs and IPs that several of them list, and a note for each one left out.
+
+    One source (an inventory, not a scan) giving the same address to two assets knows it for neither:
+    a virtual adapter, a VPN address, a docking station. Kept, it would merge the two into one asset.
+    """
+    macs = Counter(mac for r in records for mac in {m.address for m in r.macs})
+    ips = Counter(ip for r in records for ip in set(r.ips))
+    shared_macs = {mac for mac, count in macs.items() if count > 1}
+    shared_ips = {ip for ip, count in ips.items() if count > 1}
+    if not shared_macs and not shared_ips:
+        return records, []
+    kept = [
+        r.model_copy(
+            update={
+                "macs": [m for m in r.macs if m.address not in shared_macs],
+                "ips": [ip for ip in r.ips if ip not in shared_ips],
+            }
+        )
+        for r in records
+    ]
+    notes = [
+        f"{where}: {kind} {value} is given to {count} assets: it identifies none of them and was left out"
+        for kind, shared, counts in (("MAC", shared_macs, macs), ("IP", shared_ips, ips))
+        for value in sorted(shared)
+        for count in [counts[value]]
+    ]
+    return kept, notes
 
 
 def source_name(prefix: str, url: str) -> str:

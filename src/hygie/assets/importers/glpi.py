@@ -24,10 +24,11 @@ import pydantic
 
 from hygie.assets.importers.common import (
     MAX_IMPORT_BYTES,
-    USELESS_MACS,
     check_size,
+    drop_shared_addresses,
     hostname_of_name,
     useful_ip,
+    useful_mac,
 )
 from hygie.assets.importers.csvfile import decode, delimiter, key
 from hygie.assets.models import AssetKind
@@ -302,7 +303,7 @@ def ips_of(values: Iterable[str]) -> list[str]:
 def macs_of(values: Iterable[str]) -> list[MacRecord]:
     """Normalised MACs that identify a host (ValueError naming a value that is not a MAC)."""
     found = dict.fromkeys(normalise_mac(v) for v in values)
-    return [MacRecord(address=mac) for mac in found if mac not in USELESS_MACS]
+    return [MacRecord(address=mac) for mac in found if useful_mac(mac)]
 
 
 def glpi_datetime(text: str) -> datetime:
@@ -463,4 +464,5 @@ def parse(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> tuple[list[AssetReco
         records.append(record)
     if problems:
         raise ImportRejectedError(name, problems)
-    return records, notes
+    records, shared = drop_shared_addresses(records, name)
+    return records, notes + shared

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pydantic
 
-from hygie.assets.importers.common import ParsedFile, hostname_of_name, source_name
+from hygie.assets.importers.common import ParsedFile, drop_shared_addresses, hostname_of_name, source_name
 from hygie.assets.importers.cpe import to_cpe23
 from hygie.assets.importers.glpi import glpi_datetime, ips_of, is_gone, kind_of, macs_of
 from hygie.assets.models import Importer
@@ -327,5 +327,6 @@ def fetch(
                 notes.append(f"{client.source}: {where} skipped, nothing identifies it")
     if problems:
         raise ImportRejectedError(client.source, problems)
+    records, shared = drop_shared_addresses(records, client.source)
     source = ImportSource(importer=Importer.GLPI_API, file_name=client.source)
-    return ParsedFile(source=source, records=records, warnings=notes)
+    return ParsedFile(source=source, records=records, warnings=notes + shared)

@@ -20,7 +20,7 @@ import pynetbox
 import requests
 
 from hygie.assets.importers import csvfile
-from hygie.assets.importers.common import ParsedFile, hostname_of_name, source_name
+from hygie.assets.importers.common import ParsedFile, drop_shared_addresses, hostname_of_name, source_name
 from hygie.assets.importers.glpi import ips_of, kind_of_words, macs_of
 from hygie.assets.models import AssetKind, Importer
 from hygie.assets.schemas import AssetRecord, ImportSource
@@ -282,6 +282,8 @@ def fetch(url: str, *, token: str | None, timeout: float = 60.0) -> ParsedFile:
                 notes.append(f"{source}: {where} skipped, nothing identifies it")
     if problems:
         raise ImportRejectedError(source, problems)
+    records, shared = drop_shared_addresses(records, source)
+    notes += shared
     return ParsedFile(
         source=ImportSource(importer=Importer.NETBOX, file_name=source), records=records, warnings=notes
     )
