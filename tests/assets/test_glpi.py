@@ -252,8 +252,9 @@ LISTS: dict[str, list[dict[str, Any]]] = {
         },
         {"id": 105, "itemtype": "Printer", "items_id": 31, "mac": "", "is_deleted": 0},
     ],
+    "FQDN": [{"id": 1, "name": "Domaine du CHU", "fqdn": "chu.local"}],
     "NetworkName": [
-        {"id": 201, "itemtype": "NetworkPort", "items_id": 102, "name": "pc-adm-01", "fqdns_id": "chu.local"},
+        {"id": 201, "itemtype": "NetworkPort", "items_id": 102, "name": "pc-adm-01", "fqdns_id": 1},
         {"id": 202, "itemtype": "NetworkPort", "items_id": 105, "name": "imp-accueil", "fqdns_id": 0},
     ],
     "IPAddress": [
@@ -440,6 +441,13 @@ def test_a_refused_token_is_a_clear_error(options: dict[str, str], expected: str
 def test_an_error_midway_stops_everything_and_still_ends_the_session() -> None:
     fake = FakeGlpi(LISTS, fail={"IPAddress": 401})
     with pytest.raises(ImportRejectedError, match="IPAddress: HTTP 401 ERROR_RIGHT_MISSING"):
+        _fetch(fake)
+    assert fake.killed
+
+
+def test_a_malformed_answer_is_refused_and_the_session_ended() -> None:
+    fake = FakeGlpi({**LISTS, "NetworkPort": [{"itemtype": "Computer", "items_id": 11, "mac": "x"}]})
+    with pytest.raises(ImportRejectedError, match="not what its API gives: KeyError"):
         _fetch(fake)
     assert fake.killed
 

@@ -76,14 +76,15 @@ class GlpiClient:
             self._session = None
             self._http.close()
 
-    def _fail(self, message: str) -> ImportRejectedError:
+    def fail(self, message: str) -> ImportRejectedError:
+        """The error that stops the import, naming the server."""
         return ImportRejectedError(self.source, [ContentError(message, Location(self.source))])
 
     def _call(self, path: str, **kwargs: Any) -> httpx.Response:
         try:
             return self._http.get(path, **kwargs)
         except httpx.HTTPError as exc:
-            raise self._fail(f"cannot reach GLPI: {exc}") from exc
+            raise self.fail(f"cannot reach GLPI: {exc}") from exc
 
     def _error(self, response: httpx.Response, what: str) -> ImportRejectedError:
         """GLPI's answer to a refused call is ``["ERROR_CODE", "message"]``."""
@@ -101,7 +102,7 @@ class GlpiClient:
             hint = ": check the App-Token (--app-token or HYGIE_GLPI_APP_TOKEN)"
         elif response.status_code == 401:
             hint = ": the user's profile may not read this list"
-        return self._fail(f"{what}: HTTP {response.status_code} {detail}{hint}".rstrip())
+        return self.fail(f"{what}: HTTP {response.status_code} {detail}{hint}".rstrip())
 
     def _open(self) -> None:
         response = self._call("initSession", headers={"Authorization": f"user_token {self._user_token}"})
@@ -110,7 +111,7 @@ class GlpiClient:
         try:
             token = response.json()["session_token"]
         except (ValueError, KeyError, TypeError):
-            raise self._fail(
+            raise self.fail(
                 "initSession: the answer has no session_token (is the URL apirest.php?)"
             ) from None
         self._session = str(token)
@@ -134,20 +135,20 @@ class GlpiClient:
             try:
                 rows = response.json()
             except ValueError:
-                raise self._fail(f"{itemtype}: the answer is not JSON") from None
+                raise self.fail(f"{itemtype}: the answer is not JSON") from None
             if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-                raise self._fail(f"{itemtype}: the answer is not a list of items")
+                raise self.fail(f"{itemtype}: the answer is not a list of items")
             yield from rows
             found = _RANGE.match(response.headers.get("Content-Range", ""))
             if found is None:
                 if response.status_code == 206:
-                    raise self._fail(f"{itemtype}: a partial answer without Content-Range")
+                    raise self.fail(f"{itemtype}: a partial answer without Content-Range")
                 return  # 200 without a range: the whole list at once
             last, total = int(found.group(2)), int(found.group(3))
             if last + 1 >= total or last < start or not rows:
                 return
             start = last + 1
-        raise self._fail(f"{itemtype}: more than {MAX_PAGES} pages")
+        raise self.fail(f"{itemtype}: more than {MAX_PAGES} pages")
 
 
 def _text(value: object) -> str | None:
@@ -160,11 +161,12 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def _hostname(network_name: dict[str, Any]) -> str | None:
-    """``pc-adm-01`` on the FQDN ``chu.local`` → ``pc-adm-01.chu.local``."""
-    name, fqdn = _text(network_name.get("name")), _text(network_name.get("fqdns_id"))
-    if name and fqdn:
-        return hostname_of_name(f"{name}.{fqdn}")
+def _hostname(network_name: dict[str, Any], domains: dict[int, str]) -> str | None:
+    """``pc-adm-01`` in the domain (GLPI's FQDN) ``chu.local`` → ``pc-adm-01.chu.local``."""
+    name = _text(network_name.get("name"))
+    domain = domains.get(int(network_name.get("fqdns_id") or 0))
+    if name and domain:
+        return hostname_of_name(f"{name}.{domain}")
     return hostname_of_name(name)
 
 
@@ -188,15 +190,17 @@ class _Inventory:
             ports[int(port["id"])] = owner
             if mac := _text(port.get("mac")):
                 self.macs[owner].append(mac)
+        # A domain's label (``name``) may be anything: its DNS name is ``fqdn``.
+        domains = {int(d["id"]): fqdn for d in self.client.items("FQDN") if (fqdn := _text(d.get("fqdn")))}
         names: dict[int, tuple[str, int]] = {}
-        for network_name in self.client.items("NetworkName", expand=True):
+        for network_name in self.client.items("NetworkName"):
             if network_name.get("itemtype") != "NetworkPort" or network_name.get("is_deleted"):
                 continue
             owner_of_port = ports.get(int(network_name.get("items_id") or 0))
             if owner_of_port is None:
                 continue
             names[int(network_name["id"])] = owner_of_port
-            hostname = _hostname(network_name)
+            hostname = _hostname(network_name, domains)
             if hostname:
                 self.hostnames.setdefault(owner_of_port, hostname)
         for address in self.client.items("IPAddress"):
@@ -294,10 +298,13 @@ def fetch(
         url, user_token=user_token, app_token=app_token, transport=transport, page_size=page_size
     ) as client:
         inventory = _Inventory(client)
-        items = {itemtype: list(client.items(itemtype, expand=True)) for itemtype in ITEMTYPES}
-        inventory.read_network()
-        inventory.read_os()
-        inventory.read_software()
+        try:
+            items = {itemtype: list(client.items(itemtype, expand=True)) for itemtype in ITEMTYPES}
+            inventory.read_network()
+            inventory.read_os()
+            inventory.read_software()
+        except (KeyError, TypeError, ValueError) as exc:  # an id missing or not a number
+            raise client.fail(f"an answer of GLPI is not what its API gives: {exc!r}") from exc
     records: list[AssetRecord] = []
     notes: list[str] = []
     problems: list[ContentError] = []
