@@ -547,3 +547,12 @@ def test_the_command_with_a_bad_token_imports_nothing(home: Path, monkeypatch: p
     assert json.loads(runner.invoke(app, ["assets", "list", "CH Test", "--json"]).output) == []
     missing = runner.invoke(app, ["assets", "import-glpi", "CH Test", "--url", URL])
     assert missing.exit_code == 2 and "HYGIE_GLPI_USER_TOKEN" in missing.output
+
+
+def test_the_import_command_recognises_an_export(home: Path) -> None:
+    result = runner.invoke(app, ["assets", "import", "750803447", str(EXPORT_FR)])
+    assert result.exit_code == 0, result.output
+    assert "(Export GLPI) — 3 créé(s), 0 mis à jour, 0 inchangé(s)" in result.output
+    assert "'PC-VIEUX-07' skipped, its status is 'Réformé'" in result.output
+    refused = runner.invoke(app, ["assets", "import", "750803447", str(EXPORT_FR), "--format", "netbox"])
+    assert refused.exit_code == 1 and "hygie assets import-netbox" in refused.output
