@@ -1,4 +1,4 @@
-"""``hygie assets``: import inventories (Nmap, CSV, CycloneDX), list and show assets."""
+"""``hygie assets``: import inventories (Nmap, CSV, CycloneDX, GLPI, NetBox), list and show assets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hygie.assets import service
-from hygie.assets.importers import read_file
+from hygie.assets.importers import ParsedFile, glpi_api, netbox, read_file
 from hygie.assets.labels import field_label, label, value_label, yes_no
 from hygie.assets.models import AssetKind, ClinicalCriticality, Importer, MedicalSubtype
 from hygie.assets.schemas import ASSET_FIELDS, AssetChange, AssetDetail, AssetOut, ImportReport
@@ -99,11 +99,41 @@ def _print_report(report: ImportReport, warnings: list[str], lang: str) -> None:
         console.print(f"[yellow]{caution}[/] : {escape(warning)}", highlight=False)
 
 
+def _store(establishment: str, parsed: ParsedFile, lang: str, as_json: bool) -> None:
+    """Merges what a reader gave into the inventory, records it in the audit trail, prints the report."""
+    with database() as session:
+        target = org_service.find_establishment(session, establishment)
+        report = service.import_assets(session, target.id, parsed.records, parsed.source)
+        audit.record(
+            session,
+            actor=audit.cli_actor(),
+            action="asset.import",
+            object_type="asset_import",
+            object_id=report.import_id,
+            establishment_id=target.id,
+            details=service.audit_details(report, parsed.source),
+        )
+    if as_json:
+        print_json({**report.model_dump(mode="json"), "notes": parsed.warnings})
+        return
+    _print_report(report, parsed.warnings, lang)
+
+
+def _rejected(source: str, exc: ImportRejectedError, lang: str) -> typer.Exit:
+    rejected = gettext("%(count)s problem(s), nothing imported", lang) % {"count": len(exc.problems)}
+    error_console.print(f"[bold red]{escape(source)}[/] : {rejected}", highlight=False)
+    for problem in exc.problems:
+        error_console.print(f"  - {problem}", markup=False, highlight=False)
+    return typer.Exit(1)
+
+
 @app.command("import")
 @handle_errors
 def import_(
     establishment: EstablishmentArg,
-    file: Annotated[Path, typer.Argument(help="Nmap XML, CSV inventory or CycloneDX SBOM (JSON/XML)")],
+    file: Annotated[
+        Path, typer.Argument(help="Nmap XML, CSV inventory, GLPI export (CSV) or CycloneDX SBOM (JSON/XML)")
+    ],
     file_format: Annotated[
         Importer | None,
         typer.Option("--format", help="Format of the file (guessed from its content otherwise)"),
@@ -126,28 +156,77 @@ def import_(
             raise typer.BadParameter(
                 "--hostname names the asset of a CycloneDX SBOM only", param_hint="--hostname"
             )
-        with database() as session:
-            target = org_service.find_establishment(session, establishment)
-            report = service.import_assets(session, target.id, parsed.records, parsed.source)
-            audit.record(
-                session,
-                actor=audit.cli_actor(),
-                action="asset.import",
-                object_type="asset_import",
-                object_id=report.import_id,
-                establishment_id=target.id,
-                details=service.audit_details(report, parsed.source),
-            )
+        _store(establishment, parsed, lang, as_json)
     except ImportRejectedError as exc:
-        rejected = gettext("%(count)s problem(s), nothing imported", lang) % {"count": len(exc.problems)}
-        error_console.print(f"[bold red]{escape(file.name)}[/] : {rejected}", highlight=False)
-        for problem in exc.problems:
-            error_console.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(1) from exc
-    if as_json:
-        print_json({**report.model_dump(mode="json"), "notes": parsed.warnings})
-        return
-    _print_report(report, parsed.warnings, lang)
+        raise _rejected(file.name, exc, lang) from exc
+
+
+@app.command("import-glpi")
+@handle_errors
+def import_glpi(
+    establishment: EstablishmentArg,
+    url: Annotated[
+        str, typer.Option(help="GLPI's REST API, e.g. https://glpi.chu.local/apirest.php", show_default=False)
+    ],
+    app_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HYGIE_GLPI_APP_TOKEN",
+            help="GLPI's App-Token for Hygie (better in HYGIE_GLPI_APP_TOKEN: a command line is visible)",
+            show_default=False,
+        ),
+    ] = None,
+    user_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HYGIE_GLPI_USER_TOKEN",
+            help="The API token of a GLPI user who may read the assets (better in HYGIE_GLPI_USER_TOKEN)",
+            show_default=False,
+        ),
+    ] = None,
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Import the computers, network devices, printers and peripherals of a GLPI server, with their
+    addresses, system and software: all of them, or nothing when anything goes wrong."""
+    lang = normalise_language(lang)
+    if not user_token:
+        raise typer.BadParameter(
+            "give the API token of a GLPI user (HYGIE_GLPI_USER_TOKEN)", param_hint="--user-token"
+        )
+    try:
+        parsed = glpi_api.fetch(url, user_token=user_token, app_token=app_token)
+        _store(establishment, parsed, lang, as_json)
+    except ImportRejectedError as exc:
+        raise _rejected(exc.source, exc, lang) from exc
+
+
+@app.command("import-netbox")
+@handle_errors
+def import_netbox(
+    establishment: EstablishmentArg,
+    url: Annotated[
+        str, typer.Option(help="NetBox's address, e.g. https://netbox.chu.local", show_default=False)
+    ],
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HYGIE_NETBOX_TOKEN",
+            help="A NetBox API token that may read devices (better in HYGIE_NETBOX_TOKEN)",
+            show_default=False,
+        ),
+    ] = None,
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Import the devices and virtual machines of a NetBox, with their addresses, place, role and
+    custom fields: all of them, or nothing when anything goes wrong."""
+    lang = normalise_language(lang)
+    try:
+        parsed = netbox.fetch(url, token=token)
+        _store(establishment, parsed, lang, as_json)
+    except ImportRejectedError as exc:
+        raise _rejected(exc.source, exc, lang) from exc
 
 
 @app.command("list")

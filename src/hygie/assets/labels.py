@@ -43,6 +43,9 @@ _LABEL_LIST: list[tuple[StrEnum, str]] = [
     (Importer.NMAP, N_("Nmap scan")),
     (Importer.CSV, N_("CSV inventory")),
     (Importer.CYCLONEDX, N_("CycloneDX SBOM")),
+    (Importer.GLPI, N_("GLPI export")),
+    (Importer.GLPI_API, N_("GLPI API")),
+    (Importer.NETBOX, N_("NetBox API")),
 ]
 _LABELS: dict[tuple[type[StrEnum], str], str] = {(type(k), k.value): v for k, v in _LABEL_LIST}
 

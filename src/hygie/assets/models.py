@@ -79,6 +79,9 @@ class Importer(StrEnum):
     NMAP = "nmap"
     CSV = "csv"
     CYCLONEDX = "cyclonedx"
+    GLPI = "glpi"  # a search-result export of GLPI (CSV)
+    GLPI_API = "glpi_api"  # GLPI's REST API (apirest.php), read live
+    NETBOX = "netbox"  # NetBox's REST API, read live with pynetbox
 
 
 class AssetImport(Base):

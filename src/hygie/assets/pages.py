@@ -26,6 +26,7 @@ from hygie.assets.api import (
     import_upload,
     imports_of,
 )
+from hygie.assets.importers import FILE_FORMATS
 from hygie.assets.labels import field_label, label, value_label, yes_no
 from hygie.assets.models import (
     Asset,
@@ -224,7 +225,7 @@ def _import_context(
     return {
         "title": layout._("Import into the inventory"),
         "imports": [(i, label(i.importer, layout.lang)) for i in imports_of(scope.db, scope.id)],
-        "formats": _options(Importer, layout),
+        "formats": [(f.value, label(f, layout.lang)) for f in FILE_FORMATS],
         "form": form or {"format": "", "hostname": ""},
         "problems": problems or [],
         "report": report,

@@ -385,10 +385,10 @@ class _Merge:
         if importer is Importer.NMAP:
             derived = (software_of_service(_port_of(row)) for row in asset.services)
             wanted = {s.key: s for s in derived if s is not None}
-        elif importer is Importer.CYCLONEDX:
+        elif importer in (Importer.CYCLONEDX, Importer.GLPI_API):
             wanted = {s.key: s for s in record.software}
         else:
-            return []  # the CSV template lists no software
+            return []  # the CSV template, GLPI's export and NetBox list no software
         seen = record.observed_at
         first = seen or self.batch.imported_at
         current = {_software_of_row(row).key: row for row in asset.software if row.source is importer}

@@ -8,27 +8,23 @@ recognises the format from the first bytes when none is given, and turns every p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from hygie.assets.importers import csvfile, cyclonedx, nmap
-from hygie.assets.importers.common import MAX_IMPORT_BYTES, check_size, sha256_of
+from hygie.assets.importers import csvfile, cyclonedx, glpi, nmap
+from hygie.assets.importers.common import MAX_IMPORT_BYTES, ParsedFile, check_size, sha256_of
 from hygie.assets.models import Importer
-from hygie.assets.schemas import AssetRecord, ImportSource
+from hygie.assets.schemas import ImportSource
 from hygie.core.errors import ContentError, ImportRejectedError, Location
 
-__all__ = ["MAX_IMPORT_BYTES", "ParsedFile", "guess_format", "read_file"]
+__all__ = ["FILE_FORMATS", "MAX_IMPORT_BYTES", "ParsedFile", "guess_format", "read_file"]
 
-
-@dataclass
-class ParsedFile:
-    source: ImportSource
-    records: list[AssetRecord]
-    warnings: list[str] = field(default_factory=list)
+# The importers that read a file (the others read a server: hygie assets import-glpi, import-netbox).
+FILE_FORMATS = (Importer.NMAP, Importer.CSV, Importer.CYCLONEDX, Importer.GLPI)
 
 
 def guess_format(head: bytes) -> Importer | None:
-    """The format a file's first bytes show: an Nmap or CycloneDX XML root, CycloneDX JSON, or CSV."""
+    """The format a file's first bytes show: an Nmap or CycloneDX XML root, CycloneDX JSON, a GLPI
+    export (by its header line) or the CSV template."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<"):
         if b"<nmaprun" in head:
@@ -38,7 +34,9 @@ def guess_format(head: bytes) -> Importer | None:
         return None
     if text.startswith(b"{"):
         return Importer.CYCLONEDX if b'"bomFormat"' in head or b"CycloneDX" in head else None
-    return Importer.CSV if text else None
+    if not text:
+        return None
+    return Importer.GLPI if glpi.looks_like_glpi(head) else Importer.CSV
 
 
 def read_file(
@@ -58,14 +56,22 @@ def read_file(
                 importer = guess_format(handle.read(4096))
             if importer is None:
                 raise ContentError(
-                    "cannot tell the format (Nmap XML, CSV or CycloneDX): give it with --format",
+                    "cannot tell the format (Nmap XML, CSV, GLPI export or CycloneDX): give it with --format",
                     Location(name),
                 )
+        if importer not in FILE_FORMATS:
+            raise ContentError(
+                f"{importer.value} is read from its server, not from a file: use hygie assets "
+                f"import-{'netbox' if importer is Importer.NETBOX else 'glpi'}",
+                Location(name),
+            )
         warnings: list[str] = []
         if importer is Importer.NMAP:
             records = nmap.parse(path)
         elif importer is Importer.CYCLONEDX:
             records = cyclonedx.parse(path, hostname=hostname)
+        elif importer is Importer.GLPI:
+            records, warnings = glpi.parse(path, max_bytes)
         else:
             records, warnings = csvfile.parse(path, max_bytes)
     except ContentError as exc:

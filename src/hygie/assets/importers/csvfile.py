@@ -191,7 +191,7 @@ def convert(field: str, text: str) -> Any:
     return _CONVERT[field](text) if field in _CONVERT else text
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -201,7 +201,7 @@ def _decode(data: bytes, name: str) -> str:
         ) from exc
 
 
-def _delimiter(header: str) -> str:
+def delimiter(header: str) -> str:
     return ";" if header.count(";") >= header.count(",") else ","
 
 
@@ -235,9 +235,9 @@ def parse(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> tuple[list[AssetReco
     the line and column of every wrong cell."""
     name = path.name
     check_size(path, max_bytes)
-    text = _decode(path.read_bytes(), name)
+    text = decode(path.read_bytes(), name)
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(first_line), strict=True)
     try:
         header = next(reader)
     except StopIteration:
