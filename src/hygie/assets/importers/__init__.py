@@ -8,14 +8,18 @@ recognises the format from the first bytes when none is given, and turns every p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hygie.assets.importers import csvfile, cyclonedx, nmap
+from hygie.assets.importers import csvfile, cyclonedx, nmap, openvas
 from hygie.assets.importers.common import MAX_IMPORT_BYTES, check_size, sha256_of
 from hygie.assets.models import Importer
 from hygie.assets.schemas import AssetRecord, ImportSource
 from hygie.core.errors import ContentError, ImportRejectedError, Location
+
+# A report's root (perhaps wrapped in a GMP response) with the attributes Greenbone writes on it.
+_OPENVAS_XML = re.compile(rb"<(get_reports_response|report)\b[^>]*\b(format_id|content_type)=")
 
 __all__ = ["MAX_IMPORT_BYTES", "ParsedFile", "guess_format", "read_file"]
 
@@ -28,16 +32,21 @@ class ParsedFile:
 
 
 def guess_format(head: bytes) -> Importer | None:
-    """The format a file's first bytes show: an Nmap or CycloneDX XML root, CycloneDX JSON, or CSV."""
+    """The format a file's first bytes show: an Nmap, CycloneDX or Greenbone/OpenVAS XML root,
+    CycloneDX JSON, an OpenVAS CSV export, or CSV."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<"):
         if b"<nmaprun" in head:
             return Importer.NMAP
         if b"cyclonedx.org/schema/bom" in head:
             return Importer.CYCLONEDX
+        if _OPENVAS_XML.search(head):
+            return Importer.OPENVAS
         return None
     if text.startswith(b"{"):
         return Importer.CYCLONEDX if b'"bomFormat"' in head or b"CycloneDX" in head else None
+    if openvas.is_csv_export(text):
+        return Importer.OPENVAS
     return Importer.CSV if text else None
 
 
@@ -58,7 +67,7 @@ def read_file(
                 importer = guess_format(handle.read(4096))
             if importer is None:
                 raise ContentError(
-                    "cannot tell the format (Nmap XML, CSV or CycloneDX): give it with --format",
+                    "cannot tell the format (Nmap XML, CSV, CycloneDX or OpenVAS): give it with --format",
                     Location(name),
                 )
         warnings: list[str] = []
@@ -66,6 +75,13 @@ def read_file(
             records = nmap.parse(path)
         elif importer is Importer.CYCLONEDX:
             records = cyclonedx.parse(path, hostname=hostname)
+        elif importer is Importer.OPENVAS:
+            with path.open("rb") as handle:
+                head = handle.read(4096)
+            if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+                records, warnings = openvas.parse(path)
+            else:
+                records, warnings = openvas.parse_csv(path, max_bytes)
         else:
             records, warnings = csvfile.parse(path, max_bytes)
     except ContentError as exc:
