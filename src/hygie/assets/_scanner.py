@@ -40,10 +40,10 @@ def merge_findings(
         return []
     wanted = {f.key: f for f in record.scan_findings}
     changes: list[FieldChange] = []
-    for key, row in current.items():
+    for key, gone in current.items():
         if key not in wanted:
-            asset.scan_findings.remove(row)
-            changes.append(FieldChange(field=FIELD, old=describe(row.port, row.name, row.severity)))
+            asset.scan_findings.remove(gone)
+            changes.append(FieldChange(field=FIELD, old=describe(gone.port, gone.name, gone.severity)))
     for key, finding in wanted.items():
         row = current.get(key)
         if row is None:

@@ -1,9 +1,10 @@
 """The results of the vulnerability and obsolescence audit of an establishment.
 
 Lifecycle. ``service.scan`` replaces the establishment's rows with what the current feed snapshot and
-inventory give, in one transaction: a result found again keeps its id and ``first_seen`` (same key:
-asset + CVE, advisory, end-of-life cycle or scanner check) and gets a new ``last_seen``; a result no longer found is
-deleted here and its finding resolved in the plan. Triage decisions live on the finding, not here.
+inventory (scanner findings included) give, in one transaction: a result found again keeps its id
+and ``first_seen`` (same key: asset + CVE, advisory, end-of-life cycle or scanner check) and gets a
+new ``last_seen``; a result no longer found is deleted here and its finding resolved in the plan.
+Triage decisions live on the finding, not here.
 """
 
 from __future__ import annotations

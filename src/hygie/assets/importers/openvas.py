@@ -232,15 +232,15 @@ def parse(path: Path) -> tuple[list[AssetRecord], list[str]]:
     started = _time(report.findtext("scan_end")) or _time(report.findtext("scan_start"))
     started = started or _time(report.findtext("timestamp"))
     hosts = _Hosts(path.name)
-    for element in report.findall("host"):
-        address = (element.findtext("ip") or "").strip()
+    for block in report.findall("host"):
+        address = (block.findtext("ip") or "").strip()
         if not address:
             continue
-        host = hosts.get(address, _detail(element, "hostname"))
-        cpe = _detail(element, "best_os_cpe")
+        host = hosts.get(address, _detail(block, "hostname"))
+        cpe = _detail(block, "best_os_cpe")
         host.os_cpe = to_cpe23(cpe) if cpe else None
-        host.os_name = (_detail(element, "best_os_txt") or "")[:200] or None
-        host.end = _time(element.findtext("end")) or _time(element.findtext("start"))
+        host.os_name = (_detail(block, "best_os_txt") or "")[:200] or None
+        host.end = _time(block.findtext("end")) or _time(block.findtext("start"))
     for port in report.findall("ports/port"):
         address = (port.findtext("host") or "").strip()
         if address:

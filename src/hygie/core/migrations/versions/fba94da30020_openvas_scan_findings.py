@@ -12,7 +12,6 @@ from alembic import op
 
 import hygie.core.db
 
-
 revision: str = "fba94da30020"
 down_revision: str | None = "d71edce482ec"
 branch_labels: str | Sequence[str] | None = None
