@@ -54,18 +54,21 @@ def _changes(entry: AssetChange, lang: str) -> str:
 
 def _summary(entry: AssetChange, lang: str) -> str:
     """What a new asset came with: how many fields, addresses, open ports and software."""
-    counts = {"fields": 0, "addresses": 0, "ports": 0, "software": 0}
+    counts = {"fields": 0, "addresses": 0, "ports": 0, "software": 0, "findings": 0}
     for change in entry.changes:
         head = change.field.split(" ")[0]
         group = {"ip": "addresses", "mac": "addresses", "port": "ports", "software": "software"}
-        counts[group.get(head, "fields")] += 1
-    return (
+        counts[group.get(head, "findings" if head == "finding" else "fields")] += 1
+    text = (
         gettext(
             "%(fields)s field(s), %(addresses)s address(es), %(ports)s open port(s), %(software)s software",
             lang,
         )
         % counts
     )
+    if counts["findings"]:
+        text += gettext(", %(findings)s scanner finding(s)", lang) % counts
+    return text
 
 
 def _print_report(report: ImportReport, warnings: list[str], lang: str) -> None:
@@ -103,7 +106,12 @@ def _print_report(report: ImportReport, warnings: list[str], lang: str) -> None:
 @handle_errors
 def import_(
     establishment: EstablishmentArg,
-    file: Annotated[Path, typer.Argument(help="Nmap XML, CSV inventory or CycloneDX SBOM (JSON/XML)")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Nmap XML, CSV inventory, CycloneDX SBOM (JSON/XML) or Greenbone/OpenVAS report (XML/CSV)"
+        ),
+    ],
     file_format: Annotated[
         Importer | None,
         typer.Option("--format", help="Format of the file (guessed from its content otherwise)"),

@@ -43,6 +43,7 @@ _LABEL_LIST: list[tuple[StrEnum, str]] = [
     (Importer.NMAP, N_("Nmap scan")),
     (Importer.CSV, N_("CSV inventory")),
     (Importer.CYCLONEDX, N_("CycloneDX SBOM")),
+    (Importer.OPENVAS, N_("Greenbone/OpenVAS report")),
 ]
 _LABELS: dict[tuple[type[StrEnum], str], str] = {(type(k), k.value): v for k, v in _LABEL_LIST}
 
@@ -72,6 +73,7 @@ FIELD_LABELS: dict[str, str] = {
     "mac": N_("MAC address"),
     "port": N_("Open port"),
     "software": N_("Software"),
+    "finding": N_("Scanner finding"),
 }
 
 
