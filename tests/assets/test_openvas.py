@@ -275,3 +275,12 @@ def test_cli_import_guesses_the_format(
     result = runner.invoke(app, ["assets", "import", "750803447", str(samples / "one_vuln.xml")])
     assert result.exit_code == 0, result.output
     assert "1 constat(s) du scanner" in result.output
+
+
+def test_reimporting_a_real_report_changes_nothing(session: Session, samples: Path) -> None:
+    hospital = make_establishment(session)
+    first = _import(session, hospital.id, samples / "one_vuln.xml")
+    assert len(first.created) == 1
+    again = _import(session, hospital.id, samples / "one_vuln.xml")
+    assert (len(again.created), len(again.updated), len(again.unchanged), again.warnings) == (0, 0, 1, [])
+    assert _findings(session, hospital.id) == [(FIREFOX_OID, "general/tcp", 10.0)]

@@ -23,10 +23,11 @@ from hygie.assets.schemas import AssetRecord, ImportSource, ScanFindingRecord, S
 from hygie.cli.common import console
 from hygie.cli.main import app
 from hygie.plan.models import Finding, FindingSource, FindingStatus, Severity
-from hygie.vulns import service
+from hygie.vulns import scanner, service
 from hygie.vulns.feeds import service as feeds_service
 from hygie.vulns.feeds.read import connect
 from hygie.vulns.labels import explain, subject
+from hygie.vulns.matching.engine import Match
 from hygie.vulns.models import MatchBasis, MatchStatus, ResultKind, VulnResult
 from hygie.vulns.ssvc import Priority
 from tests.factories import make_establishment
@@ -335,3 +336,20 @@ def test_cli_lists_and_explains_scanner_results(
     words = run("vulns", "explain", "750803447", str(door["id"]), "--lang", "en")
     assert "Possible Backdoor: Ingreslock on b6b9f466d63: affected, found through vulnerability scan" in words
     assert "Scanner check Possible Backdoor: Ingreslock (1.3.6.1.4.1.25623.1.0.103549) on 1524/tcp" in words
+
+
+def test_the_scanner_settles_a_match_that_needed_review() -> None:
+    feed = Match(asset_id=1, kind="cve", basis="nvd", status="needs_review", cve_id="CVE-2024-0001")
+    seen = Match(
+        asset_id=1,
+        kind="cve",
+        basis="scanner",
+        status="affected",
+        cve_id="CVE-2024-0001",
+        details={"name": "x", "bases": ["scanner"], "scanner": [{"port": "80/tcp"}]},
+    )
+    other = Match(asset_id=2, kind="cve", basis="scanner", status="needs_review", cve_id="CVE-2024-0001")
+    merged = scanner.merge([feed], [seen, other])
+    assert merged == [feed, other]  # one per asset and CVE
+    assert feed.status == "affected" and feed.details["confirmed_by_scanner"] is True
+    assert feed.details["bases"] == ["nvd", "scanner"] and feed.details["scanner"] == [{"port": "80/tcp"}]

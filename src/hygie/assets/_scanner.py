@@ -32,7 +32,8 @@ def merge_findings(
     seen = record.observed_at or batch.imported_at
     current = {(f.nvt_oid, f.port): f for f in asset.scan_findings if f.source is importer}
     latest = max((f.seen_at for f in current.values()), default=None)
-    if latest is not None and seen < latest:
+    newest = max([seen, *(f.seen_at for f in record.scan_findings if f.seen_at)])
+    if latest is not None and newest < latest:
         warnings.append(
             f"{batch.file_name}: {asset.name}: this report is older than the scanner findings already "
             "kept for the asset: they were left as they are"
