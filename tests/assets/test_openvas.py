@@ -275,6 +275,13 @@ def test_cli_import_guesses_the_format(
     result = runner.invoke(app, ["assets", "import", "750803447", str(samples / "one_vuln.xml")])
     assert result.exit_code == 0, result.output
     assert "1 constat(s) du scanner" in result.output
+    asset_id = str(report["created"][0]["asset_id"])
+    shown = runner.invoke(app, ["assets", "show", "750803447", asset_id, "--json"])
+    findings = json.loads(shown.output)["scan_findings"]
+    assert len(findings) == 44 and findings[0]["severity"] == 10.0
+    assert findings[-1]["severity"] == 4.0  # most severe first
+    words = runner.invoke(app, ["assets", "show", "750803447", asset_id, "--lang", "en"]).output
+    assert "Scanner findings" in words and "Possible Backdoor: Ingreslock" in words
 
 
 def test_reimporting_a_real_report_changes_nothing(session: Session, samples: Path) -> None:

@@ -237,7 +237,8 @@ def show(
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Show an asset: each field with where its value comes from, addresses, ports, software."""
+    """Show an asset: each field with where its value comes from, addresses, ports, software, and
+    what a vulnerability scanner found on it."""
     lang = normalise_language(lang)
 
     def _(message: str) -> str:
@@ -297,3 +298,27 @@ def show(
                 "count": len(detail.software) - MAX_ROWS
             }
             console.print(more, highlight=False)
+    _print_findings(detail, lang)
+
+
+def _print_findings(detail: AssetDetail, lang: str) -> None:
+    """The scanner's findings, most severe first (log entries included: they say what it saw)."""
+    if not detail.scan_findings:
+        return
+
+    def _(message: str) -> str:
+        return gettext(message, lang)
+
+    table = Table(
+        _("Port"), _("Check"), _("Severity"), "QoD", "CVE", _("Last seen"), title=_("Scanner findings")
+    )
+    for f in detail.scan_findings[:MAX_ROWS]:
+        cves = ", ".join(f.cves[:3]) + (f" (+{len(f.cves) - 3})" if len(f.cves) > 3 else "")
+        qod = f"{f.qod} %" if f.qod is not None else "–"
+        _add_row(table, f.port, f.name, f"{f.severity:.1f}", qod, cves, f"{f.seen_at:%Y-%m-%d}")
+    console.print(table)
+    if len(detail.scan_findings) > MAX_ROWS:
+        more = _("… and %(count)s more (--json lists them all)") % {
+            "count": len(detail.scan_findings) - MAX_ROWS
+        }
+        console.print(more, highlight=False)

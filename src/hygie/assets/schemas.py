@@ -324,6 +324,24 @@ class ServiceOut(BaseModel):
     cpe: str | None
 
 
+class ScanFindingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    source: Importer
+    nvt_oid: str
+    name: str
+    family: str | None
+    port: str
+    severity: float
+    cvss_vector: str | None
+    threat: str | None
+    qod: int | None
+    cves: list[str]
+    solution_type: str | None
+    solution: str | None
+    seen_at: datetime
+
+
 class AssetOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -357,11 +375,12 @@ class AssetOut(BaseModel):
 
 
 class AssetDetail(AssetOut):
-    """An asset with its software, ports and the origin of each field's current value."""
+    """An asset with its software, ports, a scanner's findings and the origin of each field's value."""
 
     software: list[SoftwareOut] = Field(default_factory=list)
     services: list[ServiceOut] = Field(default_factory=list)
     provenance: list[ProvenanceOut] = Field(default_factory=list)
+    scan_findings: list[ScanFindingOut] = Field(default_factory=list)  # most severe first
 
 
 class ImportOut(BaseModel):

@@ -66,6 +66,7 @@ from hygie.assets.schemas import (
     ImportSource,
     PortRecord,
     ProvenanceOut,
+    ScanFindingOut,
     ServiceOut,
     SoftwareOut,
     SoftwareRecord,
@@ -623,13 +624,18 @@ def provenance_of(session: Session, establishment_id: int, asset_id: int) -> lis
 
 
 def asset_detail(session: Session, establishment_id: int, asset_id: int) -> AssetDetail:
-    """The asset with its addresses, open ports, software and the origin of each field's value."""
+    """The asset with its addresses, open ports, software, scanner findings and the origin of each
+    field's value."""
     asset = get_asset(session, establishment_id, asset_id)
     return AssetDetail(
         **AssetOut.model_validate(asset).model_dump(),
         software=[SoftwareOut.model_validate(s) for s in asset.software],
         services=[ServiceOut.model_validate(s) for s in asset.services],
         provenance=provenance_of(session, establishment_id, asset_id),
+        scan_findings=[
+            ScanFindingOut.model_validate(f)
+            for f in sorted(asset.scan_findings, key=lambda f: (-f.severity, f.port, f.nvt_oid))
+        ],
     )
 
 
