@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from hygie.assets import service
 from hygie.assets.importers import guess_format, read_file
 from hygie.assets.models import Asset, AssetImport, Importer
+from hygie.assets.schemas import AssetRecord, ImportSource, ScanFindingRecord
 from hygie.cli.common import console
 from hygie.cli.main import app
 from hygie.core.errors import ImportRejectedError
@@ -291,3 +292,19 @@ def test_reimporting_a_real_report_changes_nothing(session: Session, samples: Pa
     again = _import(session, hospital.id, samples / "one_vuln.xml")
     assert (len(again.created), len(again.updated), len(again.unchanged), again.warnings) == (0, 0, 1, [])
     assert _findings(session, hospital.id) == [(FIREFOX_OID, "general/tcp", 10.0)]
+
+
+def test_two_hosts_of_one_report_that_are_one_asset_keep_both_findings(session: Session) -> None:
+    hospital = make_establishment(session)
+    seen = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def host(ip: str, oid: str) -> AssetRecord:
+        finding = ScanFindingRecord(nvt_oid=oid, name=f"check {oid}", port="22/tcp", severity=5.0)
+        return AssetRecord(hostname="pacs-01", ips=[ip], observed_at=seen, scan_findings=[finding])
+
+    source = ImportSource(importer=Importer.OPENVAS, file_name="dual-stack.xml")
+    report = service.import_assets(
+        session, hospital.id, [host("10.1.2.3", "1.1"), host("fd00::3", "1.2")], source
+    )
+    assert len(report.created) == 1  # the second host matched the first by its hostname
+    assert _findings(session, hospital.id) == [("1.1", "22/tcp", 5.0), ("1.2", "22/tcp", 5.0)]

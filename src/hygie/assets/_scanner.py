@@ -24,9 +24,18 @@ def describe(port: str, name: str, severity: float) -> str:
 
 
 def merge_findings(
-    asset: Asset, record: AssetRecord, importer: Importer, batch: AssetImport, warnings: list[str]
+    asset: Asset,
+    record: AssetRecord,
+    importer: Importer,
+    batch: AssetImport,
+    warnings: list[str],
+    written: set[tuple[str, str]],
 ) -> list[FieldChange]:
-    """Replaces the asset's findings from ``importer`` by the record's; the changes, for the report."""
+    """Replaces the asset's findings from ``importer`` by the record's; the changes, for the report.
+
+    ``written``: the findings this import already gave the asset (two hosts of one report, its IPv4
+    and IPv6 addresses, may be one asset): they are kept, and the record's are added to them.
+    """
     if importer is not Importer.OPENVAS:
         return []
     seen = record.observed_at or batch.imported_at
@@ -42,7 +51,7 @@ def merge_findings(
     wanted = {f.key: f for f in record.scan_findings}
     changes: list[FieldChange] = []
     for key, gone in current.items():
-        if key not in wanted:
+        if key not in wanted and key not in written:
             asset.scan_findings.remove(gone)
             changes.append(FieldChange(field=FIELD, old=describe(gone.port, gone.name, gone.severity)))
     for key, finding in wanted.items():
@@ -59,6 +68,7 @@ def merge_findings(
             changes.append(
                 FieldChange(field=FIELD, old=before, new=describe(row.port, row.name, row.severity))
             )
+    written.update(wanted)
     return changes
 
 

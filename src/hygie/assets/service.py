@@ -189,6 +189,7 @@ class _Merge:
         self.matched_on: dict[int, str] = {}
         self.origins: dict[int, dict[str, bool]] = {}
         self.provenance: list[tuple[int, str, str | None, bool]] = []
+        self.findings_written: dict[int, set[tuple[str, str]]] = {}  # by handle: see merge_findings
         self.warnings: list[str] = []
 
     def preload(self, records: Iterable[AssetRecord]) -> None:
@@ -261,7 +262,8 @@ class _Merge:
         changes += self._addresses(asset, handle, record)
         changes += self._services(asset, record)
         changes += self._software(asset, record, importer)
-        changes += merge_findings(asset, record, importer, self.batch, self.warnings)
+        written = self.findings_written.setdefault(handle, set())
+        changes += merge_findings(asset, record, importer, self.batch, self.warnings, written)
         if record.observed_at and (asset.last_seen is None or record.observed_at > asset.last_seen):
             asset.last_seen = record.observed_at
         if changes and handle not in self.created:
