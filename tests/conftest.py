@@ -95,6 +95,20 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _never_the_real_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test that forgets ``hygie_home`` writes into a throwaway home, never the user's own."""
+    previous = os.environ.get("HYGIE_HOME")
+    os.environ["HYGIE_HOME"] = str(tmp_path_factory.mktemp("default-home"))
+    get_settings.cache_clear()
+    yield
+    if previous is None:
+        os.environ.pop("HYGIE_HOME", None)
+    else:
+        os.environ["HYGIE_HOME"] = previous
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def hygie_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty HYGIE_HOME with the embedded SQLite database, for CLI and demo tests."""

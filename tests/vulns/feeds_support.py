@@ -113,6 +113,9 @@ EOL_V1 = {
 
 
 def settings_with(**changes: object) -> Settings:
+    # Only fields: a derived path (feeds_dir) given here would be ignored, and the real home written.
+    unknown = set(changes) - set(Settings.model_fields)
+    assert not unknown, f"not Settings fields: {unknown}"
     return get_settings().model_copy(update=changes)
 
 

@@ -26,7 +26,7 @@ from hygie.vulns.feeds.read import connect
 from hygie.vulns.models import MatchBasis, MatchStatus, ResultKind, VulnResult
 from hygie.vulns.ssvc import Priority
 from tests.factories import make_establishment
-from tests.vulns.feeds_support import EPSS_TEXT, mock_client, official_site, settings_with
+from tests.vulns.feeds_support import EPSS_TEXT, mock_client, official_site
 
 TODAY = date(2026, 11, 29)
 
@@ -101,7 +101,7 @@ def feeds(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterat
         "csaf": [shared_data / "csaf-icsma"],
         "epss": [epss],
     }
-    result = feeds_service.ingest(files, settings=settings_with(feeds_dir=root / "store"))
+    result = feeds_service.ingest(files, settings=Settings(home=root / "home"))
     db = connect(result.snapshot)
     yield db
     db.close()

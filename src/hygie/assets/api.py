@@ -168,7 +168,10 @@ def list_imports(scope: ReadScope, pages: Pagination) -> Page[ImportOut]:
 )
 def import_file(
     scope: WriteScope,
-    file: Annotated[UploadFile, File(description="Nmap XML, CSV inventory or CycloneDX SBOM (JSON/XML)")],
+    file: Annotated[
+        UploadFile,
+        File(description="Nmap XML, CSV inventory, CycloneDX SBOM (JSON/XML) or OpenVAS report (XML/CSV)"),
+    ],
     file_format: Annotated[
         Importer | None, Form(alias="format", description="Format (guessed from the content otherwise)")
     ] = None,

@@ -54,18 +54,21 @@ def _changes(entry: AssetChange, lang: str) -> str:
 
 def _summary(entry: AssetChange, lang: str) -> str:
     """What a new asset came with: how many fields, addresses, open ports and software."""
-    counts = {"fields": 0, "addresses": 0, "ports": 0, "software": 0}
+    counts = {"fields": 0, "addresses": 0, "ports": 0, "software": 0, "findings": 0}
     for change in entry.changes:
         head = change.field.split(" ")[0]
         group = {"ip": "addresses", "mac": "addresses", "port": "ports", "software": "software"}
-        counts[group.get(head, "fields")] += 1
-    return (
+        counts[group.get(head, "findings" if head == "finding" else "fields")] += 1
+    text = (
         gettext(
             "%(fields)s field(s), %(addresses)s address(es), %(ports)s open port(s), %(software)s software",
             lang,
         )
         % counts
     )
+    if counts["findings"]:
+        text += gettext(", %(findings)s scanner finding(s)", lang) % counts
+    return text
 
 
 def _print_report(report: ImportReport, warnings: list[str], lang: str) -> None:
@@ -132,7 +135,11 @@ def _rejected(source: str, exc: ImportRejectedError, lang: str) -> typer.Exit:
 def import_(
     establishment: EstablishmentArg,
     file: Annotated[
-        Path, typer.Argument(help="Nmap XML, CSV inventory, GLPI export (CSV) or CycloneDX SBOM (JSON/XML)")
+        Path,
+        typer.Argument(
+            help="Nmap XML, CSV inventory, GLPI export (CSV), CycloneDX SBOM (JSON/XML) "
+            "or Greenbone/OpenVAS report (XML/CSV)"
+        ),
     ],
     file_format: Annotated[
         Importer | None,
@@ -308,7 +315,8 @@ def show(
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Show an asset: each field with where its value comes from, addresses, ports, software."""
+    """Show an asset: each field with where its value comes from, addresses, ports, software, and
+    what a vulnerability scanner found on it."""
     lang = normalise_language(lang)
 
     def _(message: str) -> str:
@@ -368,3 +376,27 @@ def show(
                 "count": len(detail.software) - MAX_ROWS
             }
             console.print(more, highlight=False)
+    _print_findings(detail, lang)
+
+
+def _print_findings(detail: AssetDetail, lang: str) -> None:
+    """The scanner's findings, most severe first (log entries included: they say what it saw)."""
+    if not detail.scan_findings:
+        return
+
+    def _(message: str) -> str:
+        return gettext(message, lang)
+
+    table = Table(
+        _("Port"), _("Check"), _("Severity"), "QoD", "CVE", _("Last seen"), title=_("Scanner findings")
+    )
+    for f in detail.scan_findings[:MAX_ROWS]:
+        cves = ", ".join(f.cves[:3]) + (f" (+{len(f.cves) - 3})" if len(f.cves) > 3 else "")
+        qod = f"{f.qod} %" if f.qod is not None else "–"
+        _add_row(table, f.port, f.name, f"{f.severity:.1f}", qod, cves, f"{f.seen_at:%Y-%m-%d}")
+    console.print(table)
+    if len(detail.scan_findings) > MAX_ROWS:
+        more = _("… and %(count)s more (--json lists them all)") % {
+            "count": len(detail.scan_findings) - MAX_ROWS
+        }
+        console.print(more, highlight=False)

@@ -46,6 +46,7 @@ _LABEL_LIST: list[tuple[StrEnum, str]] = [
     (Importer.GLPI, N_("GLPI export")),
     (Importer.GLPI_API, N_("GLPI API")),
     (Importer.NETBOX, N_("NetBox API")),
+    (Importer.OPENVAS, N_("Greenbone/OpenVAS report")),
 ]
 _LABELS: dict[tuple[type[StrEnum], str], str] = {(type(k), k.value): v for k, v in _LABEL_LIST}
 
@@ -75,6 +76,7 @@ FIELD_LABELS: dict[str, str] = {
     "mac": N_("MAC address"),
     "port": N_("Open port"),
     "software": N_("Software"),
+    "finding": N_("Scanner finding"),
 }
 
 

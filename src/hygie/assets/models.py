@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hygie.core.db import Base, EnumText, UTCDateTime
@@ -82,6 +82,7 @@ class Importer(StrEnum):
     GLPI = "glpi"  # a search-result export of GLPI (CSV)
     GLPI_API = "glpi_api"  # GLPI's REST API (apirest.php), read live
     NETBOX = "netbox"  # NetBox's REST API, read live with pynetbox
+    OPENVAS = "openvas"  # a Greenbone/OpenVAS report (XML, or its CSV export)
 
 
 class AssetImport(Base):
@@ -152,6 +153,9 @@ class Asset(Base):
     )
     provenance: Mapped[list[FieldProvenance]] = relationship(
         back_populates="asset", cascade="all, delete-orphan", order_by="FieldProvenance.id"
+    )
+    scan_findings: Mapped[list[ScanFinding]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", order_by="ScanFinding.id"
     )
 
 
@@ -237,3 +241,34 @@ class FieldProvenance(Base):
 
     asset: Mapped[Asset] = relationship(back_populates="provenance")
     origin: Mapped[AssetImport] = relationship()
+
+
+class ScanFinding(Base):
+    """What a vulnerability scanner (Greenbone/OpenVAS) reported on an asset: one check (NVT) on one
+    port. An observation of the scanner, not a conclusion of Hygie: ``hygie.vulns`` prioritises it.
+
+    The scanner owns its rows: a newer report of the host replaces the rows of the earlier ones (a
+    finding missing from it is fixed, or no longer seen), the rows of another source stay.
+    """
+
+    __tablename__ = "assets_scan_finding"
+    __table_args__ = (Index("ix_assets_scan_finding_asset", "asset_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets_asset.id", ondelete="CASCADE"))
+    source: Mapped[Importer] = mapped_column(EnumText(Importer, 20))
+    nvt_oid: Mapped[str] = mapped_column(String(100))  # the check's OID (a CVE id for the CVE scanner)
+    name: Mapped[str] = mapped_column(String(500))
+    family: Mapped[str | None] = mapped_column(String(200), default=None)
+    port: Mapped[str] = mapped_column(String(40))  # as the scanner writes it: 80/tcp, general/tcp
+    severity: Mapped[float] = mapped_column(Float)  # CVSS base score; 0 for a log entry
+    cvss_vector: Mapped[str | None] = mapped_column(String(200), default=None)
+    threat: Mapped[str | None] = mapped_column(String(20), default=None)  # High, Medium, Low, Log
+    qod: Mapped[int | None] = mapped_column(Integer, default=None)  # quality of detection, %
+    cves: Mapped[list[str]] = mapped_column(JSON, default=list)
+    solution_type: Mapped[str | None] = mapped_column(String(40), default=None)  # VendorFix, Mitigation…
+    solution: Mapped[str | None] = mapped_column(Text, default=None)
+    import_id: Mapped[int] = mapped_column(ForeignKey("assets_import.id"))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    asset: Mapped[Asset] = relationship(back_populates="scan_findings")

@@ -116,6 +116,29 @@ class PortRange(BaseModel):
     last: int = Field(ge=0, le=65535)
 
 
+class ScanFindingRecord(BaseModel):
+    """One check of a vulnerability scanner that reported something on the host (see ScanFinding)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nvt_oid: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=500)
+    family: str | None = Field(default=None, max_length=200)
+    port: str = Field(min_length=1, max_length=40)
+    severity: float = Field(ge=0, le=10)
+    cvss_vector: str | None = Field(default=None, max_length=200)
+    threat: str | None = Field(default=None, max_length=20)
+    qod: int | None = Field(default=None, ge=0, le=100)
+    cves: tuple[str, ...] = ()
+    solution_type: str | None = Field(default=None, max_length=40)
+    solution: str | None = None
+    seen_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.nvt_oid, self.port)
+
+
 # The scalar fields of an asset that a record may state, in the order they are shown.
 ASSET_FIELDS: tuple[str, ...] = (
     "name",
@@ -178,6 +201,7 @@ class AssetRecord(BaseModel):
     # Fields the source only guessed (an OS fingerprint): they never replace a value a source stated.
     guessed: frozenset[str] = frozenset()
     observed_at: datetime | None = None  # when the scan ran or the SBOM was made
+    scan_findings: list[ScanFindingRecord] = Field(default_factory=list)  # a vulnerability scanner's
 
     @field_validator(
         "name",
@@ -300,6 +324,24 @@ class ServiceOut(BaseModel):
     cpe: str | None
 
 
+class ScanFindingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    source: Importer
+    nvt_oid: str
+    name: str
+    family: str | None
+    port: str
+    severity: float
+    cvss_vector: str | None
+    threat: str | None
+    qod: int | None
+    cves: list[str]
+    solution_type: str | None
+    solution: str | None
+    seen_at: datetime
+
+
 class AssetOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -333,11 +375,12 @@ class AssetOut(BaseModel):
 
 
 class AssetDetail(AssetOut):
-    """An asset with its software, ports and the origin of each field's current value."""
+    """An asset with its software, ports, a scanner's findings and the origin of each field's value."""
 
     software: list[SoftwareOut] = Field(default_factory=list)
     services: list[ServiceOut] = Field(default_factory=list)
     provenance: list[ProvenanceOut] = Field(default_factory=list)
+    scan_findings: list[ScanFindingOut] = Field(default_factory=list)  # most severe first
 
 
 class ImportOut(BaseModel):

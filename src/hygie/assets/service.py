@@ -20,7 +20,8 @@ the source only guessed (Nmap's OS fingerprint) fills a field no source stated a
 guesses, never a stated value. Addresses and ports are added, and kept up to date with when they were
 last seen; a port a newer scan probed and did not find open is removed. Each importer owns the
 software it brought: a new SBOM replaces the previous SBOM's list, a new scan re-derives the
-software its services show.
+software its services show. A vulnerability scanner's report (OpenVAS) replaces the findings its
+earlier reports listed for the host (see ``_scanner``).
 
 The whole file is one transaction (a savepoint): it lands whole or leaves nothing. Re-importing the
 same file changes no asset: every value, address, port and software is already there, seen at the
@@ -38,6 +39,7 @@ from typing import Any
 from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from hygie.assets._scanner import merge_findings
 from hygie.assets.importers.nmap import software_of_service
 from hygie.assets.models import (
     AddressKind,
@@ -51,6 +53,7 @@ from hygie.assets.models import (
     InstalledSoftware,
     MedicalSubtype,
     NetworkService,
+    ScanFinding,
 )
 from hygie.assets.schemas import (
     ASSET_FIELDS,
@@ -63,6 +66,7 @@ from hygie.assets.schemas import (
     ImportSource,
     PortRecord,
     ProvenanceOut,
+    ScanFindingOut,
     ServiceOut,
     SoftwareOut,
     SoftwareRecord,
@@ -185,6 +189,7 @@ class _Merge:
         self.matched_on: dict[int, str] = {}
         self.origins: dict[int, dict[str, bool]] = {}
         self.provenance: list[tuple[int, str, str | None, bool]] = []
+        self.findings_written: dict[int, set[tuple[str, str]]] = {}  # by handle: see merge_findings
         self.warnings: list[str] = []
 
     def preload(self, records: Iterable[AssetRecord]) -> None:
@@ -200,6 +205,7 @@ class _Merge:
                     selectinload(Asset.software),
                     selectinload(Asset.services),
                     selectinload(Asset.provenance),
+                    selectinload(Asset.scan_findings),
                 )
             )
             for asset in self.session.scalars(query):
@@ -242,6 +248,7 @@ class _Merge:
                 addresses=[],
                 software=[],
                 services=[],
+                scan_findings=[],
             )
             self.session.add(asset)
             handle = -(len(self.created) + 1)
@@ -255,6 +262,8 @@ class _Merge:
         changes += self._addresses(asset, handle, record)
         changes += self._services(asset, record)
         changes += self._software(asset, record, importer)
+        written = self.findings_written.setdefault(handle, set())
+        changes += merge_findings(asset, record, importer, self.batch, self.warnings, written)
         if record.observed_at and (asset.last_seen is None or record.observed_at > asset.last_seen):
             asset.last_seen = record.observed_at
         if changes and handle not in self.created:
@@ -617,14 +626,31 @@ def provenance_of(session: Session, establishment_id: int, asset_id: int) -> lis
 
 
 def asset_detail(session: Session, establishment_id: int, asset_id: int) -> AssetDetail:
-    """The asset with its addresses, open ports, software and the origin of each field's value."""
+    """The asset with its addresses, open ports, software, scanner findings and the origin of each
+    field's value."""
     asset = get_asset(session, establishment_id, asset_id)
     return AssetDetail(
         **AssetOut.model_validate(asset).model_dump(),
         software=[SoftwareOut.model_validate(s) for s in asset.software],
         services=[ServiceOut.model_validate(s) for s in asset.services],
         provenance=provenance_of(session, establishment_id, asset_id),
+        scan_findings=[
+            ScanFindingOut.model_validate(f)
+            for f in sorted(asset.scan_findings, key=lambda f: (-f.severity, f.port, f.nvt_oid))
+        ],
     )
+
+
+def scan_findings(session: Session, establishment_id: int, *, min_severity: float = 0.0) -> list[ScanFinding]:
+    """What vulnerability scanners reported on the establishment's assets (severity at least
+    ``min_severity``), by asset then most severe first."""
+    query = (
+        select(ScanFinding)
+        .join(Asset, Asset.id == ScanFinding.asset_id)
+        .where(Asset.establishment_id == establishment_id, ScanFinding.severity >= min_severity)
+        .order_by(ScanFinding.asset_id, ScanFinding.severity.desc(), ScanFinding.id)
+    )
+    return list(session.scalars(query))
 
 
 def list_imports(session: Session, establishment_id: int) -> list[AssetImport]:

@@ -25,7 +25,7 @@ from hygie.vulns import service
 from hygie.vulns.cli import localised_errors
 from hygie.vulns.feeds import service as feeds_service
 from hygie.vulns.feeds.read import connect
-from hygie.vulns.labels import ACTIONS, BASES, PRIORITIES, STATUSES, explain, word
+from hygie.vulns.labels import ACTIONS, BASES, PRIORITIES, STATUSES, explain, subject, word
 from hygie.vulns.models import ResultKind, VulnResult
 from hygie.vulns.ssvc import Priority
 
@@ -46,6 +46,7 @@ def _row_json(row: VulnResult, names: dict[int, str]) -> dict[str, Any]:
         "kind": row.kind.value,
         "cve": row.cve_id,
         "advisory": row.advisory_id,
+        "nvt_oid": row.nvt_oid,
         "eol_product": row.eol_product,
         "eol_cycle": row.eol_cycle,
         "eol_date": row.eol_date.isoformat() if row.eol_date else None,
@@ -161,7 +162,7 @@ def _print_results(rows: list[VulnResult], names: dict[int, str], lang: str, eol
         table.add_row(
             str(row.id),
             Text(names.get(row.asset_id, "")),
-            Text(row.cve_id or row.advisory_id or ""),
+            Text(subject(row)),
             priority,
             _("yes") if row.kev else "",
             f"{row.epss:.3f}" if row.epss is not None else "–",

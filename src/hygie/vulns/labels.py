@@ -21,6 +21,7 @@ BASES = {
     "csaf": N_("CISA medical advisory (CSAF)"),
     "eol": N_("endoflife.date"),
     "maker": N_("maker's end of support"),
+    "scanner": N_("vulnerability scan (OpenVAS)"),
 }
 ACTIONS = {
     "verify": N_("Check the version on the device: the data cannot decide"),
@@ -31,6 +32,7 @@ ACTIONS = {
     "ask_maker": N_("Ask the maker for its fix or its validated mitigation"),
     "plan_replacement": N_("Plan the device's replacement in the budget"),
     "remove_exposure": N_("Remove its exposure to the internet"),
+    "mitigate": N_("Apply the mitigation the scanner gives (configuration, workaround)"),
 }
 POINTS = {
     "Exploitation": N_("Exploitation"),
@@ -69,11 +71,61 @@ SOURCES = {
     "asset:department": N_("the asset's care department"),
     "asset:internet_exposed": N_("the inventory says it is exposed"),
     "derived": N_("from the two points above"),
+    "scanner:verified": N_("the scanner proved it on the asset (quality of detection 99 % or more)"),
+    "scanner:severity": N_("from the scanner's severity (total from 9.0)"),
 }
 
 
 def word(table: dict[str, str], value: str, lang: str) -> str:
     return gettext(table[value], lang) if value in table else value
+
+
+def subject(result: VulnResult) -> str:
+    """What the result is about: its CVE, advisory, scanner check or end-of-life release."""
+    if result.cve_id or result.advisory_id:
+        return result.cve_id or result.advisory_id or ""
+    if result.nvt_oid:
+        name = result.explanation.get("match", {}).get("name")
+        return str(name) if name else result.nvt_oid
+    return f"{result.eol_product} {result.eol_cycle or ''}".strip()
+
+
+def _scanner_lines(match: dict[str, Any], lang: str) -> list[str]:
+    def _(message: str) -> str:
+        return gettext(message, lang)
+
+    lines = []
+    bases = match.get("bases") or []
+    if len(bases) > 1:
+        lines.append(
+            _("Found through %(bases)s: one result.")
+            % {"bases": ", ".join(word(BASES, b, lang) for b in bases)}
+        )
+    if match.get("confirmed_by_scanner"):
+        lines.append(_("The scanner confirmed what the data alone could not decide."))
+    observations = match.get("scanner") or []
+    for seen in observations:
+        qod = f"{seen['qod']} %" if seen.get("qod") is not None else "–"
+        lines.append(
+            _(
+                "Scanner check %(name)s (%(oid)s) on %(port)s: severity %(severity)s, "
+                "quality of detection %(qod)s."
+            )
+            % {
+                "name": seen.get("name"),
+                "oid": seen.get("oid"),
+                "port": seen.get("port"),
+                "severity": f"{float(seen.get('severity') or 0):.1f}",
+                "qod": qod,
+            }
+        )
+    solution = next((s for s in observations if s.get("solution")), None)
+    if solution is not None:
+        lines.append(
+            _("The scanner's solution (%(type)s): %(solution)s")
+            % {"type": solution.get("solution_type") or "–", "solution": solution["solution"]}
+        )
+    return lines
 
 
 def explain(result: VulnResult, asset_name: str, lang: str) -> list[str]:
@@ -85,7 +137,7 @@ def explain(result: VulnResult, asset_name: str, lang: str) -> list[str]:
     info: dict[str, Any] = result.explanation
     match = info.get("match", {})
     lines = []
-    what = result.cve_id or result.advisory_id or f"{result.eol_product} {result.eol_cycle or ''}".strip()
+    what = subject(result)
     lines.append(
         _("%(what)s on %(asset)s: %(status)s, found through %(basis)s.")
         % {
@@ -95,8 +147,9 @@ def explain(result: VulnResult, asset_name: str, lang: str) -> list[str]:
             "basis": word(BASES, result.basis.value, lang),
         }
     )
-    if result.component:
+    if result.component and result.basis.value != "scanner":
         lines.append(_("Component: %(component)s") % {"component": result.component})
+    lines += _scanner_lines(match, lang)
     if match.get("criteria"):
         lines.append(_("Catalogue entry: %(criteria)s") % {"criteria": match["criteria"]})
     if match.get("reason"):

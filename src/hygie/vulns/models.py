@@ -1,9 +1,10 @@
 """The results of the vulnerability and obsolescence audit of an establishment.
 
 Lifecycle. ``service.scan`` replaces the establishment's rows with what the current feed snapshot and
-inventory give, in one transaction: a result found again keeps its id and ``first_seen`` (same key:
-asset + CVE, advisory or end-of-life cycle) and gets a new ``last_seen``; a result no longer found is
-deleted here and its finding resolved in the plan. Triage decisions live on the finding, not here.
+inventory (scanner findings included) give, in one transaction: a result found again keeps its id
+and ``first_seen`` (same key: asset + CVE, advisory, end-of-life cycle or scanner check) and gets a
+new ``last_seen``; a result no longer found is deleted here and its finding resolved in the plan.
+Triage decisions live on the finding, not here.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ResultKind(StrEnum):
     CVE = "cve"
     ADVISORY = "advisory"  # a medical advisory without a CVE
     EOL = "eol"
+    SCANNER = "scanner"  # a check of a vulnerability scanner (OpenVAS) that names no CVE
 
 
 class MatchStatus(StrEnum):
@@ -37,10 +39,11 @@ class MatchBasis(StrEnum):
     CSAF = "csaf"  # a CISA medical advisory's product tree (maker, model, firmware)
     EOL = "eol"  # endoflife.date release cycle
     MAKER = "maker"  # the maker's end-of-support date in the inventory
+    SCANNER = "scanner"  # a vulnerability scanner found it on the asset (OpenVAS report)
 
 
 class VulnResult(Base):
-    """One CVE, medical advisory or end of life that touches one asset."""
+    """One CVE, medical advisory, end of life or scanner check that touches one asset."""
 
     __tablename__ = "vulns_result"
     # priority: the SSVC outcome (hygie.vulns.ssvc.Priority), raised by internet exposure.
@@ -57,6 +60,7 @@ class VulnResult(Base):
     kind: Mapped[ResultKind] = mapped_column(EnumText(ResultKind, 10))
     cve_id: Mapped[str | None] = mapped_column(String(30), default=None)
     advisory_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    nvt_oid: Mapped[str | None] = mapped_column(String(100), default=None)  # a scanner check's
     eol_product: Mapped[str | None] = mapped_column(String(100), default=None)
     eol_cycle: Mapped[str | None] = mapped_column(String(100), default=None)
     eol_date: Mapped[date | None] = mapped_column(Date, default=None)

@@ -14,6 +14,10 @@ track*    medium    90
 track     low       180
 ========  ========  ==========
 
+A vulnerability scanner's findings (OpenVAS reports imported into the inventory) are results too
+(``hygie.vulns.scanner``): a check that names CVEs gives a CVE result, one that names none a result
+of kind ``scanner``; both get their priority from the same SSVC tree.
+
 A result that "needs review" gets the severity one step lower (never below low) and the same SLA:
 someone has to confirm or dismiss it in that time. A rescan resolves the findings no longer found.
 """
@@ -38,8 +42,10 @@ from hygie.org import service as org_service
 from hygie.plan import service as plan_service
 from hygie.plan.models import FindingSource, Severity
 from hygie.plan.schemas import FindingIn
+from hygie.vulns import scanner
 from hygie.vulns.feeds.cvss_scores import BadVectorError, score_vector
 from hygie.vulns.feeds.read import connect
+from hygie.vulns.labels import subject
 from hygie.vulns.matching.engine import AssetProfile, Match, SoftwareItem, feed_tables, match_assets
 from hygie.vulns.matching.names import Aliases, default_aliases
 from hygie.vulns.models import MatchBasis, MatchStatus, ResultKind, VulnResult
@@ -101,15 +107,31 @@ def cannot_be_patched(asset: Asset) -> bool:
     )
 
 
-def actions_for(asset: Asset, kind: ResultKind, status: MatchStatus) -> list[str]:
-    """What to do, as codes the CLI and pages translate (``labels.ACTIONS``)."""
+# What a scanner's solution type (Greenbone's) asks, when it is not a fix from the vendor.
+_SOLUTION_ACTIONS = {
+    "Workaround": "mitigate",
+    "Mitigation": "mitigate",
+    "NoneAvailable": "restrict_access",
+    "WillNotFix": "restrict_access",
+}
+
+
+def actions_for(
+    asset: Asset, kind: ResultKind, status: MatchStatus, solution_type: str | None = None
+) -> list[str]:
+    """What to do, as codes the CLI and pages translate (``labels.ACTIONS``); ``solution_type`` is
+    the scanner's, for a result it found."""
     actions = ["verify"] if status == MatchStatus.NEEDS_REVIEW else []
     if cannot_be_patched(asset):
         actions += ["isolate", "restrict_access", "ask_maker"]
         if kind == ResultKind.EOL:
             actions.append("plan_replacement")
+    elif kind == ResultKind.EOL:
+        actions.append("replace_or_upgrade")
+    elif solution_type in _SOLUTION_ACTIONS:
+        actions.append(_SOLUTION_ACTIONS[solution_type])
     else:
-        actions.append("replace_or_upgrade" if kind == ResultKind.EOL else "patch")
+        actions.append("mitigate" if kind == ResultKind.SCANNER and solution_type is None else "patch")
     if asset.internet_exposed:
         actions.append("remove_exposure")
     return actions
@@ -244,7 +266,9 @@ def scan(
     feeds = connect() if db is None else db
     try:
         assets = {a.id: a for a in assets_service.list_assets(session, establishment_id)}
-        matches = match_assets(feeds, [profile_of(a) for a in assets.values()], aliases, day)
+        found = match_assets(feeds, [profile_of(a) for a in assets.values()], aliases, day)
+        seen, said = scanner.scanner_matches(assets_service.scan_findings(session, establishment_id))
+        matches = scanner.merge(found, seen)
         facts = cve_facts(feeds, sorted({m.cve_id for m in matches if m.cve_id}))
         advisories = advisory_facts(
             feeds, sorted({m.advisory_id for m in matches if m.advisory_id and not m.cve_id})
@@ -266,20 +290,23 @@ def scan(
             asset = assets[match.asset_id]
             status, kind = MatchStatus(match.status), ResultKind(match.kind)
             cve = facts.get(match.cve_id) if match.cve_id else advisories.get(match.advisory_id or "")
+            seen_by = said.get(match.key)  # the scanner's word on it
+            if seen_by is not None:
+                cve = scanner.with_vector(cve, seen_by.cvss_vector)
             essential = aliases.essential_departments
             decision = (
-                decide(cve or CveFacts(), facts_of(asset), essential)
+                decide(cve or CveFacts(), facts_of(asset), essential, seen_by)
                 if kind != ResultKind.EOL
                 else (eol_decision(facts_of(asset), essential))
             )
-            actions = actions_for(asset, kind, status)
+            actions = actions_for(asset, kind, status, scanner.solution_type(match))
             row = existing.get(match.key)
             if row is None:
                 row = VulnResult(establishment_id=establishment_id, key=match.key, first_seen=now)
                 session.add(row)
                 new += 1
             row.asset_id, row.kind, row.basis, row.status = asset.id, kind, MatchBasis(match.basis), status
-            row.cve_id, row.advisory_id = match.cve_id, match.advisory_id
+            row.cve_id, row.advisory_id, row.nvt_oid = match.cve_id, match.advisory_id, match.nvt_oid
             row.eol_product, row.eol_cycle, row.eol_date = match.eol_product, match.eol_cycle, match.eol_date
             row.component = (match.component or "")[:500] or None
             row.version = (match.version or "")[:200] or None
@@ -331,7 +358,7 @@ def finding_of(result: VulnResult, asset: Asset) -> FindingIn:
         controls.append("TEC-BIOMED")
     if asset.internet_exposed:
         controls.append("TEC-EXPOSURE")
-    what = result.cve_id or result.advisory_id or f"{result.eol_product} {result.eol_cycle}".strip()
+    what = subject(result)
     if result.kind == ResultKind.EOL:
         what = f"end of life: {what}"
     sla = SLA_DAYS[result.priority]
@@ -347,6 +374,8 @@ def finding_of(result: VulnResult, asset: Asset) -> FindingIn:
             "priority": result.priority.value,
             "status": result.status.value,
             "basis": result.basis.value,
+            "bases": list(result.explanation.get("match", {}).get("bases", [result.basis.value])),
+            "nvt_oid": result.nvt_oid,
             "kev": result.kev,
             "epss": result.epss,
             "cvss3": result.cvss3,

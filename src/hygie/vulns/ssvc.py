@@ -14,6 +14,12 @@ Decision points and where they come from:
   (life-sustaining); Medium when it supports care (diagnostic, support, a medical device, a server);
   Low when it has no clinical role.
 
+A finding of a vulnerability scanner (OpenVAS) goes through the same tree. What the scanner saw fills
+the points the feeds leave open: a check that exploited or triggered the flaw on the host (quality of
+detection 99 % or more: Greenbone's ``exploit`` and ``remote_vul`` types) is a working proof of
+concept, so Exploitation is at least ``public poc``; without a CVSS vector, the scanner's severity
+gives the Technical Impact (``total`` from 9.0, the CVSS "critical" band, else ``partial``).
+
 The table gives the outcome; then internet exposure raises it one level (an exposed system is reached
 by anyone), but to Act only when exploitation is active, as in the tree itself.
 """
@@ -102,6 +108,24 @@ class CveFacts:
         return next((b["reference"] for b in self.certfr if b.get("kind") == "alerte"), None)
 
 
+# A check's quality of detection from which it proved the flaw on the host (exploit: 100, remote_vul: 99).
+VERIFIED_QOD = 99
+CRITICAL_SEVERITY = 9.0
+
+
+@dataclass
+class ScannerFacts:
+    """What a vulnerability scanner said of a flaw on the asset."""
+
+    severity: float
+    qod: int | None = None
+    cvss_vector: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.qod is not None and self.qod >= VERIFIED_QOD
+
+
 @dataclass
 class AssetFacts:
     kind: str
@@ -175,14 +199,22 @@ def mission_wellbeing(asset: AssetFacts, essential_departments: tuple[str, ...])
     return points
 
 
-def decide(cve: CveFacts, asset: AssetFacts, essential_departments: tuple[str, ...] = ()) -> Decision:
+def decide(
+    cve: CveFacts,
+    asset: AssetFacts,
+    essential_departments: tuple[str, ...] = (),
+    scanner: ScannerFacts | None = None,
+) -> Decision:
     points: list[Point] = []
+    exploitation = _normal(cve.exploitation, EXPLOITATION)
     if cve.in_kev:
         points.append(Point("Exploitation", "active", "kev"))
     elif cve.certfr_alert is not None:
         points.append(Point("Exploitation", "active", "certfr"))
-    elif (value := _normal(cve.exploitation, EXPLOITATION)) is not None:
-        points.append(Point("Exploitation", value, "vulnrichment"))
+    elif exploitation is not None and (exploitation != "none" or not (scanner and scanner.verified)):
+        points.append(Point("Exploitation", exploitation, "vulnrichment"))
+    elif scanner is not None and scanner.verified:
+        points.append(Point("Exploitation", "public poc", "scanner:verified"))
     else:
         points.append(Point("Exploitation", "none", "default:not assessed"))
     metrics = _cvss_metrics(cve.cvss3_vector)
@@ -198,6 +230,9 @@ def decide(cve: CveFacts, asset: AssetFacts, essential_departments: tuple[str, .
     elif metrics:
         total = all(metrics.get(m) == "H" for m in ("C", "I", "A"))
         points.append(Point("Technical Impact", "total" if total else "partial", "cvss"))
+    elif scanner is not None:
+        total = scanner.severity >= CRITICAL_SEVERITY
+        points.append(Point("Technical Impact", "total" if total else "partial", "scanner:severity"))
     else:
         points.append(Point("Technical Impact", "partial", "default:not assessed"))
     points.extend(mission_wellbeing(asset, essential_departments))

@@ -8,34 +8,42 @@ recognises the format from the first bytes when none is given, and turns every p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from hygie.assets.importers import csvfile, cyclonedx, glpi, nmap
+from hygie.assets.importers import csvfile, cyclonedx, glpi, nmap, openvas
 from hygie.assets.importers.common import MAX_IMPORT_BYTES, ParsedFile, check_size, sha256_of
 from hygie.assets.models import Importer
 from hygie.assets.schemas import ImportSource
 from hygie.core.errors import ContentError, ImportRejectedError, Location
 
+# A report's root (perhaps wrapped in a GMP response) with the attributes Greenbone writes on it.
+_OPENVAS_XML = re.compile(rb"<(get_reports_response|report)\b[^>]*\b(format_id|content_type)=")
+
 __all__ = ["FILE_FORMATS", "MAX_IMPORT_BYTES", "ParsedFile", "guess_format", "read_file"]
 
 # The importers that read a file (the others read a server: hygie assets import-glpi, import-netbox).
-FILE_FORMATS = (Importer.NMAP, Importer.CSV, Importer.CYCLONEDX, Importer.GLPI)
+FILE_FORMATS = (Importer.NMAP, Importer.CSV, Importer.CYCLONEDX, Importer.GLPI, Importer.OPENVAS)
 
 
 def guess_format(head: bytes) -> Importer | None:
-    """The format a file's first bytes show: an Nmap or CycloneDX XML root, CycloneDX JSON, a GLPI
-    export (by its header line) or the CSV template."""
+    """The format a file's first bytes show: an Nmap, CycloneDX or Greenbone/OpenVAS XML root,
+    CycloneDX JSON, an OpenVAS CSV export, a GLPI export (by its header line) or the CSV template."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<"):
         if b"<nmaprun" in head:
             return Importer.NMAP
         if b"cyclonedx.org/schema/bom" in head:
             return Importer.CYCLONEDX
+        if _OPENVAS_XML.search(head):
+            return Importer.OPENVAS
         return None
     if text.startswith(b"{"):
         return Importer.CYCLONEDX if b'"bomFormat"' in head or b"CycloneDX" in head else None
     if not text:
         return None
+    if openvas.is_csv_export(text):
+        return Importer.OPENVAS
     return Importer.GLPI if glpi.looks_like_glpi(head) else Importer.CSV
 
 
@@ -56,7 +64,8 @@ def read_file(
                 importer = guess_format(handle.read(4096))
             if importer is None:
                 raise ContentError(
-                    "cannot tell the format (Nmap XML, CSV, GLPI export or CycloneDX): give it with --format",
+                    "cannot tell the format (Nmap XML, CSV, GLPI export, CycloneDX or OpenVAS): "
+                    "give it with --format",
                     Location(name),
                 )
         if importer not in FILE_FORMATS:
@@ -72,6 +81,13 @@ def read_file(
             records = cyclonedx.parse(path, hostname=hostname)
         elif importer is Importer.GLPI:
             records, warnings = glpi.parse(path, max_bytes)
+        elif importer is Importer.OPENVAS:
+            with path.open("rb") as handle:
+                head = handle.read(4096)
+            if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+                records, warnings = openvas.parse(path)
+            else:
+                records, warnings = openvas.parse_csv(path, max_bytes)
         else:
             records, warnings = csvfile.parse(path, max_bytes)
     except ContentError as exc:

@@ -57,14 +57,15 @@ class AssetProfile:
 @dataclass
 class Match:
     asset_id: int
-    kind: str  # cve | advisory | eol
-    basis: str  # nvd | purl | csaf | eol | maker
+    kind: str  # cve | advisory | eol | scanner
+    basis: str  # nvd | purl | csaf | eol | maker | scanner
     status: str  # affected | needs_review
     cve_id: str | None = None
     advisory_id: str | None = None
     eol_product: str | None = None
     eol_cycle: str | None = None
     eol_date: date | None = None
+    nvt_oid: str | None = None  # a scanner check (kind scanner)
     component: str | None = None
     version: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -73,7 +74,7 @@ class Match:
     def key(self) -> str:
         if self.kind == "eol":
             return f"eol:{self.eol_product}:{self.eol_cycle}@{self.asset_id}"
-        return f"{self.kind}:{self.cve_id or self.advisory_id}@{self.asset_id}"
+        return f"{self.kind}:{self.cve_id or self.advisory_id or self.nvt_oid}@{self.asset_id}"
 
 
 def feed_tables(db: duckdb.DuckDBPyConnection) -> set[str]:
