@@ -21,6 +21,8 @@ PAGES = [
     ("assets-medical", "/assets/medical", "Dispositifs médicaux par service de soins"),
     ("assets-import", "/assets/import", "Import dans l'inventaire"),
     ("asset", "/assets/1", "VP-300"),
+    ("vulnerabilities", "/vulnerabilities", "Vulnérabilités"),
+    ("obsolete", "/obsolete", "Systèmes obsolètes"),
     ("assess", "/assess", "Évaluation"),
     ("findings", "/findings", "Faiblesses"),
     ("plan", "/plan", "Plan d’action"),

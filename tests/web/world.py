@@ -35,13 +35,21 @@ from hygie.org.models import Role
 from hygie.plan import optimise as plan_optimise
 from hygie.plan import service as plan_service
 from hygie.plan.roadmap import roadmap_for
+from hygie.vulns import service as vulns_service
+from hygie.vulns.feeds import service as feeds_service
 from hygie.web.app import create_app
+from tests.conftest import SHARED_DATA
 from tests.factories import make_establishment
 from tests.web.conftest import PASSWORD, login
 
 OTHER_NAME = "CH de l'Autre Rive"
 # Path parameters that name an object of one establishment (the others are global: fmt, control_id).
-OWNED_PARAMS = frozenset({"campaign_id", "action_id", "finding_id", "evidence_id", "answer_id", "asset_id"})
+OWNED_PARAMS = frozenset(
+    {"campaign_id", "action_id", "finding_id", "evidence_id", "answer_id", "asset_id", "result_id"}
+)
+# A workstation the feed samples know (Windows 7: BlueKeep, and its end of life), so that each side
+# has results of the vulnerability audit.
+WINDOWS_7 = "cpe:2.3:o:microsoft:windows_7:-:sp1:*:*:*:*:*:*"
 
 
 def email_of(role: Role) -> str:
@@ -111,6 +119,28 @@ def _one_asset(session: Session, establishment_id: int, name: str, ip: str) -> N
     )
 
 
+def _audited(session: Session, establishment_id: int, name: str) -> None:
+    """A Windows 7 workstation, then the audit against the feed snapshot of the world's home."""
+    assets_service.import_assets(
+        session,
+        establishment_id,
+        [AssetRecord(name=name, kind=AssetKind.WORKSTATION, os_cpe=WINDOWS_7)],
+        ImportSource(importer=Importer.CYCLONEDX, file_name="sbom.json"),
+    )
+    vulns_service.scan(session, establishment_id)
+
+
+def _feeds() -> None:
+    """The feed samples the audit needs (KEV, NVD, endoflife.date), as the current snapshot."""
+    feeds_service.ingest(
+        {
+            "kev": [SHARED_DATA / "kev" / "known_exploited_vulnerabilities.json"],
+            "nvd": sorted((SHARED_DATA / "nvd").glob("CVE-*.json")),
+            "eol": [SHARED_DATA / "endoflife" / "products"],
+        }
+    )
+
+
 def _samples(session: Session, establishment_id: int) -> dict[str, str]:
     """A real value of each path parameter in this establishment (the latest campaign, a first action...)."""
     campaign = assess_service.latest_campaign(session, establishment_id)
@@ -127,7 +157,10 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
     actions = plan_service.list_actions(session, establishment_id)
     findings = plan_service.list_findings(session, establishment_id)
     assets = assets_service.list_assets(session, establishment_id)
-    assert actions and findings and assets, "the world needs actions, findings and assets on both sides"
+    results = vulns_service.list_results(session, establishment_id)
+    assert actions and findings and assets and results, (
+        "the world needs actions, findings, assets and audit results on both sides"
+    )
     return {
         "campaign_id": str(campaign.id),
         "control_id": control_id,
@@ -136,6 +169,7 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
         "action_id": str(actions[0].id),
         "finding_id": str(findings[0].id),
         "asset_id": str(assets[0].id),
+        "result_id": str(results[0].id),
         "fmt": "html",
     }
 
@@ -145,7 +179,9 @@ def build_world(connection: Connection) -> World:
     library = get_library()
     a = demo_service.build(session, library, inventory=False).establishment_id
     _one_asset(session, a, "srv-dpi", "10.1.0.10")
+    _audited(session, a, "poste-accueil-w7")
     b = _other(session, library)
+    _audited(session, b, "poste-autre-rive-w7")
     world = World(connection=connection, a=a, b=b, samples={a: _samples(session, a), b: _samples(session, b)})
     for role in Role:
         user = accounts.create_user(session, email_of(role), f"Compte {role.value}", PASSWORD)
@@ -162,6 +198,7 @@ def world_on(engine: Engine, home: Path) -> Iterator[World]:
     saved = os.environ.get("HYGIE_HOME")
     os.environ["HYGIE_HOME"] = str(home)
     get_settings.cache_clear()
+    _feeds()
     connection = engine.connect()
     transaction = connection.begin()
     try:

@@ -40,6 +40,9 @@ from hygie.assets.schemas import ASSET_FIELDS, AssetChange, AssetDetail
 from hygie.core.errors import ContentError, ImportRejectedError, ValidationError
 from hygie.core.i18n import N_
 from hygie.org.access import Action
+from hygie.vulns import service as vulns_service
+from hygie.vulns.labels import PRIORITIES, word
+from hygie.vulns.ssvc import Priority
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
 from hygie.web.forms import enum_choice
 from hygie.web.layout import Layout, PageLayout
@@ -134,6 +137,7 @@ def medical_page(scope: ReadScope, layout: PageLayout) -> HTMLResponse:
     """Per care department: its devices by type, with criticality and patchability; the
     life-sustaining devices that cannot be patched listed apart, they need compensating measures."""
     devices = service.medical_devices(scope.db, scope.id)
+    urgent = vulns_service.urgent_by_department(scope.db, scope.id)
     by_department: dict[str, list[Asset]] = defaultdict(list)
     for device in devices:
         by_department[device.department or ""].append(device)
@@ -168,6 +172,7 @@ def medical_page(scope: ReadScope, layout: PageLayout) -> HTMLResponse:
                 "count": len(members),
                 "rows": rows,
                 "critical": [(d, label(d.medical_subtype, layout.lang)) for d in critical],
+                "urgent": _urgent_links(scope.id, name, urgent.get(name), layout),
             }
         )
     return layout.render(
@@ -180,6 +185,26 @@ def medical_page(scope: ReadScope, layout: PageLayout) -> HTMLResponse:
             "unpatchable_total": sum(1 for d in devices if d.patchable is Patchable.NO),
         },
     )
+
+
+def _urgent_links(
+    establishment_id: int, department: str, counts: dict[Priority, int] | None, layout: Layout
+) -> list[dict[str, Any]]:
+    """The department's Act and Attend vulnerabilities (from the audit), each with the link to them."""
+    links = []
+    for priority in vulns_service.URGENT:
+        query = {"medical": "1", "priority": priority.value}
+        if department:
+            query["department"] = department
+        links.append(
+            {
+                "count": (counts or {}).get(priority, 0),
+                "word": word(PRIORITIES, priority.value, layout.lang),
+                "badge": "critical" if priority is Priority.ACT else "high",
+                "href": f"/e/{establishment_id}/vulnerabilities?" + urlencode(query),
+            }
+        )
+    return links
 
 
 def _count(

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from hygie.assets import service as assets_service
@@ -44,7 +44,9 @@ from hygie.plan.models import FindingSource, Severity
 from hygie.plan.schemas import FindingIn
 from hygie.vulns import scanner
 from hygie.vulns.feeds.cvss_scores import BadVectorError, score_vector
+from hygie.vulns.feeds.errors import FeedError
 from hygie.vulns.feeds.read import connect
+from hygie.vulns.feeds.snapshot import Snapshot
 from hygie.vulns.labels import subject
 from hygie.vulns.matching.engine import AssetProfile, Match, SoftwareItem, feed_tables, match_assets
 from hygie.vulns.matching.names import Aliases, default_aliases
@@ -428,3 +430,169 @@ def get_result(session: Session, establishment_id: int, result_id: int) -> VulnR
 def obsolete(session: Session, establishment_id: int) -> list[VulnResult]:
     """The establishment's systems past (or near) their end of life."""
     return list_results(session, establishment_id, kind=ResultKind.EOL)
+
+
+# --- Reading for the web: filtered pages, counts, the feeds' KEV dates ----------------------------
+
+URGENT = (Priority.ACT, Priority.ATTEND)
+_RANK = {Priority.ACT: 0, Priority.ATTEND: 1, Priority.TRACK_STAR: 2, Priority.TRACK: 3}
+
+
+@dataclass(frozen=True)
+class ResultFilters:
+    """The filters of the results' list (API and pages). ``vulnerabilities_only`` leaves out the
+    end-of-life results (the obsolete systems have their own list); department, zone and text match
+    a part of the value, as in the inventory."""
+
+    priorities: tuple[Priority, ...] = ()
+    kind: ResultKind | None = None
+    vulnerabilities_only: bool = False
+    status: MatchStatus | None = None
+    kev: bool | None = None
+    medical: bool = False
+    department: str | None = None
+    zone: str | None = None
+    asset_id: int | None = None
+    text: str | None = None
+
+
+def _asset_ids(establishment_id: int, **filters: Any) -> Select[tuple[int]]:
+    """Ids of the establishment's assets matching the inventory's own filters (its service's query)."""
+    found = assets_service.assets_query(establishment_id, **filters).subquery()
+    return select(found.c.id)
+
+
+def _conditions(
+    establishment_id: int, filters: ResultFilters, *, with_priority: bool = True
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [VulnResult.establishment_id == establishment_id]
+    if with_priority and filters.priorities:
+        where.append(VulnResult.priority.in_(filters.priorities))
+    if filters.kind is not None:
+        where.append(VulnResult.kind == filters.kind)
+    if filters.vulnerabilities_only:
+        where.append(VulnResult.kind != ResultKind.EOL)
+    if filters.status is not None:
+        where.append(VulnResult.status == filters.status)
+    if filters.kev is not None:
+        where.append(VulnResult.kev.is_(filters.kev))
+    if filters.asset_id is not None:
+        where.append(VulnResult.asset_id == filters.asset_id)
+    if filters.medical or filters.department or filters.zone:
+        ids = _asset_ids(
+            establishment_id,
+            kind=AssetKind.MEDICAL_DEVICE if filters.medical else None,
+            department=filters.department,
+            zone=filters.zone,
+        )
+        where.append(VulnResult.asset_id.in_(ids))
+    text = (filters.text or "").strip().lower()
+    if text:
+        columns = (VulnResult.cve_id, VulnResult.advisory_id, VulnResult.component, VulnResult.eol_product)
+        where.append(
+            or_(
+                *(func.lower(c).contains(text, autoescape=True) for c in columns),
+                VulnResult.asset_id.in_(_asset_ids(establishment_id, text=text)),
+            )
+        )
+    return where
+
+
+def results_query(establishment_id: int, filters: ResultFilters | None = None) -> Select[VulnResult]:
+    """The results with these filters, most urgent first: priority, then KEV, EPSS and CVSS (4.0,
+    else 3.x) from the highest; a statement, for pages of it."""
+    rank = case(_RANK, value=VulnResult.priority, else_=len(_RANK))
+    return (
+        select(VulnResult)
+        .where(*_conditions(establishment_id, filters or ResultFilters()))
+        .order_by(
+            rank,
+            VulnResult.kev.desc(),
+            func.coalesce(VulnResult.epss, -1.0).desc(),
+            func.coalesce(VulnResult.cvss4, VulnResult.cvss3, -1.0).desc(),
+            VulnResult.id,
+        )
+    )
+
+
+def priority_counts(
+    session: Session, establishment_id: int, filters: ResultFilters | None = None
+) -> dict[Priority, int]:
+    """How many results of each priority the filters give, leaving their own priority choice aside
+    (the counts of the priority chips)."""
+    where = _conditions(establishment_id, filters or ResultFilters(), with_priority=False)
+    rows = session.execute(
+        select(VulnResult.priority, func.count()).where(*where).group_by(VulnResult.priority)
+    )
+    counts = dict.fromkeys(_RANK, 0)
+    for priority, count in rows:
+        counts[Priority(priority)] = count
+    return counts
+
+
+def assets_of(session: Session, establishment_id: int, results: Sequence[VulnResult]) -> dict[int, Asset]:
+    """The assets the results touch, by id."""
+    ids = sorted({r.asset_id for r in results})
+    if not ids:
+        return {}
+    query = assets_service.assets_query(establishment_id).where(Asset.id.in_(ids))
+    return {a.id: a for a in session.scalars(query)}
+
+
+def urgent_by_department(session: Session, establishment_id: int) -> dict[str, dict[Priority, int]]:
+    """Per care department of the medical devices ("" for none given): how many Act and Attend
+    vulnerabilities (CVE and advisories, not end of life) touch its devices."""
+    departments = {
+        d.id: d.department or "" for d in assets_service.medical_devices(session, establishment_id)
+    }
+    rows = session.execute(
+        select(VulnResult.asset_id, VulnResult.priority, func.count())
+        .where(
+            VulnResult.establishment_id == establishment_id,
+            VulnResult.priority.in_(URGENT),
+            VulnResult.kind != ResultKind.EOL,
+        )
+        .group_by(VulnResult.asset_id, VulnResult.priority)
+    )
+    counts: dict[str, dict[Priority, int]] = {}
+    for asset_id, priority, count in rows:
+        if asset_id not in departments:
+            continue
+        per = counts.setdefault(departments[asset_id], dict.fromkeys(URGENT, 0))
+        per[Priority(priority)] += count
+    return counts
+
+
+def last_scan(session: Session, establishment_id: int) -> datetime | None:
+    """When the establishment's results were last refreshed (None: never, or nothing found)."""
+    return session.scalar(
+        select(func.max(VulnResult.last_seen)).where(VulnResult.establishment_id == establishment_id)
+    )
+
+
+@dataclass(frozen=True)
+class KevEntry:
+    date_added: date | None
+    due_date: date | None
+    ransomware: bool
+    required_action: str | None
+
+
+def kev_entry(cve_id: str, snapshot: Snapshot | None = None) -> KevEntry | None:
+    """What the current snapshot's KEV catalogue says of a CVE (None: not there, or no snapshot)."""
+    try:
+        feeds = connect(snapshot)
+    except FeedError:
+        return None
+    try:
+        if "kev" not in feed_tables(feeds):
+            return None
+        row = feeds.execute(
+            "SELECT date_added, due_date, known_ransomware_use, required_action FROM kev WHERE cve_id = ?",
+            [cve_id],
+        ).fetchone()
+    finally:
+        feeds.close()
+    if row is None:
+        return None
+    return KevEntry(row[0], row[1], bool(row[2]), row[3])

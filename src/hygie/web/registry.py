@@ -69,6 +69,8 @@ def registered_domains() -> list[DomainWeb]:
     from hygie.plan import pages as plan_pages
     from hygie.reports import api as reports_api
     from hygie.reports import pages as reports_pages
+    from hygie.vulns import api as vulns_api
+    from hygie.vulns import pages as vulns_pages
 
     return [
         domain("org", org_api, org_pages),
@@ -77,6 +79,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("assets", assets_api, assets_pages),
         domain("plan", plan_api, plan_pages),
         domain("reports", reports_api, reports_pages),
+        domain("vulns", vulns_api, vulns_pages),
     ]
 
 
