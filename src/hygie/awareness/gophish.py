@@ -15,6 +15,7 @@ find the departments and never leave this module: only the counts per department
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -199,6 +200,12 @@ def parse_events_csv(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> GophishRe
     if problems:
         raise ImportRejectedError(name, problems)
     return GophishResults(list(by_email.values()), _earliest(sent_days))
+
+
+def campaign_name(file_name: str) -> str:
+    """``Colis - Results.csv`` → ``Colis``: the campaign's name in the names GoPhish gives its exports."""
+    stem = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
+    return re.sub(r"\s*-\s*(results|events)$", "", stem, flags=re.IGNORECASE).strip() or stem
 
 
 def parse_csv(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> GophishResults:

@@ -334,4 +334,3 @@ def overview(session: Session, establishment_id: int, as_of: date | None = None)
         categories=[_completion_out(group, c) for group, c in known.categories.items()],
         trend=[_point(p) for p in rates_mod.overall_trend(counted)],
     )
-
