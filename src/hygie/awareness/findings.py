@@ -1,5 +1,6 @@
 """Awareness weaknesses as findings, pure: from the latest campaign's rates and the last twelve
-months of training, with the thresholds below (docs/*/awareness-csv.md lists them too).
+months of training, with the thresholds below (docs/en/awareness-csv.md and
+docs/fr/sensibilisation-csv.md list them too).
 
 A department with fewer than ``MIN_SENT`` e-mails delivered is not judged: its rate is noise, and
 it would point at one or two people.
