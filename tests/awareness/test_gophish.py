@@ -125,3 +125,12 @@ def test_gophish_times() -> None:
     )
     stamp = parse_time("2026-03-10T08:00:05+01:00")
     assert stamp is not None and stamp.utcoffset() is not None and stamp.hour == 8
+
+
+def test_export_saved_again_by_a_french_spreadsheet(tmp_path: Path) -> None:
+    # Opened and saved in a French spreadsheet: ";" between the columns, no byte-order mark.
+    text = (
+        HEADER.replace(",", ";") + "\nr1;Clicked Link;;0;0;2026-03-10T08:00:00Z;TRUE;;a@ch.fr;A;A;Urgences\n"
+    )
+    parsed = parse_results_csv(write(tmp_path, "r.csv", text))
+    assert count_by_department(parsed.recipients, {}) == {"Urgences": Counts(1, 1, 1, 1, 0, 1)}

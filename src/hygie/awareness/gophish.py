@@ -130,7 +130,7 @@ def _earliest(days: Iterable[date | None]) -> date | None:
 def parse_results_csv(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> GophishResults:
     """The "Results" export; ImportRejectedError naming the line and column of every wrong cell."""
     name = path.name
-    header, rows = read_rows(path, max_bytes, delimiter=",")
+    header, rows = read_rows(path, max_bytes)
     columns = _index(header, RESULT_COLUMNS, name, "results")
     problems: list[ContentError] = []
     recipients: list[Recipient] = []
@@ -168,7 +168,7 @@ def parse_events_csv(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> GophishRe
     """The "Raw Events" export: each recipient's furthest step and whether they reported. It has no
     position: departments then come from the mapping file only."""
     name = path.name
-    header, rows = read_rows(path, max_bytes, delimiter=",")
+    header, rows = read_rows(path, max_bytes)
     columns = _index(header, EVENT_COLUMNS, name, "events")
     problems: list[ContentError] = []
     by_email: dict[str, Recipient] = {}
@@ -210,7 +210,7 @@ def campaign_name(file_name: str) -> str:
 
 def parse_csv(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> GophishResults:
     """Either export, told apart by its header."""
-    header, _rows = read_rows(path, max_bytes, delimiter=",")
+    header, _rows = read_rows(path, max_bytes)
     keys = {key(title) for title in header}
     if "message" in keys and "status" not in keys:
         return parse_events_csv(path, max_bytes)
