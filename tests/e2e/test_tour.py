@@ -28,6 +28,7 @@ PAGES = [
     ("plan", "/plan", "Plan d’action"),
     ("plan-roadmap", "/plan/roadmap", "Feuille de route"),
     ("plan-optimise", "/plan/optimise", "Meilleur plan pour un budget"),
+    ("awareness", "/awareness", "Sensibilisation"),
     ("reports", "/reports", "Rapports"),
     ("establishment", "", hospital.HOSPITAL.name),
 ]

@@ -48,6 +48,15 @@ PUBLIC = (
 JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/establishments/{establishment_id}/actions/{action_id}"): {"status": "in_progress"},
     ("POST", "/api/v1/establishments/{establishment_id}/plan/optimise"): {"budget": 50_000},
+    ("POST", "/api/v1/establishments/{establishment_id}/awareness/trainings"): {
+        "held_on": "2026-06-01",
+        "topic": "Matrice",
+        "format": "classroom",
+        "department": "Urgences",
+        "staff_category": "nursing",
+        "invited": 4,
+        "completed": 3,
+    },
 }
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/e/{establishment_id}/plan/actions/{action_id}/status"): {"status": "in_progress"},
@@ -61,11 +70,31 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
 }
 # Files sent with a write (multipart, beside the JSON body or the form above).
 INVENTORY = b"Nom;Adresse IP;Type\nsrv-matrice;10.99.0.1;serveur\n"
+TRAININGS = (
+    b"date;topic;format;department;staff_category;invited;completed\n"
+    b"2026-06-01;x;classroom;Urgences;nursing;4;3\n"
+)
+PHISHING = (
+    b"id,status,ip,latitude,longitude,send_date,reported,modified_date,email,first_name,last_name,position\n"
+    b"r1,Clicked Link,,0,0,2026-03-10T08:00:00Z,false,2026-03-10T08:00:00Z,a@m.fr,A,A,Urgences\n"
+)
 FILES: dict[tuple[str, str], dict[str, tuple[str, bytes, str]]] = {
     ("POST", "/api/v1/establishments/{establishment_id}/assets/import"): {
         "file": ("matrice.csv", INVENTORY, "text/csv")
     },
     ("POST", "/e/{establishment_id}/assets/import"): {"file": ("matrice.csv", INVENTORY, "text/csv")},
+    ("POST", "/api/v1/establishments/{establishment_id}/awareness/trainings/import"): {
+        "file": ("formations.csv", TRAININGS, "text/csv")
+    },
+    ("POST", "/e/{establishment_id}/awareness/trainings/import"): {
+        "file": ("formations.csv", TRAININGS, "text/csv")
+    },
+    ("POST", "/api/v1/establishments/{establishment_id}/awareness/phishing/import"): {
+        "file": ("Matrice - Results.csv", PHISHING, "text/csv")
+    },
+    ("POST", "/e/{establishment_id}/awareness/phishing/import"): {
+        "file": ("Matrice - Results.csv", PHISHING, "text/csv")
+    },
 }
 
 

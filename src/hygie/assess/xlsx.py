@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session, object_session
 from hygie.assess import service
 from hygie.assess.models import Campaign
 from hygie.assess.schemas import JUSTIFIED_STATUSES, AnswerIn, AnswerStatus, ImportResult
+from hygie.core.csvtext import neutralise
+from hygie.core.csvtext import restore as _restore
 from hygie.core.errors import ContentError, ImportRejectedError, Location, ValidationError
 from hygie.core.i18n import normalise_language
 from hygie.frameworks.loader import Library
@@ -122,18 +124,6 @@ INSTRUCTION_LINES = {
         "one establishment and is refused otherwise.",
     ],
 }
-
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """A text a spreadsheet will never read as a formula."""
-    return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
-
-
-def _restore(value: str) -> str:
-    """Undoes ``neutralise`` on a value read back."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_TRIGGERS) else value
 
 
 class CellError(ContentError):

@@ -7,6 +7,7 @@ import typer
 from hygie import __version__
 from hygie.assess.cli import app as assess_app
 from hygie.assets.cli import app as assets_app
+from hygie.awareness.cli import app as awareness_app
 from hygie.cli.audit import app as audit_app
 from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
@@ -39,6 +40,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(backup_app, name="backup")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(vulns_app, name="vulns")
+app.add_typer(awareness_app, name="awareness")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

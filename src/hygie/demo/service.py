@@ -14,6 +14,7 @@ from hygie.assess import service as assess_service
 from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.core.db import Base
 from hygie.core.settings import Settings
+from hygie.demo import awareness as demo_awareness
 from hygie.demo import catalogue as demo_catalogue
 from hygie.demo import hospital
 from hygie.demo import inventory as demo_inventory
@@ -136,6 +137,7 @@ def build(
     plan_service.refresh_assessment_findings(
         session, establishment.id, library, levels, since=campaign.created_at
     )
+    demo_awareness.build(session, establishment.id)
     return result
 
 

@@ -66,8 +66,16 @@ def _weaknesses(session: Session, establishment_id: int, library: Library, lang:
         if control_id is None or control_id not in library.controls:
             continue
         control = library.control(control_id)
-        # An assessment finding is its control; others keep the title their domain wrote.
-        title = control.title.get(lang) if finding.source == FindingSource.ASSESSMENT else finding.title
+        # An assessment finding is its control; others keep the title their domain wrote (in English
+        # from ``evidence["title_en"]`` when the domain gave one, as the findings page does).
+        english = (finding.evidence or {}).get("title_en") if lang == "en" else None
+        title = (
+            control.title.get(lang)
+            if finding.source == FindingSource.ASSESSMENT
+            else english
+            if isinstance(english, str) and english
+            else finding.title
+        )
         level = (finding.evidence or {}).get("level")
         result.append(
             r.Weakness(

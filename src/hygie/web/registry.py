@@ -62,6 +62,8 @@ def registered_domains() -> list[DomainWeb]:
     from hygie.assess import pages as assess_pages
     from hygie.assets import api as assets_api
     from hygie.assets import pages as assets_pages
+    from hygie.awareness import api as awareness_api
+    from hygie.awareness import pages as awareness_pages
     from hygie.frameworks import api as frameworks_api
     from hygie.org import api as org_api
     from hygie.org import pages as org_pages
@@ -80,6 +82,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("plan", plan_api, plan_pages),
         domain("reports", reports_api, reports_pages),
         domain("vulns", vulns_api, vulns_pages),
+        domain("awareness", awareness_api, awareness_pages),
     ]
 
 

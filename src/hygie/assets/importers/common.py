@@ -15,26 +15,10 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml import ElementTree as SafeElementTree
 
 from hygie.assets.schemas import AssetRecord, ImportSource
+from hygie.core.csvtext import MAX_IMPORT_BYTES, check_size
 from hygie.core.errors import ContentError, Location
 
-# An Nmap -sV scan of a /16 makes about 150 MB: twice that is a generous ceiling, and a 2 GB file is
-# refused from its size alone, before one byte of it is read.
-MAX_IMPORT_BYTES = 256 * 1024 * 1024
-
-
-def check_size(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> int:
-    """The file's size, or a ContentError when it is over the limit (checked without reading it)."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ContentError(f"cannot read the file: {exc.strerror}", Location(path.name)) from exc
-    if size > max_bytes:
-        raise ContentError(
-            f"the file is {size:,} bytes, over the limit of {max_bytes:,} bytes: split it and import "
-            "the parts",
-            Location(path.name),
-        )
-    return size
+__all__ = ["MAX_IMPORT_BYTES", "check_size", "local_name", "parse_xml", "sha256_of"]
 
 
 def sha256_of(path: Path) -> str:

@@ -30,9 +30,10 @@ from hygie.assets.importers.common import (
     useful_ip,
     useful_mac,
 )
-from hygie.assets.importers.csvfile import decode, delimiter, key
+from hygie.assets.importers.csvfile import key
 from hygie.assets.models import AssetKind
 from hygie.assets.schemas import AssetRecord, MacRecord, normalise_ip, normalise_mac
+from hygie.core.csvtext import decode_utf8, delimiter_of
 from hygie.core.errors import ContentError, ImportRejectedError, Location
 
 # GLPI writes its dates in the server's time; French hospitals run it in Paris time.
@@ -331,7 +332,7 @@ def glpi_datetime(text: str) -> datetime:
 def looks_like_glpi(head: bytes) -> bool:
     """Whether the header line of a CSV is a GLPI export (two columns only GLPI writes)."""
     first = head.decode("utf-8-sig", errors="ignore").lstrip("\ufeff").split("\n", 1)[0]
-    cells = next(csv.reader([first], delimiter=delimiter(first)), [])
+    cells = next(csv.reader([first], delimiter=delimiter_of(first)), [])
     return len({key(cell) for cell in cells} & _GLPI_ONLY) >= 2
 
 
@@ -419,9 +420,9 @@ def parse(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> tuple[list[AssetReco
     ImportRejectedError naming the line and column of every wrong cell."""
     name = path.name
     check_size(path, max_bytes)
-    text = decode(path.read_bytes(), name)
+    text = decode_utf8(path.read_bytes(), name)
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(first_line), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(first_line), strict=True)
     try:
         header = next(reader)
     except StopIteration:

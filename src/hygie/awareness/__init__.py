@@ -1,0 +1,1 @@
+"""Awareness: training sessions and phishing simulations, by department and staff category."""
