@@ -1,0 +1,1 @@
+"""Incidents: cases, timeline, regulatory clocks, drafts of the reports, lessons learned."""
