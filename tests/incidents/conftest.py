@@ -34,3 +34,6 @@ def open_ransomware(session: Session, establishment_id: int, **overrides: object
     }
     values.update(overrides)
     return service.open_case(session, establishment_id, CaseIn.model_validate(values), "Claire Martin")
+
+
+from tests.web.conftest import app, client  # noqa: E402, F401 -- the web fixtures, for test_web.py

@@ -14,6 +14,7 @@ from hygie.assess import service as assess_service
 from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.core.db import Base
 from hygie.demo import hospital
+from hygie.demo import incidents as demo_incidents
 from hygie.demo import inventory as demo_inventory
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control
@@ -36,6 +37,7 @@ class DemoResult:
     adopted_actions: int = 0
     reports: list[Path] = field(default_factory=list)
     inventory: demo_inventory.InventorySummary | None = None
+    incident_ids: list[int] = field(default_factory=list)
 
 
 def _level(control: Control, campaign_index: int, rng: random.Random) -> int:
@@ -116,6 +118,7 @@ def build(session: Session, library: Library, seed: int = 2026, *, inventory: bo
     plan_service.refresh_assessment_findings(
         session, establishment.id, library, levels, since=campaign.created_at
     )
+    result.incident_ids = demo_incidents.build(session, establishment.id)
     return result
 
 

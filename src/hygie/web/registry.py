@@ -63,6 +63,8 @@ def registered_domains() -> list[DomainWeb]:
     from hygie.assets import api as assets_api
     from hygie.assets import pages as assets_pages
     from hygie.frameworks import api as frameworks_api
+    from hygie.incidents import api as incidents_api
+    from hygie.incidents import pages as incidents_pages
     from hygie.org import api as org_api
     from hygie.org import pages as org_pages
     from hygie.plan import api as plan_api
@@ -77,6 +79,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("assets", assets_api, assets_pages),
         domain("plan", plan_api, plan_pages),
         domain("reports", reports_api, reports_pages),
+        domain("incidents", incidents_api, incidents_pages),
     ]
 
 
