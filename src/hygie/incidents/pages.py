@@ -189,6 +189,13 @@ def _case_context(scope: EstablishmentScope, layout: Layout, case: Case) -> dict
         "case": case,
         "error": None,
         "clocks": shown,
+        # The countdown script's words, raw patterns (the msgids are views.remaining_text's).
+        "countdown": {
+            "left": layout._("%(span)s left"),
+            "late": layout._("overdue by %(span)s"),
+            "days": layout._("%(days)d d %(hours)d h"),
+            "hours": layout._("%(hours)d h %(minutes)02d min"),
+        },
         "not_applicable": [c for c in clocks if c.status == ClockStatus.NOT_APPLICABLE],
         "overdue": [c for c in clocks if c.status == ClockStatus.OVERDUE],
         "left": {
