@@ -137,3 +137,24 @@ def test_open_form_and_management_reads_only(session: Session, client: TestClien
     login(client, "dg@chu-exemple.fr")
     page = client.get(f"/e/{establishment.id}/incidents/{case.id}").text
     assert "Panne du DPI" in page and 'method="post"' not in page.split("<main", 1)[1]
+
+
+def test_the_establishment_sets_its_own_delay(session: Session, client: TestClient) -> None:
+    establishment = make_establishment(session)
+    make_user(session, "rssi@chu-exemple.fr", Role.RSSI, establishment.id)
+    case = open_ransomware(session, establishment.id)
+    login(client)
+    page = client.get(f"/e/{establishment.id}/incidents").text
+    assert "Délais comptés par Hygie" in page
+    saved = client.post(
+        f"/e/{establishment.id}/incidents/deadlines",
+        data={"clock": "cert_sante", "hours": "12", "note": "consigne ARS", "csrf_token": csrf_from(page)},
+    )
+    assert saved.status_code == 303
+    sante = {c.kind: c for c in service.case_clocks(session, case)}[ClockKind.CERT_SANTE]
+    assert sante.deadline == case.aware_at + timedelta(hours=12)
+    refused = client.post(
+        f"/e/{establishment.id}/incidents/deadlines",
+        data={"clock": "nis2_final", "hours": "12", "csrf_token": csrf_from(page)},
+    )
+    assert refused.status_code == 422

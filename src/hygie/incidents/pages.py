@@ -23,7 +23,7 @@ from hygie.core.i18n import N_
 from hygie.core.time import utcnow
 from hygie.incidents import service
 from hygie.incidents.api import add_conclusion, author, draft_response, open_incident, record, upload_evidence
-from hygie.incidents.clocks import PARIS, ClockStatus, most_urgent
+from hygie.incidents.clocks import DEFAULT_HOURS, PARIS, TITLE, ClockStatus, most_urgent
 from hygie.incidents.models import (
     Answer,
     CareService,
@@ -46,6 +46,7 @@ from hygie.incidents.schemas import (
     TaskIn,
 )
 from hygie.incidents.views import clock_out, label, local_text, remaining_text
+from hygie.org import audit
 from hygie.org.access import Action
 from hygie.web.deps import EstablishmentScope, ExportScope, ReadScope, WriteScope
 from hygie.web.layout import Layout, PageLayout
@@ -127,9 +128,21 @@ def _list_context(scope: EstablishmentScope, layout: Layout) -> dict[str, Any]:
                 "overdue": sum(1 for c in clocks if c.status == ClockStatus.OVERDUE),
             }
         )
+    overrides = service.deadline_overrides(scope.db, scope.id)
+    delays = [
+        {
+            "kind": kind.value,
+            "title": layout._(TITLE[kind]),
+            "default": DEFAULT_HOURS[kind],
+            "hours": overrides[kind].hours if kind in overrides else None,
+            "note": overrides[kind].note if kind in overrides else "",
+        }
+        for kind in DEFAULT_HOURS
+    ]
     return {
         "title": layout._("Incidents"),
         "error": None,
+        "delays": delays,
         "rows": rows,
         "can_write": scope.principal.may(scope.id, Action.WRITE),
         "now_value": _input_value(now),
@@ -173,6 +186,30 @@ def open_page(
         context = _list_context(scope, layout) | {"error": _message(exc)}
         return layout.render("incidents/incidents.html", context, status_code=422)
     return RedirectResponse(f"/e/{scope.id}/incidents/{case.id}", status_code=303)
+
+
+@router.post("/e/{establishment_id}/incidents/deadlines")
+def deadline_page(
+    scope: WriteScope, layout: PageLayout, clock: Short = "", hours: Short = "", note: Line = ""
+) -> Response:
+    """The establishment's own delay for a clock the texts leave open; empty hours: the default."""
+    try:
+        kind = ClockKind(clock)
+        value = int(hours) if hours.strip() else None
+        service.set_deadline(scope.db, scope.id, kind, value, note)
+    except (ValueError, ValidationError) as exc:
+        context = _list_context(scope, layout) | {"error": _message(exc)}
+        return layout.render("incidents/incidents.html", context, status_code=422)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="incident.deadline",
+        object_type="establishment",
+        object_id=scope.id,
+        establishment_id=scope.id,
+        details={"clock": kind.value, "hours": value},
+    )
+    return RedirectResponse(f"/e/{scope.id}/incidents#delays", status_code=303)
 
 
 # --- One incident ------------------------------------------------------------------------------
