@@ -190,7 +190,11 @@ def post_evidence(scope: WriteScope, incident_id: int, file: Annotated[UploadFil
     return upload_evidence(scope, service.get_case(scope.db, scope.id, incident_id), file)
 
 
-@router.get(ONE + "/evidence/{file_id}", response_class=FileResponse)
+@router.get(
+    ONE + "/evidence/{file_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file as stored"}},
+)
 def get_evidence(scope: ExportScope, incident_id: int, file_id: int) -> FileResponse:
     case = service.get_case(scope.db, scope.id, incident_id)
     evidence, path = service.get_evidence(case, file_id)
@@ -223,7 +227,12 @@ def post_request(scope: WriteScope, incident_id: int, data: RequestIn) -> list[C
     return service.detail(scope.db, case, lang_of(scope)).clocks
 
 
-@router.get(ONE + "/clocks/{clock}/draft")
+_DRAFT_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/plain": {}, "application/pdf": {}}, "description": "The draft, text or PDF"}
+}
+
+
+@router.get(ONE + "/clocks/{clock}/draft", response_class=Response, responses=_DRAFT_RESPONSES)
 def get_draft(
     scope: ExportScope,
     incident_id: int,
