@@ -6,8 +6,17 @@ Alembic's environment and the test suite import this module; a new domain adds i
 from hygie.assess import models as assess_models
 from hygie.assets import models as assets_models
 from hygie.awareness import models as awareness_models
+from hygie.incidents import models as incidents_models
 from hygie.org import models as org_models
 from hygie.plan import models as plan_models
 from hygie.vulns import models as vulns_models
 
-__all__ = ["assess_models", "assets_models", "awareness_models", "org_models", "plan_models", "vulns_models"]
+__all__ = [
+    "assess_models",
+    "assets_models",
+    "awareness_models",
+    "incidents_models",
+    "org_models",
+    "plan_models",
+    "vulns_models",
+]

@@ -30,6 +30,9 @@ PAGES = [
     ("plan-optimise", "/plan/optimise", "Meilleur plan pour un budget"),
     ("awareness", "/awareness", "Sensibilisation"),
     ("reports", "/reports", "Rapports"),
+    ("incidents", "/incidents", "Incidents"),
+    ("incident-open", "/incidents/2", "Rançongiciel sur les serveurs d'imagerie"),
+    ("incident-closed", "/incidents/1", "Hameçonnage et compromission"),
     ("establishment", "", hospital.HOSPITAL.name),
 ]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}

@@ -27,9 +27,12 @@ from hygie.assets import service as assets_service
 from hygie.assets.models import AssetKind, Importer
 from hygie.assets.schemas import AssetRecord, ImportSource
 from hygie.core.settings import Settings, get_settings
+from hygie.demo import incidents as demo_incidents
 from hygie.demo import service as demo_service
 from hygie.frameworks.loader import Library
 from hygie.frameworks.service import get_library
+from hygie.incidents import service as incidents_service
+from hygie.incidents.models import CaseStatus
 from hygie.org import accounts, tokens
 from hygie.org.models import Role
 from hygie.plan import optimise as plan_optimise
@@ -45,7 +48,18 @@ from tests.web.conftest import PASSWORD, login
 OTHER_NAME = "CH de l'Autre Rive"
 # Path parameters that name an object of one establishment (the others are global: fmt, control_id).
 OWNED_PARAMS = frozenset(
-    {"campaign_id", "action_id", "finding_id", "evidence_id", "answer_id", "asset_id", "result_id"}
+    {
+        "campaign_id",
+        "action_id",
+        "finding_id",
+        "evidence_id",
+        "answer_id",
+        "asset_id",
+        "result_id",
+        "incident_id",
+        "task_id",
+        "file_id",
+    }
 )
 # A workstation the feed samples know (Windows 7: BlueKeep, and its end of life), so that each side
 # has results of the vulnerability audit.
@@ -106,6 +120,7 @@ def _other(session: Session, library: Library) -> int:
     chosen = plan_optimise.optimise(states, candidates, 150_000, 300)
     plan_service.adopt_plan(session, establishment.id, chosen, roadmap_for(chosen, date(2026, 4, 1)))
     _one_asset(session, establishment.id, "srv-autre-rive", "10.9.0.1")
+    demo_incidents.build(session, establishment.id)
     return establishment.id
 
 
@@ -154,6 +169,11 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
     # The same content attached a second time: a case that removes the sample evidence (then rolled
     # back) leaves its file in place, since another row still names it.
     assess_service.attach_evidence_file(session, answer, io.BytesIO(content), "tests", name="copie.txt")
+    incident = incidents_service.list_cases(session, establishment_id, CaseStatus.OPEN)[0]
+    task = incident.tasks[0]
+    incident_file = incidents_service.attach_evidence(
+        session, incident, io.BytesIO(content), "journal.txt", "tests"
+    )
     actions = plan_service.list_actions(session, establishment_id)
     findings = plan_service.list_findings(session, establishment_id)
     assets = assets_service.list_assets(session, establishment_id)
@@ -170,6 +190,10 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
         "finding_id": str(findings[0].id),
         "asset_id": str(assets[0].id),
         "result_id": str(results[0].id),
+        "incident_id": str(incident.id),
+        "task_id": str(task.id),
+        "file_id": str(incident_file.id),
+        "clock": "cert_sante",
         "fmt": "html",
     }
 

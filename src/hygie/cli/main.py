@@ -13,6 +13,7 @@ from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
 from hygie.demo.cli import demo as demo_command
 from hygie.frameworks.cli import app as frameworks_app
+from hygie.incidents.cli import app as incidents_app
 from hygie.org.cli import app as establishments_app
 from hygie.org.cli_users import app as users_app
 from hygie.org.cli_users import tokens_app
@@ -41,6 +42,7 @@ app.add_typer(backup_app, name="backup")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(vulns_app, name="vulns")
 app.add_typer(awareness_app, name="awareness")
+app.add_typer(incidents_app, name="incidents")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

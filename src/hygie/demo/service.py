@@ -17,6 +17,7 @@ from hygie.core.settings import Settings
 from hygie.demo import awareness as demo_awareness
 from hygie.demo import catalogue as demo_catalogue
 from hygie.demo import hospital
+from hygie.demo import incidents as demo_incidents
 from hygie.demo import inventory as demo_inventory
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control
@@ -42,6 +43,7 @@ class DemoResult:
     reports: list[Path] = field(default_factory=list)
     inventory: demo_inventory.InventorySummary | None = None
     vulnerabilities: vulns_service.ScanReport | None = None
+    incident_ids: list[int] = field(default_factory=list)
 
 
 def _level(control: Control, campaign_index: int, rng: random.Random) -> int:
@@ -138,6 +140,7 @@ def build(
         session, establishment.id, library, levels, since=campaign.created_at
     )
     demo_awareness.build(session, establishment.id)
+    result.incident_ids = demo_incidents.build(session, establishment.id)
     return result
 
 

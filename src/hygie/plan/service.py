@@ -52,6 +52,7 @@ _log = logging.getLogger(__name__)
 
 __all__ = [
     "ActionEditError",
+    "add_action",
     "adopt_plan",
     "budget_position",
     "completed_raises",
@@ -415,6 +416,44 @@ def adopt_plan(
         adopted.append(action)
     session.flush()
     return adopted
+
+
+def add_action(
+    session: Session,
+    establishment_id: int,
+    *,
+    key: str,
+    title: str,
+    owner: str,
+    due_date: date,
+    cost: int = 0,
+    effort_days: float = 0.0,
+    notes: str | None = None,
+) -> PlanAction:
+    """An action outside the catalogue (a lesson learned from an incident, an exercise...), keyed by its
+    source (``incident:12:conclusion:3``); the same key again updates it instead of adding another."""
+    org_service.get_establishment(session, establishment_id)
+    if not 0 < len(owner.strip()) <= MAX_OWNER:
+        raise ActionEditError({"owner": OWNER_REQUIRED})
+    action = session.scalar(
+        select(PlanAction).where(
+            PlanAction.establishment_id == establishment_id, PlanAction.template_id == key
+        )
+    )
+    if action is None:
+        action = PlanAction(
+            establishment_id=establishment_id, template_id=key, status=ActionStatus.TODO, created_at=utcnow()
+        )
+        session.add(action)
+    action.title = title[:300]
+    action.owner = owner.strip()
+    action.due_date = due_date
+    action.quarter = quarter_of(due_date)
+    action.cost = cost
+    action.effort_days = effort_days
+    action.notes = notes
+    session.flush()
+    return action
 
 
 def get_action(session: Session, establishment_id: int, action_id: int) -> PlanAction:

@@ -65,6 +65,8 @@ def registered_domains() -> list[DomainWeb]:
     from hygie.awareness import api as awareness_api
     from hygie.awareness import pages as awareness_pages
     from hygie.frameworks import api as frameworks_api
+    from hygie.incidents import api as incidents_api
+    from hygie.incidents import pages as incidents_pages
     from hygie.org import api as org_api
     from hygie.org import pages as org_pages
     from hygie.plan import api as plan_api
@@ -83,6 +85,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("reports", reports_api, reports_pages),
         domain("vulns", vulns_api, vulns_pages),
         domain("awareness", awareness_api, awareness_pages),
+        domain("incidents", incidents_api, incidents_pages),
     ]
 
 
