@@ -33,6 +33,7 @@ from hygie.assess.models import Campaign
 from hygie.assess.schemas import JUSTIFIED_STATUSES, AnswerIn, AnswerStatus, ImportResult
 from hygie.core.errors import ContentError, ImportRejectedError, Location, ValidationError
 from hygie.core.i18n import normalise_language
+from hygie.core.tabular import FORMULA_TRIGGERS, neutralise
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Dimension
 from hygie.org import service as org_service
@@ -123,17 +124,10 @@ INSTRUCTION_LINES = {
     ],
 }
 
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """A text a spreadsheet will never read as a formula."""
-    return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
-
 
 def _restore(value: str) -> str:
     """Undoes ``neutralise`` on a value read back."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_TRIGGERS) else value
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS) else value
 
 
 class CellError(ContentError):

@@ -51,7 +51,9 @@ BUDGET_REFERENCE = Path(__file__).parent / "budget_reference.yaml"
 _log = logging.getLogger(__name__)
 
 __all__ = [
+    "OUTSIDE_CATALOGUE",
     "ActionEditError",
+    "add_action",
     "adopt_plan",
     "budget_position",
     "completed_raises",
@@ -388,7 +390,11 @@ def adopt_plan(
     planned = {i.template_id for i in roadmap.items}
     by_template: dict[str, PlanAction] = {}
     for existing in current:
-        if existing.status == ActionStatus.TODO and existing.template_id not in planned:
+        if (
+            existing.status == ActionStatus.TODO
+            and existing.template_id not in planned
+            and not existing.template_id.startswith(OUTSIDE_CATALOGUE)
+        ):
             existing.status = ActionStatus.CANCELLED
         else:
             by_template[existing.template_id] = existing
@@ -415,6 +421,67 @@ def adopt_plan(
         adopted.append(action)
     session.flush()
     return adopted
+
+
+# Actions that come from elsewhere than the catalogue (an exercise's lesson: "lesson:12"): their
+# template id holds a colon, which no catalogue id has, and a new plan does not cancel them.
+OUTSIDE_CATALOGUE = ("lesson:",)
+
+
+def add_action(
+    session: Session,
+    establishment_id: int,
+    *,
+    template_id: str,
+    title: str,
+    owner: str,
+    due_date: date,
+    notes: str | None = None,
+    on: date | None = None,
+) -> PlanAction:
+    """An action outside the catalogue (a lesson learned, ``template_id`` "lesson:<id>"), at no cost
+    known yet; the same id twice gives the action already made. Owner and due date are checked as
+    an edit's (ActionEditError)."""
+    org_service.get_establishment(session, establishment_id)
+    if not template_id.startswith(OUTSIDE_CATALOGUE) or len(template_id) > 100:
+        raise ValidationError(f"not an id for an action outside the catalogue: {template_id!r}")
+    existing = session.scalar(
+        select(PlanAction).where(
+            PlanAction.establishment_id == establishment_id,
+            PlanAction.template_id == template_id,
+            PlanAction.status != ActionStatus.CANCELLED,
+        )
+    )
+    if existing is not None:
+        return existing
+    now = on or today()
+    problems: dict[str, str] = {}
+    if not 0 < len(owner.strip()) <= MAX_OWNER:
+        problems["owner"] = OWNER_REQUIRED
+    if due_date < now:
+        problems["due_date"] = DUE_IN_PAST
+    elif (due_date.year, due_date.month, due_date.day) > (now.year + MAX_YEARS_AHEAD, now.month, now.day):
+        problems["due_date"] = DUE_TOO_FAR
+    if notes is not None and len(notes.strip()) > MAX_NOTES:
+        problems["notes"] = NOTES_TOO_LONG
+    if problems:
+        raise ActionEditError(problems)
+    action = PlanAction(
+        establishment_id=establishment_id,
+        template_id=template_id,
+        title=title.strip()[:300],
+        status=ActionStatus.TODO,
+        owner=owner.strip(),
+        quarter=quarter_of(due_date),
+        due_date=due_date,
+        cost=0,
+        effort_days=0.0,
+        created_at=utcnow(),
+        notes=(notes or "").strip() or None,
+    )
+    session.add(action)
+    session.flush()
+    return action
 
 
 def get_action(session: Session, establishment_id: int, action_id: int) -> PlanAction:

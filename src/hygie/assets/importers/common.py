@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
@@ -10,33 +9,9 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml import ElementTree as SafeElementTree
 
 from hygie.core.errors import ContentError, Location
+from hygie.core.tabular import MAX_IMPORT_BYTES, check_size, sha256_of
 
-# An Nmap -sV scan of a /16 makes about 150 MB: twice that is a generous ceiling, and a 2 GB file is
-# refused from its size alone, before one byte of it is read.
-MAX_IMPORT_BYTES = 256 * 1024 * 1024
-
-
-def check_size(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> int:
-    """The file's size, or a ContentError when it is over the limit (checked without reading it)."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ContentError(f"cannot read the file: {exc.strerror}", Location(path.name)) from exc
-    if size > max_bytes:
-        raise ContentError(
-            f"the file is {size:,} bytes, over the limit of {max_bytes:,} bytes: split it and import "
-            "the parts",
-            Location(path.name),
-        )
-    return size
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["MAX_IMPORT_BYTES", "check_size", "local_name", "parse_xml", "sha256_of"]
 
 
 def parse_xml(path: Path) -> Element:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
@@ -25,12 +24,9 @@ from hygie.assets.importers.common import MAX_IMPORT_BYTES, check_size
 from hygie.assets.models import AssetKind, ClinicalCriticality, MedicalSubtype, Patchable, PatchedBy
 from hygie.assets.schemas import AssetRecord, MacRecord, normalise_ip, normalise_mac
 from hygie.core.errors import ContentError, ImportRejectedError, Location
+from hygie.core.tabular import decode_utf8, delimiter_of, key
 
-
-def key(text: str) -> str:
-    """``Numéro de série`` → ``numero_de_serie``: how headers and words of the vocabulary compare."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
+__all__ = ["COLUMNS", "convert", "key", "parse"]
 
 
 # field → accepted column names (already in key() form). The first English and the first French
@@ -191,20 +187,6 @@ def convert(field: str, text: str) -> Any:
     return _CONVERT[field](text) if field in _CONVERT else text
 
 
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ContentError(
-            "the file is not UTF-8 (in a spreadsheet, save it as « CSV UTF-8 »)", Location(name, line)
-        ) from exc
-
-
-def _delimiter(header: str) -> str:
-    return ";" if header.count(";") >= header.count(",") else ","
-
-
 def _columns(header: list[str], name: str) -> tuple[dict[int, str], list[str]]:
     """Column index → field, and the names of the columns that are ignored."""
     fields: dict[int, str] = {}
@@ -235,9 +217,9 @@ def parse(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> tuple[list[AssetReco
     the line and column of every wrong cell."""
     name = path.name
     check_size(path, max_bytes)
-    text = _decode(path.read_bytes(), name)
+    text = decode_utf8(path.read_bytes(), name)
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(first_line), strict=True)
     try:
         header = next(reader)
     except StopIteration:
