@@ -49,7 +49,9 @@ def test_continuity_commands_end_to_end(hygie_home: Path, tmp_path: Path) -> Non
     assert (imported["created"], imported["unmatched_jobs"]) == (1, [])
     bad = tmp_path / "bad.csv"
     bad.write_text("job;started;result\nDPI;demain;ok\n", encoding="utf-8")
-    assert "bad.csv, line 2, started" in run("continuity", "import-backups", "CH Test", str(bad), code=1).replace("\n", "")
+    assert "bad.csv, line 2, started" in run(
+        "continuity", "import-backups", "CH Test", str(bad), code=1
+    ).replace("\n", "")
 
     backups = json.loads(run("continuity", "backups", "CH Test", "--json"))
     policy = backups["policies"][0]

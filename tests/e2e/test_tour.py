@@ -27,6 +27,10 @@ PAGES = [
     ("plan-roadmap", "/plan/roadmap", "Feuille de route"),
     ("plan-optimise", "/plan/optimise", "Meilleur plan pour un budget"),
     ("reports", "/reports", "Rapports"),
+    ("continuity", "/continuity", "Continuité des soins"),
+    ("continuity-dependencies", "/continuity/dependencies?zone=Serveurs", "Dépendances et impact"),
+    ("continuity-backups", "/continuity/backups", "Sauvegardes"),
+    ("continuity-exercises", "/continuity/exercises", "Exercices de crise"),
     ("establishment", "", hospital.HOSPITAL.name),
 ]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}

@@ -26,6 +26,9 @@ from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.assets import service as assets_service
 from hygie.assets.models import AssetKind, Importer
 from hygie.assets.schemas import AssetRecord, ImportSource
+from hygie.continuity import service as continuity_service
+from hygie.continuity.models import ExerciseKind
+from hygie.continuity.schemas import ApplicationIn, DependencyIn, ExerciseIn, LessonIn, ServiceIn
 from hygie.core.settings import Settings, get_settings
 from hygie.demo import service as demo_service
 from hygie.frameworks.loader import Library
@@ -41,7 +44,20 @@ from tests.web.conftest import PASSWORD, login
 
 OTHER_NAME = "CH de l'Autre Rive"
 # Path parameters that name an object of one establishment (the others are global: fmt, control_id).
-OWNED_PARAMS = frozenset({"campaign_id", "action_id", "finding_id", "evidence_id", "answer_id", "asset_id"})
+OWNED_PARAMS = frozenset(
+    {
+        "campaign_id",
+        "action_id",
+        "finding_id",
+        "evidence_id",
+        "answer_id",
+        "asset_id",
+        "service_id",
+        "application_id",
+        "exercise_id",
+        "lesson_id",
+    }
+)
 
 
 def email_of(role: Role) -> str:
@@ -98,7 +114,25 @@ def _other(session: Session, library: Library) -> int:
     chosen = plan_optimise.optimise(states, candidates, 150_000, 300)
     plan_service.adopt_plan(session, establishment.id, chosen, roadmap_for(chosen, date(2026, 4, 1)))
     _one_asset(session, establishment.id, "srv-autre-rive", "10.9.0.1")
+    _continuity(session, establishment.id)
     return establishment.id
+
+
+def _continuity(session: Session, establishment_id: int) -> None:
+    """One care service, application, exercise and lesson (the demo side has its own)."""
+    care = continuity_service.create_service(
+        session, establishment_id, ServiceIn(name="Urgences", rto_hours=4, rpo_hours=1)
+    )
+    app = continuity_service.create_application(session, establishment_id, ApplicationIn(name="DPI"))
+    continuity_service.add_dependency(
+        session, establishment_id, DependencyIn(service_id=care.id, on_application_id=app.id)
+    )
+    exercise = continuity_service.create_exercise(
+        session,
+        establishment_id,
+        ExerciseIn(title="Exercice", kind=ExerciseKind.TABLE_TOP, held_on=date(2026, 5, 1)),
+    )
+    continuity_service.add_lesson(session, establishment_id, exercise.id, LessonIn(text="Leçon"))
 
 
 def _one_asset(session: Session, establishment_id: int, name: str, ip: str) -> None:
@@ -128,6 +162,8 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
     findings = plan_service.list_findings(session, establishment_id)
     assets = assets_service.list_assets(session, establishment_id)
     assert actions and findings and assets, "the world needs actions, findings and assets on both sides"
+    lessons = continuity_service.lessons_of(session, establishment_id)
+    assert lessons, "the world needs continuity objects on both sides"
     return {
         "campaign_id": str(campaign.id),
         "control_id": control_id,
@@ -136,6 +172,10 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
         "action_id": str(actions[0].id),
         "finding_id": str(findings[0].id),
         "asset_id": str(assets[0].id),
+        "service_id": str(continuity_service.list_services(session, establishment_id)[0].id),
+        "application_id": str(continuity_service.list_applications(session, establishment_id)[0].id),
+        "exercise_id": str(lessons[0].exercise_id),
+        "lesson_id": str(lessons[0].id),
         "fmt": "html",
     }
 

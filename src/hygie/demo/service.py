@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from hygie.assess import service as assess_service
 from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.core.db import Base
+from hygie.demo import continuity as demo_continuity
 from hygie.demo import hospital
 from hygie.demo import inventory as demo_inventory
 from hygie.frameworks.loader import Library
@@ -116,6 +117,7 @@ def build(session: Session, library: Library, seed: int = 2026, *, inventory: bo
     plan_service.refresh_assessment_findings(
         session, establishment.id, library, levels, since=campaign.created_at
     )
+    demo_continuity.build(session, establishment.id, library, with_assets=inventory)
     return result
 
 

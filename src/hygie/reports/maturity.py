@@ -66,8 +66,13 @@ def _weaknesses(session: Session, establishment_id: int, library: Library, lang:
         if control_id is None or control_id not in library.controls:
             continue
         control = library.control(control_id)
-        # An assessment finding is its control; others keep the title their domain wrote.
-        title = control.title.get(lang) if finding.source == FindingSource.ASSESSMENT else finding.title
+        # An assessment finding is its control; others keep the title their domain wrote (its
+        # English one in the evidence, when the domain gives one).
+        english = (finding.evidence or {}).get("title_en")
+        if finding.source == FindingSource.ASSESSMENT:
+            title = control.title.get(lang)
+        else:
+            title = english if lang == "en" and isinstance(english, str) else finding.title
         level = (finding.evidence or {}).get("level")
         result.append(
             r.Weakness(

@@ -62,6 +62,8 @@ def registered_domains() -> list[DomainWeb]:
     from hygie.assess import pages as assess_pages
     from hygie.assets import api as assets_api
     from hygie.assets import pages as assets_pages
+    from hygie.continuity import api as continuity_api
+    from hygie.continuity import pages as continuity_pages
     from hygie.frameworks import api as frameworks_api
     from hygie.org import api as org_api
     from hygie.org import pages as org_pages
@@ -76,6 +78,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("assess", assess_api, assess_pages),
         domain("assets", assets_api, assets_pages),
         domain("plan", plan_api, plan_pages),
+        domain("continuity", continuity_api, continuity_pages),
         domain("reports", reports_api, reports_pages),
     ]
 
