@@ -258,7 +258,11 @@ def import_jobs(
     return JobImportOutcome(**result.model_dump(), notes=notes)
 
 
-@router.get(BASE + "/backups/jobs.csv")
+@router.get(
+    BASE + "/backups/jobs.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The job log, formulas neutralised"}},
+)
 def export_jobs(scope: ExportScope) -> Response:
     """The latest backup job runs as CSV; every text is neutralised against spreadsheet formulas."""
     out = io.StringIO()
