@@ -245,3 +245,25 @@ def test_gaps_become_continuity_findings_tied_to_the_controls(session: Session) 
     assert f"lesson:{lesson.id}" not in {
         f.key for f in service.refresh_findings(session, s.establishment_id, ON)
     }
+
+
+def test_a_new_plan_does_not_cancel_an_action_made_from_a_lesson(session: Session) -> None:
+    from hygie.plan.models import ActionStatus as Status
+    from hygie.plan.schemas import CostBasis, OptimisationResult, Roadmap
+
+    s = build(session)
+    exercise = service.create_exercise(
+        session, s.establishment_id, ExerciseIn(title="Exercice", kind=ExerciseKind.TECHNICAL, held_on=ON)
+    )
+    lesson = service.add_lesson(session, s.establishment_id, exercise.id, LessonIn(text="Tester le SIL"))
+    action = service.lesson_to_action(
+        session, s.establishment_id, lesson.id, owner="DSI", due_date=today() + timedelta(days=30)
+    )
+    empty = OptimisationResult(
+        method="greedy", cost_basis=CostBasis.MID, budget=0, days=None, chosen=[], total_cost=0, total_days=0,
+        objective=0, index_before=0, index_after=0, dimensions=[], levels_after={},
+    )  # fmt: skip
+    plan_service.adopt_plan(
+        session, s.establishment_id, empty, Roadmap(start=ON, capacity_per_quarter=1, items=[])
+    )
+    assert plan_service.get_action(session, s.establishment_id, action.id).status == Status.TODO
