@@ -33,7 +33,6 @@ from hygie.continuity.schemas import (
     RestoreTestIn,
     ServiceIn,
 )
-from hygie.core.time import today
 from hygie.frameworks.loader import Library
 
 DOMAIN = "ch-saint-aurele.local"
@@ -240,23 +239,17 @@ def _exercises(session: Session, establishment_id: int, library: Library) -> Non
             ),
         ),
     )
+    # Lessons tied to a control are findings; the team makes them actions of the plan from the
+    # exercise's page (the demo's plan holds only the adopted catalogue actions).
     lessons = (
-        ("Compléter les kits papier des urgences (prescriptions, étiquettes patients)", "CON-DEGRADED", True),
-        ("Tenir un annuaire de crise imprimé et hors ligne", "INC-CRISIS", False),
-        ("Ajouter une copie hors ligne des archives du PACS", "CON-BACKUP-OFFLINE", False),
+        ("Compléter les kits papier des urgences (prescriptions, étiquettes patients)", "CON-DEGRADED"),
+        ("Tenir un annuaire de crise imprimé et hors ligne", "INC-CRISIS"),
+        ("Ajouter une copie hors ligne des archives du PACS", "CON-BACKUP-OFFLINE"),
     )
-    for text, control, to_action in lessons:
-        lesson = service.add_lesson(
+    for text, control in lessons:
+        service.add_lesson(
             session, establishment_id, tabletop.id, LessonIn(text=text, control_id=control), library
         )
-        if to_action:
-            service.lesson_to_action(
-                session,
-                establishment_id,
-                lesson.id,
-                owner="Directrice des soins",
-                due_date=today() + timedelta(days=90),
-            )
     technical = service.create_exercise(
         session,
         establishment_id,
