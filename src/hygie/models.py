@@ -6,6 +6,7 @@ Alembic's environment and the test suite import this module; a new domain adds i
 from hygie.assess import models as assess_models
 from hygie.assets import models as assets_models
 from hygie.awareness import models as awareness_models
+from hygie.continuity import models as continuity_models
 from hygie.incidents import models as incidents_models
 from hygie.org import models as org_models
 from hygie.plan import models as plan_models
@@ -15,6 +16,7 @@ __all__ = [
     "assess_models",
     "assets_models",
     "awareness_models",
+    "continuity_models",
     "incidents_models",
     "org_models",
     "plan_models",

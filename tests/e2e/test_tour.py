@@ -33,6 +33,10 @@ PAGES = [
     ("incidents", "/incidents", "Incidents"),
     ("incident-open", "/incidents/2", "Rançongiciel sur les serveurs d'imagerie"),
     ("incident-closed", "/incidents/1", "Hameçonnage et compromission"),
+    ("continuity", "/continuity", "Continuité des soins"),
+    ("continuity-dependencies", "/continuity/dependencies?zone=Serveurs", "Dépendances et impact"),
+    ("continuity-backups", "/continuity/backups", "Sauvegardes"),
+    ("continuity-exercises", "/continuity/exercises", "Exercices de crise"),
     ("establishment", "", hospital.HOSPITAL.name),
 ]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}

@@ -26,6 +26,9 @@ from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.assets import service as assets_service
 from hygie.assets.models import AssetKind, Importer
 from hygie.assets.schemas import AssetRecord, ImportSource
+from hygie.continuity import service as continuity_service
+from hygie.continuity.models import ExerciseKind
+from hygie.continuity.schemas import ApplicationIn, DependencyIn, ExerciseIn, LessonIn, ServiceIn
 from hygie.core.settings import Settings, get_settings
 from hygie.demo import incidents as demo_incidents
 from hygie.demo import service as demo_service
@@ -59,6 +62,10 @@ OWNED_PARAMS = frozenset(
         "incident_id",
         "task_id",
         "file_id",
+        "service_id",
+        "application_id",
+        "exercise_id",
+        "lesson_id",
     }
 )
 # A workstation the feed samples know (Windows 7: BlueKeep, and its end of life), so that each side
@@ -121,7 +128,25 @@ def _other(session: Session, library: Library) -> int:
     plan_service.adopt_plan(session, establishment.id, chosen, roadmap_for(chosen, date(2026, 4, 1)))
     _one_asset(session, establishment.id, "srv-autre-rive", "10.9.0.1")
     demo_incidents.build(session, establishment.id)
+    _continuity(session, establishment.id)
     return establishment.id
+
+
+def _continuity(session: Session, establishment_id: int) -> None:
+    """One care service, application, exercise and lesson (the demo side has its own)."""
+    care = continuity_service.create_service(
+        session, establishment_id, ServiceIn(name="Urgences", rto_hours=4, rpo_hours=1)
+    )
+    app = continuity_service.create_application(session, establishment_id, ApplicationIn(name="DPI"))
+    continuity_service.add_dependency(
+        session, establishment_id, DependencyIn(service_id=care.id, on_application_id=app.id)
+    )
+    exercise = continuity_service.create_exercise(
+        session,
+        establishment_id,
+        ExerciseIn(title="Exercice", kind=ExerciseKind.TABLE_TOP, held_on=date(2026, 5, 1)),
+    )
+    continuity_service.add_lesson(session, establishment_id, exercise.id, LessonIn(text="Leçon"))
 
 
 def _one_asset(session: Session, establishment_id: int, name: str, ip: str) -> None:
@@ -181,6 +206,8 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
     assert actions and findings and assets and results, (
         "the world needs actions, findings, assets and audit results on both sides"
     )
+    lessons = continuity_service.lessons_of(session, establishment_id)
+    assert lessons, "the world needs continuity objects on both sides"
     return {
         "campaign_id": str(campaign.id),
         "control_id": control_id,
@@ -194,6 +221,10 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
         "task_id": str(task.id),
         "file_id": str(incident_file.id),
         "clock": "cert_sante",
+        "service_id": str(continuity_service.list_services(session, establishment_id)[0].id),
+        "application_id": str(continuity_service.list_applications(session, establishment_id)[0].id),
+        "exercise_id": str(lessons[0].exercise_id),
+        "lesson_id": str(lessons[0].id),
         "fmt": "html",
     }
 

@@ -11,6 +11,7 @@ from hygie.awareness.cli import app as awareness_app
 from hygie.cli.audit import app as audit_app
 from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
+from hygie.continuity.cli import app as continuity_app
 from hygie.demo.cli import demo as demo_command
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.incidents.cli import app as incidents_app
@@ -43,6 +44,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(vulns_app, name="vulns")
 app.add_typer(awareness_app, name="awareness")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(continuity_app, name="continuity")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

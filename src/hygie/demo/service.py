@@ -16,6 +16,7 @@ from hygie.core.db import Base
 from hygie.core.settings import Settings
 from hygie.demo import awareness as demo_awareness
 from hygie.demo import catalogue as demo_catalogue
+from hygie.demo import continuity as demo_continuity
 from hygie.demo import hospital
 from hygie.demo import incidents as demo_incidents
 from hygie.demo import inventory as demo_inventory
@@ -141,6 +142,7 @@ def build(
     )
     demo_awareness.build(session, establishment.id)
     result.incident_ids = demo_incidents.build(session, establishment.id)
+    demo_continuity.build(session, establishment.id, library, with_assets=inventory)
     return result
 
 

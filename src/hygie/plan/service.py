@@ -51,6 +51,7 @@ BUDGET_REFERENCE = Path(__file__).parent / "budget_reference.yaml"
 _log = logging.getLogger(__name__)
 
 __all__ = [
+    "OUTSIDE_CATALOGUE",
     "ActionEditError",
     "add_action",
     "adopt_plan",
@@ -389,7 +390,11 @@ def adopt_plan(
     planned = {i.template_id for i in roadmap.items}
     by_template: dict[str, PlanAction] = {}
     for existing in current:
-        if existing.status == ActionStatus.TODO and existing.template_id not in planned:
+        if (
+            existing.status == ActionStatus.TODO
+            and existing.template_id not in planned
+            and not existing.template_id.startswith(OUTSIDE_CATALOGUE)
+        ):
             existing.status = ActionStatus.CANCELLED
         else:
             by_template[existing.template_id] = existing
@@ -418,6 +423,12 @@ def adopt_plan(
     return adopted
 
 
+# Actions that come from elsewhere than the catalogue (a lesson of an exercise, "lesson:12", or of an
+# incident, "incident:3:conclusion:7"): their id holds a colon, which no catalogue id has, and a new
+# plan does not cancel them.
+OUTSIDE_CATALOGUE = ("lesson:", "incident:")
+
+
 def add_action(
     session: Session,
     establishment_id: int,
@@ -426,32 +437,49 @@ def add_action(
     title: str,
     owner: str,
     due_date: date,
-    cost: int = 0,
-    effort_days: float = 0.0,
     notes: str | None = None,
+    on: date | None = None,
 ) -> PlanAction:
-    """An action outside the catalogue (a lesson learned from an incident, an exercise...), keyed by its
-    source (``incident:12:conclusion:3``); the same key again updates it instead of adding another."""
+    """An action outside the catalogue, at no cost known yet, keyed by where it comes from; the same
+    key again updates that action instead of adding another. Owner, due date and notes are checked
+    as an edit's (ActionEditError)."""
     org_service.get_establishment(session, establishment_id)
+    if not key.startswith(OUTSIDE_CATALOGUE) or len(key) > 100:
+        raise ValidationError(f"not an id for an action outside the catalogue: {key!r}")
+    now = on or today()
+    problems: dict[str, str] = {}
     if not 0 < len(owner.strip()) <= MAX_OWNER:
-        raise ActionEditError({"owner": OWNER_REQUIRED})
+        problems["owner"] = OWNER_REQUIRED
+    if (due_date.year, due_date.month, due_date.day) > (now.year + MAX_YEARS_AHEAD, now.month, now.day):
+        problems["due_date"] = DUE_TOO_FAR
+    if notes is not None and len(notes.strip()) > MAX_NOTES:
+        problems["notes"] = NOTES_TOO_LONG
     action = session.scalar(
         select(PlanAction).where(
-            PlanAction.establishment_id == establishment_id, PlanAction.template_id == key
+            PlanAction.establishment_id == establishment_id,
+            PlanAction.template_id == key,
+            PlanAction.status != ActionStatus.CANCELLED,
         )
     )
+    if action is None and due_date < now:  # an action already there may keep the date it had
+        problems["due_date"] = DUE_IN_PAST
+    if problems:
+        raise ActionEditError(problems)
     if action is None:
         action = PlanAction(
-            establishment_id=establishment_id, template_id=key, status=ActionStatus.TODO, created_at=utcnow()
+            establishment_id=establishment_id,
+            template_id=key,
+            status=ActionStatus.TODO,
+            cost=0,
+            effort_days=0.0,
+            created_at=utcnow(),
         )
         session.add(action)
-    action.title = title[:300]
+    action.title = title.strip()[:300]
     action.owner = owner.strip()
     action.due_date = due_date
     action.quarter = quarter_of(due_date)
-    action.cost = cost
-    action.effort_days = effort_days
-    action.notes = notes
+    action.notes = (notes or "").strip() or None
     session.flush()
     return action
 

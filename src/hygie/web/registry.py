@@ -64,6 +64,8 @@ def registered_domains() -> list[DomainWeb]:
     from hygie.assets import pages as assets_pages
     from hygie.awareness import api as awareness_api
     from hygie.awareness import pages as awareness_pages
+    from hygie.continuity import api as continuity_api
+    from hygie.continuity import pages as continuity_pages
     from hygie.frameworks import api as frameworks_api
     from hygie.incidents import api as incidents_api
     from hygie.incidents import pages as incidents_pages
@@ -82,6 +84,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("assess", assess_api, assess_pages),
         domain("assets", assets_api, assets_pages),
         domain("plan", plan_api, plan_pages),
+        domain("continuity", continuity_api, continuity_pages),
         domain("reports", reports_api, reports_pages),
         domain("vulns", vulns_api, vulns_pages),
         domain("awareness", awareness_api, awareness_pages),

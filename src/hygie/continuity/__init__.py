@@ -1,0 +1,1 @@
+"""Continuity of care: care services, dependencies, backups and restore tests, crisis exercises."""
