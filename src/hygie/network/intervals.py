@@ -57,20 +57,45 @@ class IntervalSet:
             return self
         if not self.spans:
             return other
-        return IntervalSet([*self.spans, *other.spans])
-
-    def __and__(self, other: IntervalSet) -> IntervalSet:
         out: list[tuple[int, int]] = []
         a, b = self.spans, other.spans
         i = j = 0
-        while i < len(a) and j < len(b):
-            first = max(a[i][0], b[j][0])
-            last = min(a[i][1], b[j][1])
-            if first <= last:
-                out.append((first, last))
-            if a[i][1] < b[j][1]:
+        while i < len(a) or j < len(b):
+            if j >= len(b) or (i < len(a) and a[i][0] <= b[j][0]):
+                first, last = a[i]
                 i += 1
             else:
+                first, last = b[j]
+                j += 1
+            if out and first <= out[-1][1] + 1:
+                if last > out[-1][1]:
+                    out[-1] = (out[-1][0], last)
+            else:
+                out.append((first, last))
+        return IntervalSet._raw(out)
+
+    def __and__(self, other: IntervalSet) -> IntervalSet:
+        a, b = self.spans, other.spans
+        if not a or not b:
+            return EMPTY
+        if len(a) == 1 and a[0][0] <= b[0][0] and a[0][1] >= b[-1][1]:
+            return other
+        if len(b) == 1 and b[0][0] <= a[0][0] and b[0][1] >= a[-1][1]:
+            return self
+        out: list[tuple[int, int]] = []
+        i = j = 0
+        n, m = len(a), len(b)
+        while i < n and j < m:
+            a0, a1 = a[i]
+            b0, b1 = b[j]
+            first = a0 if a0 > b0 else b0
+            if a1 < b1:
+                if first <= a1:
+                    out.append((first, a1))
+                i += 1
+            else:
+                if first <= b1:
+                    out.append((first, b1))
                 j += 1
         return IntervalSet._raw(out)
 
@@ -103,6 +128,9 @@ class IntervalSet:
         return IntervalSet.of(0, maximum) - self
 
 
+EMPTY = IntervalSet._raw([])
+
+
 def _normalise(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     ordered = sorted((int(a), int(b)) for a, b in spans)
     out: list[tuple[int, int]] = []
@@ -117,7 +145,6 @@ def _normalise(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-EMPTY = IntervalSet()
 ALL_ADDRESSES = IntervalSet.of(0, MAX_IPV4)
 ALL_PORTS = IntervalSet.of(0, MAX_PORT)
 

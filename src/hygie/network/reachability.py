@@ -345,21 +345,26 @@ class Analysis:
 
 def _pair_results(
     entries: Sequence[Entry], zones: ZoneMap, default_allow: bool
-) -> tuple[list[tuple[Atom, Atom, PairResult]], int, int]:
-    """Every atom pair with its decision (pairs matched by no entry share the default's)."""
+) -> tuple[dict[tuple[str, str], list[PairResult]], int, int]:
+    """The distinct decisions met in each zone pair. Atom pairs matched by no entry get the
+    default's (skipped when it denies); atom pairs matched by the same entries share one decision."""
     sources = atoms(zones, [e.sources for e in entries])
     destinations = atoms(zones, [e.destinations for e in entries])
+    dst_bits = [d.bits for d in destinations]
     cache: dict[int, PairResult] = {}
-    out: list[tuple[Atom, Atom, PairResult]] = []
+    seen: dict[tuple[str, str], dict[int, PairResult]] = {}
     for source in sources:
-        for destination in destinations:
-            bits = source.bits & destination.bits
+        src_bits = source.bits
+        for j, bits in enumerate([src_bits & d for d in dst_bits]):
+            if not bits and not default_allow:
+                continue
             result = cache.get(bits)
             if result is None:
                 chosen = [entries[i] for i in _bit_indexes(bits)]
                 result = cache[bits] = decide(chosen, default_allow)
-            out.append((source, destination, result))
-    return out, len(sources) * len(destinations), len(cache)
+            seen.setdefault((source.zone, destinations[j].zone), {})[bits] = result
+    pairs = {pair: list(results.values()) for pair, results in seen.items()}
+    return pairs, len(sources) * len(destinations), len(cache)
 
 
 def _bit_indexes(bits: int) -> list[int]:
@@ -384,16 +389,17 @@ def analyse_ruleset(ruleset: RuleSetSpec, zones: ZoneMap, into: Analysis | None 
     covered: dict[int, set[int]] = {}
     needed: set[int] = set()
     seen: set[int] = set()
-    for source, destination, result in pairs:
-        if id(result) not in seen:
-            seen.add(id(result))
-            effective |= result.effective
-            needed |= result.not_redundant
-            for rule, by in result.covered_by.items():
-                covered.setdefault(rule, set()).update(by)
-        if result.allowed:
-            rules = {labels[i]: services for i, services in result.by_rule.items()}
-            analysis.add(source.zone, destination.zone, result.allowed, rules)
+    for (source, destination), results in pairs.items():
+        for result in results:
+            if id(result) not in seen:
+                seen.add(id(result))
+                effective |= result.effective
+                needed |= result.not_redundant
+                for rule, by in result.covered_by.items():
+                    covered.setdefault(rule, set()).update(by)
+            if result.allowed:
+                rules = {labels[i]: services for i, services in result.by_rule.items()}
+                analysis.add(source, destination, result.allowed, rules)
     for index in sorted({e.rule for e in entries}):
         if index not in effective:
             names = [labels[i] for i in sorted(covered.get(index, set()))]

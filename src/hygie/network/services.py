@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from hygie.network.intervals import ALL_PORTS, IntervalSet, parse_ports
+from hygie.network.intervals import ALL_PORTS, EMPTY, IntervalSet, parse_ports
 
 CATALOGUE = Path(__file__).parent / "services.yaml"
 
@@ -147,9 +147,11 @@ class ServiceSet:
     def ports_of(self, protocol: int) -> IntervalSet:
         if protocol in self.by_protocol:
             return self.by_protocol[protocol]
-        return ALL_PORTS if self.others else IntervalSet()
+        return ALL_PORTS if self.others else EMPTY
 
     def _combine(self, other: ServiceSet, how: str) -> ServiceSet:
+        if how == "and" and (not self or not other):
+            return ServiceSet()
         keys = self.by_protocol.keys() | other.by_protocol.keys()
         if how == "or":
             values = {k: self.ports_of(k) | other.ports_of(k) for k in keys}
