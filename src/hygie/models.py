@@ -5,8 +5,9 @@ Alembic's environment and the test suite import this module; a new domain adds i
 
 from hygie.assess import models as assess_models
 from hygie.assets import models as assets_models
+from hygie.network import models as network_models
 from hygie.org import models as org_models
 from hygie.plan import models as plan_models
 from hygie.vulns import models as vulns_models
 
-__all__ = ["assess_models", "assets_models", "org_models", "plan_models", "vulns_models"]
+__all__ = ["assess_models", "assets_models", "network_models", "org_models", "plan_models", "vulns_models"]

@@ -149,7 +149,7 @@ def compile_rules(ruleset: RuleSetSpec, zones: ZoneMap) -> list[Entry]:
             destinations = destinations.complement(MAX_IPV4)
         for interface, side in ((rule.in_interface, "in"), (rule.out_interface, "out")):
             zone = ruleset.interfaces.get(interface) if interface else None
-            if zone is not None:
+            if zone is not None and zone in zones.zones:  # an interface facing no known zone: any
                 if side == "in":
                     sources = sources & zones.of(zone)
                 else:

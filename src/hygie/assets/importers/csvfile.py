@@ -21,10 +21,10 @@ from typing import Any
 
 import pydantic
 
-from hygie.assets.importers.common import MAX_IMPORT_BYTES, check_size
 from hygie.assets.models import AssetKind, ClinicalCriticality, MedicalSubtype, Patchable, PatchedBy
 from hygie.assets.schemas import AssetRecord, MacRecord, normalise_ip, normalise_mac
 from hygie.core.errors import ContentError, ImportRejectedError, Location
+from hygie.core.files import MAX_IMPORT_BYTES, check_size, csv_delimiter, decode_utf8
 
 
 def key(text: str) -> str:
@@ -191,20 +191,6 @@ def convert(field: str, text: str) -> Any:
     return _CONVERT[field](text) if field in _CONVERT else text
 
 
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ContentError(
-            "the file is not UTF-8 (in a spreadsheet, save it as « CSV UTF-8 »)", Location(name, line)
-        ) from exc
-
-
-def _delimiter(header: str) -> str:
-    return ";" if header.count(";") >= header.count(",") else ","
-
-
 def _columns(header: list[str], name: str) -> tuple[dict[int, str], list[str]]:
     """Column index → field, and the names of the columns that are ignored."""
     fields: dict[int, str] = {}
@@ -235,9 +221,9 @@ def parse(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> tuple[list[AssetReco
     the line and column of every wrong cell."""
     name = path.name
     check_size(path, max_bytes)
-    text = _decode(path.read_bytes(), name)
+    text = decode_utf8(path.read_bytes(), name)
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(first_line), strict=True)
     try:
         header = next(reader)
     except StopIteration:
