@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,15 @@ def test_iptables_chains_policies_jumps_and_counters() -> None:
 
 def test_iptables_errors_name_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.rules"
-    bad.write_text("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -s 10.0.0.300 -j ACCEPT\n-A FORWARD -p tcp --dport 99999 -j ACCEPT\n"
-                   "-A FORWARD -j NOWHERE\nCOMMIT\n")  # fmt: skip
+    lines = [
+        "*filter",
+        ":FORWARD DROP [0:0]",
+        "-A FORWARD -s 10.0.0.300 -j ACCEPT",
+        "-A FORWARD -p tcp --dport 99999 -j ACCEPT",
+        "-A FORWARD -j NOWHERE",
+        "COMMIT",
+    ]
+    bad.write_text("\n".join(lines) + "\n")
     with pytest.raises(ImportRejectedError) as caught:
         read_firewall(bad, "x", FirewallFormat.IPTABLES)
     lines = [p.location.line for p in caught.value.problems]
@@ -77,10 +85,11 @@ def test_nftables_json() -> None:
 
 def test_nftables_errors_name_the_rule(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"nftables": [{"chain": {"family": "ip", "table": "t", "name": "f", "hook": "forward", '
-                   '"type": "filter", "policy": "drop"}}, {"rule": {"family": "ip", "table": "t", "chain": "f", '
-                   '"handle": 7, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", '
-                   '"field": "saddr"}}, "right": "10.0.0.999"}}, {"accept": null}]}}]}')  # fmt: skip
+    chain = {"family": "ip", "table": "t", "name": "f", "hook": "forward", "type": "filter", "policy": "drop"}
+    saddr = {"payload": {"protocol": "ip", "field": "saddr"}}
+    expr = [{"match": {"op": "==", "left": saddr, "right": "10.0.0.999"}}, {"accept": None}]
+    rule = {"family": "ip", "table": "t", "chain": "f", "handle": 7, "expr": expr}
+    bad.write_text(json.dumps({"nftables": [{"chain": chain}, {"rule": rule}]}))
     with pytest.raises(ImportRejectedError) as caught:
         read_firewall(bad, "x")
     assert caught.value.problems[0].location.field == "rule handle 7 in t/f"
@@ -152,7 +161,8 @@ def test_csv_errors_name_line_and_column(tmp_path: Path) -> None:
 def test_zone_file(tmp_path: Path) -> None:
     path = tmp_path / "zones.yaml"
     path.write_text(
-        "zones:\n  - {name: Serveurs, kind: servers, networks: [10.1.0.0/16]}\n  - {name: Internet, kind: internet}\n"
+        "zones:\n  - {name: Serveurs, kind: servers, networks: [10.1.0.0/16]}\n"
+        "  - {name: Internet, kind: internet}\n"
     )
     zones = read_zones(path)
     assert [(z.name, z.kind.value, z.networks) for z in zones] == [
@@ -160,7 +170,8 @@ def test_zone_file(tmp_path: Path) -> None:
         ("Internet", "internet", []),
     ]
     path.write_text(
-        "zones:\n  - {name: A, kind: spaceship, networks: [10.1.0.0/16]}\n  - {name: B, kind: dmz, networks: [10.1.0.300]}\n"
+        "zones:\n  - {name: A, kind: spaceship, networks: [10.1.0.0/16]}\n"
+        "  - {name: B, kind: dmz, networks: [10.1.0.300]}\n"
     )
     with pytest.raises(ImportRejectedError) as caught:
         read_zones(path)

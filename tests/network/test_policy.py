@@ -118,7 +118,7 @@ def test_policy_file_errors(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as caught:
         load_policy(path)
     assert caught.value.location.field == "rules.0.severity"
-    path.write_text("rules:\n  - id: X1\n    title: {fr: a, en: b}\n    severity: high\n    from: {}\n    to: {}\n"
-                    "    services: {names: [TELEPORT]}\n")  # fmt: skip
+    head = "rules:\n  - id: X1\n    title: {fr: a, en: b}\n    severity: high\n    from: {}\n    to: {}\n"
+    path.write_text(head + "    services: {names: [TELEPORT]}\n")
     with pytest.raises(ContentError, match="TELEPORT"):
         load_policy(path)

@@ -85,7 +85,7 @@ def test_most_specific_network_wins_and_interfaces() -> None:
 def test_negation_disabled_and_default_allow() -> None:
     ruleset = RuleSetSpec(
         "fw",
-        "INPUT",
+        "FORWARD",
         (
             rule("1", "deny", ("servers",), (), src_negated=True),
             rule("2", "deny", ("servers",), ("pumps",), "udp/161", disabled=True),

@@ -71,6 +71,12 @@ class RuleSetSpec:
     def label(self) -> str:
         return f"{self.firewall}/{self.direction}"
 
+    @property
+    def local(self) -> bool:
+        """Rules for packets to the firewall itself (iptables/nftables INPUT): their destination is
+        the firewall, shown as a column of its own, whatever addresses the rules name."""
+        return self.direction.upper().startswith("INPUT")
+
 
 class ZoneMap:
     """Each zone's effective addresses (most specific network wins)."""
@@ -344,7 +350,7 @@ class Analysis:
 
 
 def _pair_results(
-    entries: Sequence[Entry], zones: ZoneMap, default_allow: bool
+    entries: Sequence[Entry], zones: ZoneMap, default_allow: bool, local: str | None = None
 ) -> tuple[dict[tuple[str, str], list[PairResult]], int, int]:
     """The distinct decisions met in each zone pair. Atom pairs matched by no entry get the
     default's (skipped when it denies); atom pairs matched by the same entries share one decision."""
@@ -362,7 +368,7 @@ def _pair_results(
             if result is None:
                 chosen = [entries[i] for i in _bit_indexes(bits)]
                 result = cache[bits] = decide(chosen, default_allow)
-            seen.setdefault((source.zone, destinations[j].zone), {})[bits] = result
+            seen.setdefault((source.zone, local or destinations[j].zone), {})[bits] = result
     pairs = {pair: list(results.values()) for pair, results in seen.items()}
     return pairs, len(sources) * len(destinations), len(cache)
 
@@ -381,7 +387,8 @@ def analyse_ruleset(ruleset: RuleSetSpec, zones: ZoneMap, into: Analysis | None 
     analysis = into if into is not None else Analysis()
     entries = compile_rules(ruleset, zones)
     default_allow = ruleset.default is Action.ALLOW
-    pairs, count, computed = _pair_results(entries, zones, default_allow)
+    local = f"{ruleset.firewall} (self)" if ruleset.local else None
+    pairs, count, computed = _pair_results(entries, zones, default_allow, local)
     analysis.atom_pairs += count
     analysis.computed += computed
     labels = [rule.label for rule in ruleset.rules]

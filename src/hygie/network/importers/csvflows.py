@@ -2,8 +2,8 @@
 
 UTF-8, ``;`` or ``,`` between columns, one rule per line in the order the firewall applies them.
 Column names in French or English, any case, with or without accents. Sources and destinations are
-zone names or networks, several separated by ``|`` (networks also by spaces); services are catalogue names (RDP,
-DICOM) or ``tcp/3389``-style, several separated by ``|`` or spaces; empty means any. Values stay
+zone names or networks, several separated by ``|`` (networks also by spaces); services are catalogue
+names (RDP, DICOM) or ``tcp/3389``-style, several separated by ``|`` or spaces; empty means any. Values stay
 text: a cell starting with ``=`` is a name, never a formula. Every wrong cell is reported with its
 line and column, and then nothing is imported.
 """
