@@ -47,13 +47,13 @@ def test_check_turns_violations_into_findings(session: Session) -> None:
         "policy:R09:Invites->Serveurs",
         "policy:R11:Postes->Serveurs",
         "policy:R01:Internet->Serveurs",  # FORWARD#6: DNS to 10.1.0.10 from any source
-        "rule:shadowed:fw-int/FORWARD:FORWARD#5",
+        "rule:shadowed:fw-int FORWARD#5",
     }
     r09 = findings["policy:R09:Invites->Serveurs"]
     assert r09.source is FindingSource.NETWORK and r09.severity is Severity.CRITICAL
     assert r09.control_ids == ["TEC-WIFI", "TEC-SEGMENT"]
-    assert r09.evidence["allowed_by"] == {"FORWARD#2>GUEST#1": "tcp/3389 (RDP)"}
-    assert findings["rule:shadowed:fw-int/FORWARD:FORWARD#5"].evidence["by"] == ["FORWARD#4"]
+    assert r09.evidence["allowed_by"] == {"fw-int FORWARD#2>GUEST#1": "tcp/3389 (RDP)"}
+    assert findings["rule:shadowed:fw-int FORWARD#5"].evidence["by"] == ["fw-int FORWARD#4"]
     assert report.findings == 5
     # the matrix as the rules decide it; INPUT is towards the firewall itself
     postes = report.analysis.allowed("Postes", "Serveurs")

@@ -17,6 +17,7 @@ from hygie.core.settings import Settings
 from hygie.demo import catalogue as demo_catalogue
 from hygie.demo import hospital
 from hygie.demo import inventory as demo_inventory
+from hygie.demo import network as demo_network
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control
 from hygie.org import service as org_service
@@ -103,6 +104,7 @@ def build(
                 result.vulnerabilities = vulns_service.scan(
                     session, establishment.id, db=db, snapshot_id=snapshot.id
                 )
+    demo_network.build(session, establishment.id)
     for index, (name, day) in enumerate((hospital.FIRST_CAMPAIGN, hospital.SECOND_CAMPAIGN)):
         rng = random.Random(f"{seed}-{index}")
         campaign = assess_service.create_campaign(

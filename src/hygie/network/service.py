@@ -197,9 +197,9 @@ def zone_specs(zones: Sequence[Zone]) -> list[ZoneSpec]:
     return [ZoneSpec(z.name, z.kind.value, tuple(z.networks)) for z in zones]
 
 
-def _rule_spec(rule: Rule | Any) -> RuleSpec:
+def _rule_spec(firewall: str, rule: Rule | Any) -> RuleSpec:
     return RuleSpec(
-        label=rule.label,
+        label=f"{firewall} {rule.label}",
         action=Action(rule.action),
         sources=tuple(rule.sources),
         destinations=tuple(rule.destinations),
@@ -219,7 +219,7 @@ def ruleset_specs(
     """One rule set per direction, rules in their order (stored rows or an importer's ``RuleIn``)."""
     directions: dict[str, list[RuleSpec]] = {}
     for rule in rules:
-        directions.setdefault(rule.direction, []).append(_rule_spec(rule))
+        directions.setdefault(rule.direction, []).append(_rule_spec(name, rule))
     return [
         RuleSetSpec(
             name,
@@ -255,7 +255,8 @@ def diff_firewall(
     session: Session, establishment_id: int, parsed: ParsedFirewall
 ) -> list[tuple[str, FlowChange]]:
     """What loading ``parsed`` in place of the stored firewall of that name would open and close,
-    direction by direction (a direction only in one of them is compared with an empty one)."""
+    direction by direction (a direction only in one of them is compared with an empty one). Without
+    interface zones of its own, the new file keeps the stored firewall's."""
     zones = zone_specs(list_zones(session, establishment_id))
     data = parsed.firewall
     try:
@@ -268,9 +269,9 @@ def diff_firewall(
         )
     except NotFoundError:
         old = []
-    new = ruleset_specs(
-        data.name, data.rules, {d: a.value for d, a in data.policies.items()}, data.interfaces
-    )
+    # a new file without interface zones keeps the stored firewall's
+    interfaces = dict(data.interfaces or (old[0].interfaces if old else {}))
+    new = ruleset_specs(data.name, data.rules, {d: a.value for d, a in data.policies.items()}, interfaces)
     before = {r.direction: r for r in old}
     after = {r.direction: r for r in new}
     changes: list[tuple[str, FlowChange]] = []
@@ -388,12 +389,12 @@ def _useless_finding(item: RuleFinding) -> FindingIn:
     kind_fr = "masquée" if item.kind == "shadowed" else "redondante"
     by = f" (par {', '.join(item.by)})" if item.by else ""
     return FindingIn(
-        key=f"rule:{item.kind}:{item.ruleset}:{item.label}"[:300],
-        title=f"Règle {kind_fr} : {item.ruleset} {item.label}{by}"[:500],
+        key=f"rule:{item.kind}:{item.label}"[:300],
+        title=f"Règle {kind_fr} : {item.label}{by}"[:500],
         severity=Severity.LOW,
         control_ids=list(USELESS_CONTROLS),
         evidence={
-            "title_en": f"{item.kind.capitalize()} rule: {item.ruleset} {item.label}",
+            "title_en": f"{item.kind.capitalize()} rule: {item.label}",
             "ruleset": item.ruleset,
             "rule": item.label,
             "kind": item.kind,
