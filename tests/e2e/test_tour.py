@@ -21,6 +21,7 @@ PAGES = [
     ("assets-medical", "/assets/medical", "Dispositifs médicaux par service de soins"),
     ("assets-import", "/assets/import", "Import dans l'inventaire"),
     ("asset", "/assets/1", "VP-300"),
+    ("network", "/network", "Cloisonnement du réseau"),
     ("assess", "/assess", "Évaluation"),
     ("findings", "/findings", "Faiblesses"),
     ("plan", "/plan", "Plan d’action"),
