@@ -183,3 +183,17 @@ def test_guess_format() -> None:
     assert guess_format(b'{"nftables": []}') is FirewallFormat.NFTABLES
     assert guess_format(b"<?xml version='1.0'?>\n<opnsense>") is FirewallFormat.PFSENSE
     assert guess_format(b"source;destination;action\n") is FirewallFormat.CSV
+
+
+@pytest.mark.parametrize("page", ["fr/matrice-de-flux-csv.md", "en/flow-matrix-csv.md"])
+def test_the_documented_example_is_read(page: str, tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "docs" / page).read_text(encoding="utf-8")
+    example = text.split("```\n")[1]
+    path = tmp_path / "flux.csv"
+    path.write_text(example, encoding="utf-8")
+    rules = read_firewall(path, "matrice").firewall.rules
+    assert [(r.sources, r.destinations, r.services, r.action) for r in rules] == [
+        (["Postes de travail"], ["Serveurs"], ["tcp/443"], Action.ALLOW),
+        (["Imagerie"], ["10.1.0.30"], ["tcp/104", "tcp/11112"], Action.ALLOW),
+        (["Wi-Fi invités"], [], [], Action.DENY),
+    ]
