@@ -122,3 +122,13 @@ def test_policy_file_errors(tmp_path: Path) -> None:
     path.write_text(head + "    services: {names: [TELEPORT]}\n")
     with pytest.raises(ContentError, match="TELEPORT"):
         load_policy(path)
+
+
+def test_policy_controls_exist_in_the_library() -> None:
+    from hygie.frameworks.loader import default_library
+
+    library = default_library(None)
+    policy = default_policy()
+    named = {c for rule in policy.rules for c in rule.controls} | set(policy.exposure.controls)
+    assert named and named <= set(library.controls)
+    assert {"TEC-SEGMENT", "TEC-EXPOSURE", "TEC-WIFI", "TEC-BIOMED", "CON-BACKUP-ISOLATION"} <= named

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -139,7 +139,7 @@ def import_(
         console.print(f"  - {note}", markup=False, highlight=False)
 
 
-def _flows(analysis: Analysis) -> list[dict[str, object]]:
+def _flows(analysis: Analysis) -> list[dict[str, Any]]:
     return [
         {
             "source": flow.source,
@@ -176,7 +176,7 @@ def matrix(
             writer = csv.writer(handle, delimiter=";")
             writer.writerow([_("From"), _("To"), _("Allowed services"), _("Rules")])
             for flow in flows:
-                rules = " | ".join(f"{k}: {v}" for k, v in flow["rules"].items())  # type: ignore[attr-defined]
+                rules = " | ".join(f"{k}: {v}" for k, v in flow["rules"].items())
                 writer.writerow(
                     [neutralise(str(flow[c])) for c in ("source", "destination", "services")]
                     + [neutralise(rules)]
@@ -186,7 +186,7 @@ def matrix(
         return
     table = Table(_("From"), _("To"), _("Allowed services"), _("Rules"))
     for flow in flows:
-        rules = "\n".join(f"{k}: {v}" for k, v in flow["rules"].items())  # type: ignore[attr-defined]
+        rules = "\n".join(f"{k}: {v}" for k, v in flow["rules"].items())
         table.add_row(*(Text(str(flow[c])) for c in ("source", "destination", "services")), Text(rules))
     console.print(table)
 
@@ -216,7 +216,7 @@ def check(
             establishment_id=target.id,
             details={"violations": len(report.violations), "exposures": len(report.exposures)},
         )
-    violations = [
+    violations: list[dict[str, Any]] = [
         {
             "rule": v.rule.id,
             "title": v.rule.title.fr if lang == "fr" else v.rule.title.en,
@@ -250,7 +250,7 @@ def check(
         return
     table = Table(_("Rule"), _("Severity"), _("From"), _("To"), _("Services"), _("Allowed by"))
     for v in violations:
-        allowed = "\n".join(f"{k}: {s}" for k, s in v["allowed_by"].items())  # type: ignore[attr-defined]
+        allowed = "\n".join(f"{k}: {s}" for k, s in v["allowed_by"].items())
         table.add_row(
             Text(f"{v['rule']} {v['title']}"),
             _(str(v["severity"]).capitalize()),
@@ -295,7 +295,7 @@ def diff(
     with database() as session:
         target = org_service.find_establishment(session, establishment)
         changes = service.diff_firewall(session, target.id, parsed)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "direction": direction,
             "source": c.source,
@@ -311,7 +311,7 @@ def diff(
         return
     table = Table(_("Direction"), _("From"), _("To"), _("Opened"), _("Closed by the change"), _("Opened by"))
     for r in rows:
-        by = "\n".join(f"{k}: {s}" for k, s in r["opened_by"].items())  # type: ignore[attr-defined]
+        by = "\n".join(f"{k}: {s}" for k, s in r["opened_by"].items())
         table.add_row(
             *(Text(str(r[c])) for c in ("direction", "source", "destination", "opened", "closed")), Text(by)
         )

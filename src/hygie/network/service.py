@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from hygie.assets import service as assets_service
@@ -23,7 +23,7 @@ from hygie.assets.schemas import AssetRecord
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.settings import get_settings
 from hygie.network.importers import ParsedFirewall
-from hygie.network.models import ExposedPort, Firewall, Rule, Zone, ZoneKind
+from hygie.network.models import ExposedPort, Firewall, Rule, Zone
 from hygie.network.policy import Exposure, OpenPort, Policy, Violation, check, default_policy, load_policy
 from hygie.network.policy import rate_exposure as _rate_exposure
 from hygie.network.reachability import (
@@ -178,10 +178,6 @@ def find_firewall(session: Session, establishment_id: int, name: str) -> Firewal
     if firewall is None:
         raise NotFoundError(f"no firewall {name!r} in establishment {establishment_id}")
     return firewall
-
-
-def rule_count(session: Session, firewall_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Rule).where(Rule.firewall_id == firewall_id)) or 0
 
 
 def list_exposed_ports(session: Session, establishment_id: int) -> list[ExposedPort]:
@@ -422,7 +418,3 @@ def run_check(
         plan_service.upsert_findings(session, establishment_id, FindingSource.NETWORK, findings)
         report.findings = len(findings)
     return report
-
-
-def zone_kinds() -> list[str]:
-    return [k.value for k in ZoneKind]

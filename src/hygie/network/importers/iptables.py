@@ -54,7 +54,8 @@ def parse_rule(tokens: list[str]) -> tuple[str, Match, str, str | None]:
     if len(tokens) < 2 or tokens[0] not in ("-A", "--append"):
         raise ValueError("a rule line starts with -A CHAIN")
     chain = tokens[1]
-    values: dict[str, object] = {}
+    addresses: dict[str, IntervalSet] = {}
+    interfaces: dict[str, str] = {}
     protocols: list[int | None] = []
     ports: IntervalSet | None = None
     unsupported: list[str] = []
@@ -82,9 +83,9 @@ def parse_rule(tokens: list[str]) -> tuple[str, Match, str, str | None]:
         if value is None:
             raise ValueError(f"{option} without a value")
         if option in ("-s", "--source", "--src-range"):
-            values["sources"] = _addresses(value, negated)
+            addresses["sources"] = _addresses(value, negated)
         elif option in ("-d", "--destination", "--dst-range"):
-            values["destinations"] = _addresses(value, negated)
+            addresses["destinations"] = _addresses(value, negated)
         elif option in ("-p", "--protocol"):
             if negated:
                 unsupported.append(f"! {option} {value}")
@@ -99,7 +100,7 @@ def parse_rule(tokens: list[str]) -> tuple[str, Match, str, str | None]:
             if negated or value.endswith("+"):
                 unsupported.append(f"{'! ' if negated else ''}{option} {value}")
             else:
-                values["in_interface" if option in ("-i", "--in-interface") else "out_interface"] = value
+                interfaces["in" if option in ("-i", "--in-interface") else "out"] = value
         elif option in ("--state", "--ctstate"):
             states = set(value.upper().split(","))
             established = "NEW" not in states and not negated
@@ -112,11 +113,11 @@ def parse_rule(tokens: list[str]) -> tuple[str, Match, str, str | None]:
         i += 2
     services = services_of(protocols, ports) if protocols or ports is not None else ()
     match = Match(
-        sources=values.get("sources"),  # type: ignore[arg-type]
-        destinations=values.get("destinations"),  # type: ignore[arg-type]
+        sources=addresses.get("sources"),
+        destinations=addresses.get("destinations"),
         services=services,
-        in_interface=values.get("in_interface"),  # type: ignore[arg-type]
-        out_interface=values.get("out_interface"),  # type: ignore[arg-type]
+        in_interface=interfaces.get("in"),
+        out_interface=interfaces.get("out"),
         unsupported=tuple(unsupported),
         established_only=established,
     )
