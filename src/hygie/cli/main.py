@@ -11,8 +11,8 @@ from hygie.cli.audit import app as audit_app
 from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
 from hygie.demo.cli import demo as demo_command
-from hygie.network.cli import app as network_app
 from hygie.frameworks.cli import app as frameworks_app
+from hygie.network.cli import app as network_app
 from hygie.org.cli import app as establishments_app
 from hygie.org.cli_users import app as users_app
 from hygie.org.cli_users import tokens_app
