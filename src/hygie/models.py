@@ -8,6 +8,7 @@ from hygie.assets import models as assets_models
 from hygie.awareness import models as awareness_models
 from hygie.continuity import models as continuity_models
 from hygie.incidents import models as incidents_models
+from hygie.network import models as network_models
 from hygie.org import models as org_models
 from hygie.plan import models as plan_models
 from hygie.vulns import models as vulns_models
@@ -18,6 +19,7 @@ __all__ = [
     "awareness_models",
     "continuity_models",
     "incidents_models",
+    "network_models",
     "org_models",
     "plan_models",
     "vulns_models",

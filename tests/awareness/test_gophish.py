@@ -17,8 +17,8 @@ from hygie.awareness.gophish import (
 )
 from hygie.awareness.models import UNKNOWN_DEPARTMENT
 from hygie.awareness.rates import Counts
-from hygie.core.csvtext import check_size
 from hygie.core.errors import ContentError, ImportRejectedError
+from hygie.core.files import check_size
 
 HEADER = (
     "id,status,ip,latitude,longitude,send_date,reported,modified_date,email,first_name,last_name,position"

@@ -23,6 +23,7 @@ PAGES = [
     ("asset", "/assets/1", "VP-300"),
     ("vulnerabilities", "/vulnerabilities", "Vulnérabilités"),
     ("obsolete", "/obsolete", "Systèmes obsolètes"),
+    ("network", "/network", "Cloisonnement du réseau"),
     ("assess", "/assess", "Évaluation"),
     ("findings", "/findings", "Faiblesses"),
     ("plan", "/plan", "Plan d’action"),

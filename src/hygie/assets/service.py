@@ -597,6 +597,18 @@ def medical_devices(session: Session, establishment_id: int) -> list[Asset]:
     return list(session.scalars(query))
 
 
+def internet_exposed_assets(session: Session, establishment_id: int) -> list[Asset]:
+    """The assets the inventory says are exposed to the internet, with their addresses and open
+    ports loaded (the network domain compares them with the segmentation policy)."""
+    query = (
+        select(Asset)
+        .where(Asset.establishment_id == establishment_id, Asset.internet_exposed.is_(True))
+        .options(selectinload(Asset.addresses), selectinload(Asset.services))
+        .order_by(func.lower(Asset.name), Asset.id)
+    )
+    return list(session.scalars(query))
+
+
 def get_asset(session: Session, establishment_id: int, asset_id: int) -> Asset:
     """The asset, if it belongs to the establishment (NotFoundError otherwise, the same for both)."""
     asset = session.scalar(

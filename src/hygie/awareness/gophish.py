@@ -24,8 +24,9 @@ from typing import Any
 
 from hygie.awareness.models import UNKNOWN_DEPARTMENT
 from hygie.awareness.rates import Counts
-from hygie.core.csvtext import MAX_IMPORT_BYTES, key, read_rows
+from hygie.core.csvtext import key, read_rows
 from hygie.core.errors import ContentError, ImportRejectedError, Location
+from hygie.core.files import MAX_IMPORT_BYTES
 
 SENT, OPENED, CLICKED, SUBMITTED = 1, 2, 3, 4
 # GoPhish's statuses and event messages → the furthest step they show (0: not delivered).

@@ -22,8 +22,9 @@ import pydantic
 
 from hygie.awareness.models import StaffCategory, TrainingFormat
 from hygie.awareness.schemas import TrainingIn
-from hygie.core.csvtext import MAX_IMPORT_BYTES, key, read_rows
+from hygie.core.csvtext import key, read_rows
 from hygie.core.errors import ContentError, ImportRejectedError, Location
+from hygie.core.files import MAX_IMPORT_BYTES
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "held_on": ("date", "held_on", "date_de_session", "date_session"),

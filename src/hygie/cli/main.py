@@ -15,6 +15,7 @@ from hygie.continuity.cli import app as continuity_app
 from hygie.demo.cli import demo as demo_command
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.incidents.cli import app as incidents_app
+from hygie.network.cli import app as network_app
 from hygie.org.cli import app as establishments_app
 from hygie.org.cli_users import app as users_app
 from hygie.org.cli_users import tokens_app
@@ -45,6 +46,7 @@ app.add_typer(vulns_app, name="vulns")
 app.add_typer(awareness_app, name="awareness")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(continuity_app, name="continuity")
+app.add_typer(network_app, name="network")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

@@ -25,8 +25,9 @@ import pydantic
 
 from hygie.continuity.models import JobReportFormat, JobResult
 from hygie.continuity.schemas import JobRecord
-from hygie.core.csvtext import MAX_IMPORT_BYTES, check_size, decode_utf8, delimiter_of, key
+from hygie.core.csvtext import decode_utf8, delimiter_of, key
 from hygie.core.errors import ContentError, ImportRejectedError, Location
+from hygie.core.files import MAX_IMPORT_BYTES, check_size
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 

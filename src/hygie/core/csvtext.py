@@ -14,28 +14,10 @@ import unicodedata
 from pathlib import Path
 
 from hygie.core.errors import ContentError, Location
-
-# An Nmap -sV scan of a /16 makes about 150 MB: twice that is a generous ceiling, and a 2 GB file is
-# refused from its size alone, before one byte of it is read.
-MAX_IMPORT_BYTES = 256 * 1024 * 1024
+from hygie.core.files import MAX_IMPORT_BYTES, check_size
 
 # What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def check_size(path: Path, max_bytes: int = MAX_IMPORT_BYTES) -> int:
-    """The file's size, or a ContentError when it is over the limit (checked without reading it)."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ContentError(f"cannot read the file: {exc.strerror}", Location(path.name)) from exc
-    if size > max_bytes:
-        raise ContentError(
-            f"the file is {size:,} bytes, over the limit of {max_bytes:,} bytes: split it and import "
-            "the parts",
-            Location(path.name),
-        )
-    return size
 
 
 def key(text: str) -> str:

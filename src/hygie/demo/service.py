@@ -20,6 +20,7 @@ from hygie.demo import continuity as demo_continuity
 from hygie.demo import hospital
 from hygie.demo import incidents as demo_incidents
 from hygie.demo import inventory as demo_inventory
+from hygie.demo import network as demo_network
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control
 from hygie.org import service as org_service
@@ -93,10 +94,10 @@ def build(
     feeds: Settings | None = None,
 ) -> DemoResult:
     """The hospital, its inventory (3,000 assets), its two campaigns, its findings and its adopted
-    plan (one action done). ``inventory=False`` leaves the inventory out: tests that do not look at
-    it save its import (about 4 s on SQLite, 15 to 25 s on PostgreSQL). With ``feeds`` (the demo
-    home's settings), the inventory is audited against that home's feed snapshot, the demo
-    catalogue being installed there when it has none."""
+    plan (one action done). ``inventory=False`` leaves the inventory (and the network built on its
+    zones) out: tests that do not look at it save its import (about 4 s on SQLite, 15 to 25 s on
+    PostgreSQL). With ``feeds`` (the demo home's settings), the inventory is audited against that
+    home's feed snapshot, the demo catalogue being installed there when it has none."""
     establishment = create_establishment(session)
     result = DemoResult(establishment_id=establishment.id)
     if inventory:
@@ -107,6 +108,7 @@ def build(
                 result.vulnerabilities = vulns_service.scan(
                     session, establishment.id, db=db, snapshot_id=snapshot.id
                 )
+        demo_network.build(session, establishment.id)  # zones, firewalls, outside scan, check
     for index, (name, day) in enumerate((hospital.FIRST_CAMPAIGN, hospital.SECOND_CAMPAIGN)):
         rng = random.Random(f"{seed}-{index}")
         campaign = assess_service.create_campaign(

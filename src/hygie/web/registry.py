@@ -69,6 +69,8 @@ def registered_domains() -> list[DomainWeb]:
     from hygie.frameworks import api as frameworks_api
     from hygie.incidents import api as incidents_api
     from hygie.incidents import pages as incidents_pages
+    from hygie.network import api as network_api
+    from hygie.network import pages as network_pages
     from hygie.org import api as org_api
     from hygie.org import pages as org_pages
     from hygie.plan import api as plan_api
@@ -83,6 +85,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("frameworks", frameworks_api),
         domain("assess", assess_api, assess_pages),
         domain("assets", assets_api, assets_pages),
+        domain("network", network_api, network_pages),
         domain("plan", plan_api, plan_pages),
         domain("continuity", continuity_api, continuity_pages),
         domain("reports", reports_api, reports_pages),

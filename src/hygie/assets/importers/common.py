@@ -1,59 +1,15 @@
-"""What every reader shares: the size limit read before the content, safe XML, error locations."""
+"""What every reader shares, now in ``hygie.core.files`` (the network importers use it too)."""
 
-from __future__ import annotations
-
-import hashlib
 import ipaddress
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml import ElementTree as SafeElementTree
 
 from hygie.assets.schemas import AssetRecord, ImportSource
-from hygie.core.csvtext import MAX_IMPORT_BYTES, check_size
-from hygie.core.errors import ContentError, Location
+from hygie.core.files import MAX_IMPORT_BYTES, check_size, local_name, parse_xml, sha256_of
 
 __all__ = ["MAX_IMPORT_BYTES", "check_size", "local_name", "parse_xml", "sha256_of"]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def parse_xml(path: Path) -> Element:
-    """The root element, read with defusedxml: entity declarations (XML bombs) and external
-    references (XXE) are refused with a clear error. A bare ``<!DOCTYPE nmaprun>`` is allowed:
-    Nmap writes one."""
-    where = Location(path.name)
-    try:
-        tree = SafeElementTree.parse(path, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except EntitiesForbidden as exc:
-        raise ContentError(
-            "the XML declares entities (an XML bomb or an external entity, XXE): refused", where
-        ) from exc
-    except (ExternalReferenceForbidden, DTDForbidden) as exc:
-        raise ContentError("the XML refers to an external resource (XXE): refused", where) from exc
-    except ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        raise ContentError(f"not well-formed XML: {exc}", Location(path.name, line)) from exc
-    root = tree.getroot()
-    if root is None:  # pragma: no cover -- a parsed document always has a root
-        raise ContentError("empty XML document", where)
-    return root
-
-
-def local_name(tag: str) -> str:
-    """``{http://cyclonedx.org/schema/bom/1.4}bom`` → ``bom``."""
-    return tag.rsplit("}", 1)[-1]
 
 
 @dataclass

@@ -22,8 +22,9 @@ import pydantic
 
 from hygie.assets.models import AssetKind, ClinicalCriticality, MedicalSubtype, Patchable, PatchedBy
 from hygie.assets.schemas import AssetRecord, MacRecord, normalise_ip, normalise_mac
-from hygie.core.csvtext import MAX_IMPORT_BYTES, check_size, decode_utf8, delimiter_of, key
+from hygie.core.csvtext import decode_utf8, delimiter_of, key
 from hygie.core.errors import ContentError, ImportRejectedError, Location
+from hygie.core.files import MAX_IMPORT_BYTES, check_size
 
 __all__ = ["COLUMNS", "convert", "key", "parse"]
 

@@ -1,0 +1,1 @@
+"""Network segmentation: zones, firewall rules, what really reaches what, the policy, the exposure."""
