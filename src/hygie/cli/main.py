@@ -11,6 +11,7 @@ from hygie.cli.audit import app as audit_app
 from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
 from hygie.demo.cli import demo as demo_command
+from hygie.detect.cli import app as logs_app
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.org.cli import app as establishments_app
 from hygie.org.cli_users import app as users_app
@@ -39,6 +40,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(backup_app, name="backup")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(vulns_app, name="vulns")
+app.add_typer(logs_app, name="logs")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)
