@@ -95,6 +95,14 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def _first_chunk_sound(context: ReadContext) -> bool:
+    """An empty log (header, maybe empty chunks) is sound; random bytes after the header are not."""
+    with context.path.open("rb") as stream:
+        stream.seek(_HEADER_SIZE)
+        start = stream.read(8)
+    return not start or start == b"ElfChnk\x00"
+
+
 def read(context: ReadContext) -> Iterator[Event]:
     """Every readable record of the file, in the parser's order."""
     try:
@@ -109,6 +117,8 @@ def read(context: ReadContext) -> Iterator[Event]:
         try:
             record: dict[str, Any] | None = next(records)
         except StopIteration:
+            if position == 0 and not context.corrupt and not _first_chunk_sound(context):
+                context.problem(_HEADER_SIZE, "no record read and no EVTX chunk where the first should be")
             return
         except RuntimeError as exc:
             message = str(exc)
@@ -135,7 +145,7 @@ def read(context: ReadContext) -> Iterator[Event]:
         # Damaged files can repeat a record number: the repeat count keeps event ids distinct and stable.
         repeat = seen.get(number, 0)
         seen[number] = repeat + 1
-        ts = parse_iso(fields.get("TimeCreated_SystemTime") or record["timestamp"])
+        ts = parse_iso(fields.get("TimeCreated_SystemTime", "")) or parse_iso(str(record["timestamp"]))
         if ts is None:
             context.problem(position, f"record {number}: no time")
             continue

@@ -62,7 +62,8 @@ class IngestReport:
 
     @property
     def events(self) -> int:
-        return sum(f.events for f in self.files)
+        """Events stored by this run (files already ingested left out)."""
+        return sum(f.events for f in self.files if not f.already_ingested)
 
     @property
     def corrupt(self) -> int:
