@@ -1,4 +1,4 @@
-"""EVTX ingestion: every sample file gives exactly the records the ``evtx`` parser reads; damage is counted."""
+"""EVTX ingestion: each sample gives exactly the records the ``evtx`` parser reads; damage is counted."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def evtx_files(root: Path) -> list[Path]:
     return sorted(root.rglob("*.evtx"))
 
 
-def test_every_attack_sample_ingests_with_the_parser_count(store_settings: Settings, shared_data: Path) -> None:
+def test_every_attack_sample_ingests_with_the_parser_count(
+    store_settings: Settings, shared_data: Path
+) -> None:
     files = evtx_files(shared_data / "evtx-attack-samples")
     assert len(files) == 277
     report = ingest_paths(store_settings, 1, files)
@@ -54,7 +56,8 @@ def test_every_attack_sample_ingests_with_the_parser_count(store_settings: Setti
         ).fetchall()
         assert dict(stored) == {f.file: f.events for f in report.files if f.events and not f.already_ingested}
         distinct = db.execute(
-            "SELECT count(DISTINCT event_id), count(*) FROM read_parquet(?)", [dataset_glob(store_settings, 1)]
+            "SELECT count(DISTINCT event_id), count(*) FROM read_parquet(?)",
+            [dataset_glob(store_settings, 1)],
         ).fetchone()
     assert distinct == (report.events, report.events)
 
@@ -107,7 +110,9 @@ def largest_sample(shared_data: Path) -> Path:
     return max(evtx_files(shared_data / "evtx-attack-samples"), key=lambda p: p.stat().st_size)
 
 
-def test_truncated_evtx_gives_what_can_be_read(store_settings: Settings, largest_sample: Path, tmp_path: Path) -> None:
+def test_truncated_evtx_gives_what_can_be_read(
+    store_settings: Settings, largest_sample: Path, tmp_path: Path
+) -> None:
     data = largest_sample.read_bytes()
     cut = tmp_path / "cut.evtx"
     cut.write_bytes(data[: 4096 + 65536 + 30000])  # the header, one chunk and part of the second
@@ -124,7 +129,7 @@ def test_bit_flipped_evtx_counts_bad_records_and_goes_on(
     store_settings: Settings, largest_sample: Path, tmp_path: Path
 ) -> None:
     damaged = bytearray(largest_sample.read_bytes())
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 -- reproducible damage, not a secret
     for _ in range(200):
         damaged[rng.randrange(4096, len(damaged))] ^= 1 << rng.randrange(8)
     path = tmp_path / "flipped.evtx"

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hygie.core.errors import ValidationError
-from hygie.detect.ingest import detect_source
-from hygie.detect.ingest import m365, metrics, ndjson, postfix, syslog
+from hygie.detect.ingest import detect_source, m365, metrics, ndjson, postfix, syslog
 from hygie.detect.ingest.common import ReadContext, parse_iso
 
 WINLOGBEAT = (
@@ -19,8 +18,8 @@ WINLOGBEAT = (
     'Auditing","action":"created-process"},"host":{"name":"pc-urg-01"},"winlog":{"channel":"Security",'
     '"event_id":"4688","provider_name":"Microsoft-Windows-Security-Auditing","record_id":182733,'
     '"computer_name":"PC-URG-01.chu-exemple.local","event_data":{"SubjectUserName":"idupont",'
-    '"NewProcessName":"C:\\\\Windows\\\\System32\\\\vssadmin.exe","CommandLine":"vssadmin delete shadows /all '
-    '/quiet"}},"message":"A new process has been created."}'
+    '"NewProcessName":"C:\\\\Windows\\\\System32\\\\vssadmin.exe",'
+    '"CommandLine":"vssadmin delete shadows /all /quiet"}},"message":"A new process has been created."}'
 )
 WAZUH = (
     '{"timestamp":"2024-03-11T09:20:11.042+0100","rule":{"level":5,"description":"Logon failure",'
@@ -80,7 +79,11 @@ def test_bad_ndjson_lines_are_counted_with_their_offset() -> None:
     events = list(ndjson.read_stream(ctx, stream(bad)))
     assert len(events) == 1 and events[0].fields["msg"] == "caf\ufffd"  # invalid UTF-8 kept, replaced
     assert ctx.corrupt == 3
-    assert [p.offset for p in ctx.problems] == [bad.index(b"{broken"), bad.index(b"[1,2]"), bad.index(b'{"no"')]
+    assert [p.offset for p in ctx.problems] == [
+        bad.index(b"{broken"),
+        bad.index(b"[1,2]"),
+        bad.index(b'{"no"'),
+    ]
 
 
 AUTH_LOG = """\
@@ -112,7 +115,9 @@ def test_syslog_rfc3164_5424_and_rfc3339() -> None:
     assert (su.fields["facility"], su.fields["severity"], su.fields["msgid"]) == ("auth", "crit", "ID47")
     assert su.fields["exampleSDID@32473.eventSource"] == 'Application "X"'
     assert su.fields["message"] == "'su root' failed for jmartin on /dev/pts/8"
-    assert bare.ts == datetime(2024, 3, 11, 8, 24, tzinfo=UTC) and bare.fields["message"] == "no structured data"
+    assert (
+        bare.ts == datetime(2024, 3, 11, 8, 24, tzinfo=UTC) and bare.fields["message"] == "no structured data"
+    )
     assert "program" not in bare.fields and bare.fields["facility"] == "local4"
     assert cron.ts == datetime(2024, 3, 11, 8, 25, 0, 123456, tzinfo=UTC) and cron.channel == "CRON"
 
@@ -138,9 +143,11 @@ Mar 11 10:00:01 mx1 postfix/smtpd[2001]: connect from mail.example.org[203.0.113
 Mar 11 10:00:02 mx1 postfix/smtpd[2001]: 4F2A31C0A2: client=mail.example.org[203.0.113.7], \
 sasl_method=PLAIN, sasl_username=secretariat
 Mar 11 10:00:02 mx1 postfix/cleanup[2002]: 4F2A31C0A2: message-id=<20240311.abc@example.org>
-Mar 11 10:00:03 mx1 postfix/qmgr[900]: 4F2A31C0A2: from=<facture@example.org>, size=48213, nrcpt=1 (queue active)
-Mar 11 10:00:04 mx1 postfix/smtp[2003]: 4F2A31C0A2: to=<compta@chu-exemple.fr>, relay=10.0.0.25[10.0.0.25]:25, \
-delay=2.1, delays=0.1/0/1/1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 8B1E2)
+Mar 11 10:00:03 mx1 postfix/qmgr[900]: 4F2A31C0A2: from=<facture@example.org>, size=48213, \
+nrcpt=1 (queue active)
+Mar 11 10:00:04 mx1 postfix/smtp[2003]: 4F2A31C0A2: to=<compta@chu-exemple.fr>, \
+relay=10.0.0.25[10.0.0.25]:25, delay=2.1, delays=0.1/0/1/1, dsn=2.0.0, \
+status=sent (250 2.0.0 Ok: queued as 8B1E2)
 Mar 11 10:00:05 mx1 postfix/smtpd[2004]: NOQUEUE: reject: RCPT from unknown[198.51.100.9]: 554 5.7.1 \
 Service unavailable; Client host [198.51.100.9] blocked using zen.spamhaus.org; from=<x@phish.example> \
 to=<dg@chu-exemple.fr> proto=ESMTP helo=<phish.example>
@@ -155,8 +162,16 @@ def test_postfix_fields() -> None:
     assert (connect.fields["client_host"], connect.fields["client_ip"]) == ("mail.example.org", "203.0.113.7")
     assert client.user == "secretariat" and client.fields["queue_id"] == "4F2A31C0A2"
     assert cleanup.fields["message-id"] == "20240311.abc@example.org"
-    assert (qmgr.fields["from"], qmgr.fields["size"], qmgr.fields["nrcpt"]) == ("facture@example.org", "48213", "1")
-    assert (sent.fields["to"], sent.fields["status"], sent.fields["dsn"]) == ("compta@chu-exemple.fr", "sent", "2.0.0")
+    assert (qmgr.fields["from"], qmgr.fields["size"], qmgr.fields["nrcpt"]) == (
+        "facture@example.org",
+        "48213",
+        "1",
+    )
+    assert (sent.fields["to"], sent.fields["status"], sent.fields["dsn"]) == (
+        "compta@chu-exemple.fr",
+        "sent",
+        "2.0.0",
+    )
     assert sent.fields["status_detail"] == "250 2.0.0 Ok: queued as 8B1E2"
     assert (sent.channel, sent.provider) == ("postfix/smtp", "postfix")
     assert (reject.fields["queue_id"], reject.fields["status"], reject.fields["reject_stage"]) == (
@@ -169,11 +184,12 @@ def test_postfix_fields() -> None:
 
 
 M365_CSV = (
-    '#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace\r\n'
+    "#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace\r\n"
     '"Organization","MessageId","Received","SenderAddress","RecipientAddress","Subject","Status","ToIP",'
     '"FromIP","Size","MessageTraceId","StartDate","EndDate","Index"\r\n'
     '"chuexemple.onmicrosoft.com","<AM0PR01MB@eurprd01.prod.outlook.com>","3/11/2024 9:58:11 AM",'
-    '"alerte@micros0ft-support.com","dg@chu-exemple.fr","Votre mot de passe expire, action requise","FilteredAsSpam",'
+    '"alerte@micros0ft-support.com","dg@chu-exemple.fr","Votre mot de passe expire, action requise",'
+    '"FilteredAsSpam",'
     '"","198.51.100.20","23011","0f5c1e1a-7b7a-4a43-9a36-0d5b2f0d8d11","3/10/2024 12:00:00 AM",'
     '"3/12/2024 12:00:00 AM","0"\r\n'
     '"chuexemple.onmicrosoft.com","<x2@example.org>","2024-03-11T10:02:00.1234567","rh@example.org",'
@@ -192,7 +208,11 @@ def test_m365_message_trace() -> None:
         "FilteredAsSpam",
     )
     assert first.fields["Subject"] == "Votre mot de passe expire, action requise"
-    assert (first.channel, first.provider, first.host) == ("messagetrace", "exchange-online", "chuexemple.onmicrosoft.com")
+    assert (first.channel, first.provider, first.host) == (
+        "messagetrace",
+        "exchange-online",
+        "chuexemple.onmicrosoft.com",
+    )
     assert second.ts == datetime(2024, 3, 11, 10, 2, 0, 123456, tzinfo=UTC) and second.record_id == 4
     assert ctx.corrupt == 1 and ctx.problems[0].offset == 5  # line numbers of the file, #TYPE line included
 
@@ -220,7 +240,12 @@ METRICS_CSV = """time,host,metric,value,unit
 def test_metrics_csv() -> None:
     ctx = context(timezone=ZoneInfo("Europe/Paris"))
     cpu, response = list(metrics.read_stream(ctx, stream(METRICS_CSV)))
-    assert (cpu.host, cpu.provider, cpu.fields["value"], cpu.fields["unit"]) == ("srv-dpi", "cpu_percent", "37.5", "%")
+    assert (cpu.host, cpu.provider, cpu.fields["value"], cpu.fields["unit"]) == (
+        "srv-dpi",
+        "cpu_percent",
+        "37.5",
+        "%",
+    )
     assert response.ts == datetime(2024, 3, 11, 10, tzinfo=UTC) and response.record_id == 3
     assert ctx.corrupt == 2 and [p.offset for p in ctx.problems] == [4, 5]
 
@@ -251,6 +276,8 @@ def test_unknown_format_is_refused(tmp_path: Path) -> None:
 def test_iso_times() -> None:
     assert parse_iso("2024-03-11T08:20:10.9876543Z") == datetime(2024, 3, 11, 8, 20, 10, 987654, tzinfo=UTC)
     assert parse_iso("2024-03-11T09:20:11.042+0100") == datetime(2024, 3, 11, 8, 20, 11, 42000, tzinfo=UTC)
-    assert parse_iso("2020-10-05T20:43:58.3901903Z UTC") == datetime(2020, 10, 5, 20, 43, 58, 390190, tzinfo=UTC)
+    assert parse_iso("2020-10-05T20:43:58.3901903Z UTC") == datetime(
+        2020, 10, 5, 20, 43, 58, 390190, tzinfo=UTC
+    )
     assert parse_iso("2024-03-11 10:00") == datetime(2024, 3, 11, 10, tzinfo=UTC)
     assert parse_iso("soon") is None

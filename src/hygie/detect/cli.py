@@ -109,8 +109,10 @@ def ingest(
             done["files"] += 1
             progress.update(task, description=path.name[:40], events="")
 
+        events_word = _("events")
+
         def on_events(count: int) -> None:
-            progress.update(task, events=f"{fmt_number(count, lang)} {_('events')}")
+            progress.update(task, events=f"{fmt_number(count, lang)} {events_word}")
 
         report = ingest_paths(
             settings, establishment_id, files, source, timezone=zone, on_file=on_file, progress=on_events
@@ -128,18 +130,19 @@ def ingest(
         events = _("already ingested") if f.already_ingested else fmt_number(f.events, lang)
         table.add_row(f.file, f.source, events, fmt_number(f.corrupt, lang), fmt_number(f.truncated, lang))
     console.print(table)
+    stored, corrupt, truncated = _("Events stored"), _("Corrupt records"), _("Truncated lines")
     console.print(
-        f"{_('Events stored')} : [bold]{fmt_number(report.events, lang)}[/] · "
-        f"{_('Corrupt records')} : {fmt_number(report.corrupt, lang)} · "
-        f"{_('Truncated lines')} : {fmt_number(report.truncated, lang)}"
+        f"{stored} : [bold]{fmt_number(report.events, lang)}[/] · "
+        f"{corrupt} : {fmt_number(report.corrupt, lang)} · {truncated} : {fmt_number(report.truncated, lang)}"
     )
     problems = [p for f in report.files for p in f.problems]
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         console.print(f"[yellow]⚠[/] {problem}", highlight=False, markup=True)
     if len(problems) > MAX_PROBLEMS_SHOWN:
-        console.print(f"… {_('see --json for every problem')}")
+        console.print("… " + _("see --json for every problem"))
+    skipped = _("Skipped")
     for f in report.skipped:
-        console.print(f"[yellow]{_('Skipped')}[/] {f.skipped}", highlight=False)
+        console.print(f"[yellow]{skipped}[/] {f.skipped}", highlight=False)
 
 
 @app.command("status")
@@ -164,4 +167,5 @@ def status(establishment: EstablishmentArg, lang: str = LangOption, as_json: boo
     for c in counts:
         table.add_row(c.source, c.day.isoformat(), fmt_number(c.events, lang))
     console.print(table)
-    console.print(f"{_('Total')} : [bold]{fmt_number(sum(c.events for c in counts), lang)}[/]")
+    total = _("Total")
+    console.print(f"{total} : [bold]{fmt_number(sum(c.events for c in counts), lang)}[/]")
