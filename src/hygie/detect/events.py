@@ -41,13 +41,13 @@ file read alone is complete:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -300,7 +300,7 @@ def read_manifest(settings: Settings, establishment_id: int) -> dict[str, dict[s
     path = establishment_dir(settings, establishment_id) / MANIFEST_NAME
     if not path.is_file():
         return {}
-    data: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, dict[str, Any]] = orjson.loads(path.read_bytes())
     return data
 
 
@@ -309,7 +309,7 @@ def write_manifest(settings: Settings, establishment_id: int, manifest: dict[str
     folder = establishment_dir(settings, establishment_id)
     folder.mkdir(parents=True, exist_ok=True)
     temp = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
-    temp.write_text(json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    temp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
     temp.replace(folder / MANIFEST_NAME)
 
 

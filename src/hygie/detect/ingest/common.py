@@ -107,6 +107,8 @@ def decode(raw: bytes) -> str:
 
 def text(value: Any) -> str | None:
     """A field value as stored in ``fields``: text, ``None`` for null."""
+    if value.__class__ is str:  # the common case first: this runs for every field of every record
+        return value
     if value is None:
         return None
     if isinstance(value, str):

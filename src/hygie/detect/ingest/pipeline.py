@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -37,6 +39,7 @@ READERS: dict[str, Reader] = {
 ProgressCallback = Callable[[int], None]
 """Called with the number of events written so far in the current file, every few thousand events."""
 PROGRESS_EVERY = 5000
+MANIFEST_SAVE_SECONDS = 5.0
 
 
 @dataclass
@@ -154,12 +157,20 @@ def ingest_file(
     timezone: tzinfo = UTC,
     batch_size: int = 50_000,
     progress: ProgressCallback | None = None,
+    manifest: dict[str, dict[str, Any]] | None = None,
 ) -> FileResult:
-    """Reads one file into the store unless its content was already ingested; updates the manifest."""
+    """Reads one file into the store unless its content was already ingested.
+
+    Without ``manifest`` the establishment's manifest is read and saved here; with it, the caller saves
+    it (:func:`ingest_paths` does, every few seconds: a crash in between only means re-reading files whose
+    Parquet parts are then rewritten under the same names, never duplicated).
+    """
     if source != "auto" and source not in READERS:
         raise ValidationError(f"unknown source {source!r}: auto, {', '.join(READERS)}")
     digest = file_sha256(path)
-    manifest = read_manifest(settings, establishment_id)
+    save = manifest is None
+    if manifest is None:
+        manifest = read_manifest(settings, establishment_id)
     if digest in manifest:
         known = manifest[digest]
         return FileResult(str(path), digest, known["source"], events=known["events"], already_ingested=True)
@@ -191,7 +202,8 @@ def ingest_file(
         "days": result.days,
         "ingested_at": datetime.now(UTC).isoformat(),
     }
-    write_manifest(settings, establishment_id, manifest)
+    if save:
+        write_manifest(settings, establishment_id, manifest)
     return result
 
 
@@ -208,15 +220,26 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingests every file (folders recursively). A file of unknown format is reported, the others go on."""
     report = IngestReport()
-    for path in expand(paths):
-        if on_file is not None:
-            on_file(path)
-        try:
-            result = ingest_file(
-                settings, establishment_id, path, source, timezone=timezone, batch_size=batch_size,
-                progress=progress,
-            )  # fmt: skip
-        except ValidationError as exc:
-            result = FileResult(str(path), "", "unknown", skipped=str(exc))
-        report.files.append(result)
+    manifest = read_manifest(settings, establishment_id)
+    saved_at = time.monotonic()
+    dirty = False
+    try:
+        for path in expand(paths):
+            if on_file is not None:
+                on_file(path)
+            try:
+                result = ingest_file(
+                    settings, establishment_id, path, source, timezone=timezone, batch_size=batch_size,
+                    progress=progress, manifest=manifest,
+                )  # fmt: skip
+            except ValidationError as exc:
+                result = FileResult(str(path), "", "unknown", skipped=str(exc))
+            report.files.append(result)
+            dirty = dirty or not (result.already_ingested or result.skipped)
+            if dirty and time.monotonic() - saved_at > MANIFEST_SAVE_SECONDS:
+                write_manifest(settings, establishment_id, manifest)
+                saved_at, dirty = time.monotonic(), False
+    finally:
+        if dirty:
+            write_manifest(settings, establishment_id, manifest)
     return report
