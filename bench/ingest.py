@@ -139,11 +139,11 @@ def main() -> None:
                 first_rss = peak_rss_mb()
                 line("one copy (all chunks in one file)", events, ingest_total, parse_total)
         line(f"{copies} copies", events, ingest_total, parse_total)
-        stored = sum(c.events for c in count_events(settings, 2))
-        assert stored == events, (stored, events)
         print(
             f"peak RSS after the first copy {first_rss:.0f} MB, after {copies} copies {peak_rss_mb():.0f} MB"
         )
+        stored = sum(c.events for c in count_events(settings, 2))  # DuckDB reads the store back
+        assert stored == events, (stored, events)
         size = sum(p.stat().st_size for p in (Path(home) / "events").rglob("*.parquet")) / 2**20
         print(f"store: {size:.0f} MB of Parquet for {stored:,} events; cores: {os.cpu_count()}")
 

@@ -193,3 +193,13 @@ def test_cli_ingest_and_status(hygie_home: Path, tmp_path: Path) -> None:
     assert "Événements stockés" in table and "15" in table
     wrong = runner.invoke(app, ["logs", "ingest", "750803447", str(logs), "--source", "pcap"])
     assert wrong.exit_code == 1 and "pcap" in wrong.output
+
+
+def test_a_wrong_source_is_not_remembered(store_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "auth.log"
+    path.write_text(AUTH_LOG, encoding="utf-8")
+    wrong = ingest_file(store_settings, 6, path, "ndjson")
+    assert (wrong.events, wrong.corrupt) == (0, 8)
+    assert read_manifest(store_settings, 6) == {}
+    right = ingest_file(store_settings, 6, path)
+    assert (right.source, right.events, right.already_ingested) == ("syslog", 7, False)

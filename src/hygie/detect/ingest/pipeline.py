@@ -192,6 +192,9 @@ def ingest_file(
         problems=context.problems,
         days={day.isoformat(): n for day, n in sorted(writer.days.items())},
     )
+    if not result.events and result.corrupt:
+        # Nothing readable (a wrong --source, a wrecked file): not recorded, so a later run can try again.
+        return result
     manifest[digest] = {
         "file": str(path),
         "source": kind,
