@@ -281,3 +281,23 @@ def test_iso_times() -> None:
     )
     assert parse_iso("2024-03-11 10:00") == datetime(2024, 3, 11, 10, tzinfo=UTC)
     assert parse_iso("soon") is None
+
+
+def test_invalid_utf8_in_syslog_is_replaced_not_fatal() -> None:
+    raw = b"Mar 11 09:21:00 lnx-pacs app[1]: user \xff\xfe caf\xe9\nMar 11 09:21:01 lnx-pacs app[1]: ok\n"
+    ctx = context(reference=datetime(2024, 3, 12, tzinfo=UTC))
+    bad, ok = list(syslog.read_stream(ctx, stream(raw)))
+    assert bad.fields["message"] == "user \ufffd\ufffd caf\ufffd" and ok.fields["message"] == "ok"
+    assert ctx.corrupt == 0
+
+
+def test_gzip_rotated_log_is_read(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "auth.log.2.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        out.write(AUTH_LOG)
+    assert detect_source(path) == "syslog"
+    ctx = context(path, reference=datetime(2024, 3, 12, tzinfo=UTC))
+    events = list(syslog.read(ctx))
+    assert len(events) == 7 and events[1].offset == AUTH_LOG.index("Mar 11 09:21:03")
