@@ -9,10 +9,13 @@ event ids). Copies are added until at least ``--events`` (default one million) e
 For each volume it prints: events, seconds, events/s of ``hygie logs ingest`` (reading, flattening,
 writing Parquet), the time the ``evtx`` parser alone takes to read the same files (records as JSON
 strings, nothing else), the ratio of the two, and the peak resident memory of the process (which must
-not grow with the volume: events go to Parquet by batches). The copies are written and removed one at a
-time, so the disk holds one copy (about 29 MB) beside the store.
+not grow with the volume: events go to Parquet by batches). The copies are written and removed a
+round (``--round``, 10 copies, about 290 MB), so the disk never holds them all.
 
-Run: ``.venv/bin/python bench/ingest.py [--events 1000000]``
+With ``--workers 2`` the copies of a round are ingested two at a time, one process each (``hygie logs ingest
+--workers 2``); the peak resident memory printed is then the main process's, the workers' being alike.
+
+Run: ``.venv/bin/python bench/ingest.py [--events 1000000] [--workers 1] [--round 10]``
 """
 
 from __future__ import annotations
@@ -100,6 +103,8 @@ def line(label: str, events: int, seconds: float, parse_seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=1, help="copies ingested at once, one process each")
+    parser.add_argument("--round", type=int, default=10, help="copies written, then ingested in one call")
     args = parser.parse_args()
     samples = sorted(SAMPLES.rglob("*.evtx"))
     with tempfile.TemporaryDirectory() as home:
@@ -124,20 +129,23 @@ def main() -> None:
         events = copies = 0
         first_rss = 0.0
         while events < args.events:
-            copies += 1
-            path = work / f"copy-{copies:04d}.evtx"
-            write_copy(path, header, chunks, copies)
-            read, seconds = parser_alone([path])
+            paths = []
+            for _ in range(args.round):
+                copies += 1
+                paths.append(work / f"copy-{copies:04d}.evtx")
+                write_copy(paths[-1], header, chunks, copies)
+            read, seconds = parser_alone(paths)
             parse_total += seconds
             started = time.perf_counter()
-            result = ingest_paths(settings, 2, [path])
+            result = ingest_paths(settings, 2, paths, workers=args.workers)
             ingest_total += time.perf_counter() - started
-            assert result.events == read and not result.files[0].already_ingested, (result.events, read)
+            assert result.events == read and not any(f.already_ingested for f in result.files)
             events += result.events
-            path.unlink()
-            if copies == 1:
+            for path in paths:
+                path.unlink()
+            if copies == args.round:
                 first_rss = peak_rss_mb()
-                line("one copy (all chunks in one file)", events, ingest_total, parse_total)
+                line(f"{copies} copy(ies) (all chunks in one file)", events, ingest_total, parse_total)
         line(f"{copies} copies", events, ingest_total, parse_total)
         print(
             f"peak RSS after the first copy {first_rss:.0f} MB, after {copies} copies {peak_rss_mb():.0f} MB"

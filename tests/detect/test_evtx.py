@@ -10,7 +10,7 @@ import pytest
 from evtx import PyEvtxParser
 
 from hygie.core.settings import Settings
-from hygie.detect.events import dataset_glob
+from hygie.detect.events import dataset_glob, read_manifest
 from hygie.detect.ingest import ingest_file, ingest_paths
 from hygie.detect.ingest.common import ReadContext
 from hygie.detect.ingest.evtx import flatten_record, read
@@ -60,6 +60,22 @@ def test_every_attack_sample_ingests_with_the_parser_count(
             [dataset_glob(store_settings, 1)],
         ).fetchone()
     assert distinct == (report.events, report.events)
+
+
+def test_two_processes_store_the_same_events(store_settings: Settings, shared_data: Path) -> None:
+    files = evtx_files(shared_data / "evtx-attack-samples" / "Lateral Movement")
+    serial = ingest_paths(store_settings, 7, files)
+    parallel = ingest_paths(store_settings, 8, files, workers=2)
+    assert sorted((Path(f.file).name, f.events) for f in parallel.files) == sorted(
+        (Path(f.file).name, f.events) for f in serial.files
+    )
+    query = "SELECT event_id, ts, fields FROM read_parquet(?) ORDER BY event_id"
+    with duckdb.connect() as db:
+        assert (
+            db.execute(query, [dataset_glob(store_settings, 7)]).fetchall()
+            == db.execute(query, [dataset_glob(store_settings, 8)]).fetchall()
+        )
+    assert read_manifest(store_settings, 8).keys() == read_manifest(store_settings, 7).keys()
 
 
 def test_sigma_regression_evtx_files_ingest(store_settings: Settings, shared_data: Path) -> None:

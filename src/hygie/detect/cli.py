@@ -73,6 +73,7 @@ def ingest(
     timezone: Annotated[
         str, typer.Option(help="Zone of times written without one (RFC 3164 syslog), e.g. Europe/Paris")
     ] = "UTC",
+    workers: Annotated[int, typer.Option(min=1, help="Files read at once, one process each")] = 1,
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -115,8 +116,9 @@ def ingest(
             progress.update(task, events=f"{fmt_number(count, lang)} {events_word}")
 
         report = ingest_paths(
-            settings, establishment_id, files, source, timezone=zone, on_file=on_file, progress=on_events
-        )
+            settings, establishment_id, files, source, timezone=zone, workers=workers, on_file=on_file,
+            progress=on_events,
+        )  # fmt: skip
         progress.update(task, completed=len(files))
     if as_json:
         print_json(_report_json(report))

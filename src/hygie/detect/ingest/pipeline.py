@@ -12,8 +12,10 @@ import csv
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -148,33 +150,25 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def ingest_file(
+def store_file(
     settings: Settings,
     establishment_id: int,
     path: Path,
-    source: str = "auto",
+    source: str,
+    digest: str,
     *,
     timezone: tzinfo = UTC,
     batch_size: int = 50_000,
     progress: ProgressCallback | None = None,
-    manifest: dict[str, dict[str, Any]] | None = None,
 ) -> FileResult:
-    """Reads one file into the store unless its content was already ingested.
+    """Reads one file into the store, without looking at the manifest (see :func:`ingest_file`).
 
-    Without ``manifest`` the establishment's manifest is read and saved here; with it, the caller saves
-    it (:func:`ingest_paths` does, every few seconds: a crash in between only means re-reading files whose
-    Parquet parts are then rewritten under the same names, never duplicated).
+    A file of unknown format gives a result with ``skipped`` set. Runs in a worker process too.
     """
-    if source != "auto" and source not in READERS:
-        raise ValidationError(f"unknown source {source!r}: auto, {', '.join(READERS)}")
-    digest = file_sha256(path)
-    save = manifest is None
-    if manifest is None:
-        manifest = read_manifest(settings, establishment_id)
-    if digest in manifest:
-        known = manifest[digest]
-        return FileResult(str(path), digest, known["source"], events=known["events"], already_ingested=True)
-    kind = detect_source(path) if source == "auto" else source
+    try:
+        kind = detect_source(path) if source == "auto" else source
+    except ValidationError as exc:
+        return FileResult(str(path), digest, "unknown", skipped=str(exc))
     reference = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     context = ReadContext(str(path), path, timezone=timezone, reference=reference)
     with EventWriter(settings, establishment_id, kind, digest, str(path), batch_size) as writer:
@@ -182,7 +176,7 @@ def ingest_file(
             writer.add(event)
             if progress is not None and count % PROGRESS_EVERY == 0:
                 progress(count)
-    result = FileResult(
+    return FileResult(
         str(path),
         digest,
         kind,
@@ -192,12 +186,16 @@ def ingest_file(
         problems=context.problems,
         days={day.isoformat(): n for day, n in sorted(writer.days.items())},
     )
-    if not result.events and result.corrupt:
+
+
+def _remember(manifest: dict[str, dict[str, Any]], path: Path, result: FileResult) -> bool:
+    """Records a stored file in the manifest; ``False`` when there is nothing to record."""
+    if result.skipped or result.already_ingested or (not result.events and result.corrupt):
         # Nothing readable (a wrong --source, a wrecked file): not recorded, so a later run can try again.
-        return result
-    manifest[digest] = {
+        return False
+    manifest[result.sha256] = {
         "file": str(path),
-        "source": kind,
+        "source": result.source,
         "size": path.stat().st_size,
         "events": result.events,
         "corrupt": result.corrupt,
@@ -205,7 +203,48 @@ def ingest_file(
         "days": result.days,
         "ingested_at": datetime.now(UTC).isoformat(),
     }
-    if save:
+    return True
+
+
+def _known(manifest: dict[str, dict[str, Any]], path: Path, digest: str) -> FileResult | None:
+    known = manifest.get(digest)
+    if known is None:
+        return None
+    return FileResult(str(path), digest, known["source"], events=known["events"], already_ingested=True)
+
+
+def _check_source(source: str) -> None:
+    if source != "auto" and source not in READERS:
+        raise ValidationError(f"unknown source {source!r}: auto, {', '.join(READERS)}")
+
+
+def ingest_file(
+    settings: Settings,
+    establishment_id: int,
+    path: Path,
+    source: str = "auto",
+    *,
+    timezone: tzinfo = UTC,
+    batch_size: int = 50_000,
+    progress: ProgressCallback | None = None,
+) -> FileResult:
+    """Reads one file into the store unless its content (SHA-256) was already ingested; saves the manifest.
+
+    Raises ValidationError when the format is not recognised.
+    """
+    _check_source(source)
+    digest = file_sha256(path)
+    manifest = read_manifest(settings, establishment_id)
+    known = _known(manifest, path, digest)
+    if known is not None:
+        return known
+    result = store_file(
+        settings, establishment_id, path, source, digest, timezone=timezone, batch_size=batch_size,
+        progress=progress,
+    )  # fmt: skip
+    if result.skipped:
+        raise ValidationError(result.skipped)
+    if _remember(manifest, path, result):
         write_manifest(settings, establishment_id, manifest)
     return result
 
@@ -218,31 +257,80 @@ def ingest_paths(
     *,
     timezone: tzinfo = UTC,
     batch_size: int = 50_000,
+    workers: int = 1,
     on_file: Callable[[Path], None] | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Ingests every file (folders recursively). A file of unknown format is reported, the others go on."""
+    """Ingests every file (folders recursively); a file of unknown format is reported, the others go on.
+
+    With ``workers`` > 1, files are read in that many processes at once (one file stays in one process).
+    The manifest is saved every few seconds and at the end: a crash in between only means re-reading files
+    whose Parquet parts are then rewritten under the same names, never duplicated.
+    """
+    _check_source(source)
+    files = expand(paths)
     report = IngestReport()
     manifest = read_manifest(settings, establishment_id)
-    saved_at = time.monotonic()
-    dirty = False
+    state = {"saved_at": time.monotonic(), "dirty": False}
+
+    def record(path: Path, result: FileResult) -> None:
+        report.files.append(result)
+        if _remember(manifest, path, result):
+            state["dirty"] = True
+        if state["dirty"] and time.monotonic() - state["saved_at"] > MANIFEST_SAVE_SECONDS:
+            write_manifest(settings, establishment_id, manifest)
+            state["saved_at"], state["dirty"] = time.monotonic(), False
+
+    options: dict[str, Any] = {"timezone": timezone, "batch_size": batch_size}
     try:
-        for path in expand(paths):
-            if on_file is not None:
-                on_file(path)
-            try:
-                result = ingest_file(
-                    settings, establishment_id, path, source, timezone=timezone, batch_size=batch_size,
-                    progress=progress, manifest=manifest,
-                )  # fmt: skip
-            except ValidationError as exc:
-                result = FileResult(str(path), "", "unknown", skipped=str(exc))
-            report.files.append(result)
-            dirty = dirty or not (result.already_ingested or result.skipped)
-            if dirty and time.monotonic() - saved_at > MANIFEST_SAVE_SECONDS:
-                write_manifest(settings, establishment_id, manifest)
-                saved_at, dirty = time.monotonic(), False
+        if workers > 1 and len(files) > 1:
+            _in_processes(
+                settings, establishment_id, files, source, options, workers, manifest, record, on_file
+            )
+        else:
+            for path in files:
+                if on_file is not None:
+                    on_file(path)
+                digest = file_sha256(path)
+                known = _known(manifest, path, digest)
+                result = known or store_file(
+                    settings, establishment_id, path, source, digest, progress=progress, **options
+                )
+                record(path, result)
     finally:
-        if dirty:
+        if state["dirty"]:
             write_manifest(settings, establishment_id, manifest)
     return report
+
+
+def _in_processes(
+    settings: Settings,
+    establishment_id: int,
+    files: list[Path],
+    source: str,
+    options: dict[str, Any],
+    workers: int,
+    manifest: dict[str, dict[str, Any]],
+    record: Callable[[Path, FileResult], None],
+    on_file: Callable[[Path], None] | None,
+) -> None:
+    # "spawn": the evtx parser and DuckDB run threads, which a forked child must not inherit.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        pending: dict[Future[FileResult], Path] = {}
+        submitted: set[str] = set()
+        for path in files:
+            digest = file_sha256(path)
+            known = _known(manifest, path, digest)
+            if known is None and digest in submitted:  # the same content twice in one run
+                known = FileResult(str(path), digest, "", already_ingested=True)
+            if known is not None:
+                record(path, known)
+                continue
+            submitted.add(digest)
+            future = pool.submit(store_file, settings, establishment_id, path, source, digest, **options)
+            pending[future] = path
+        for future in as_completed(pending):
+            path = pending[future]
+            if on_file is not None:
+                on_file(path)
+            record(path, future.result())
