@@ -13,6 +13,7 @@ from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
 from hygie.continuity.cli import app as continuity_app
 from hygie.demo.cli import demo as demo_command
+from hygie.detect.cli import app as logs_app
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.incidents.cli import app as incidents_app
 from hygie.network.cli import app as network_app
@@ -47,6 +48,7 @@ app.add_typer(awareness_app, name="awareness")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(continuity_app, name="continuity")
 app.add_typer(network_app, name="network")
+app.add_typer(logs_app, name="logs")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

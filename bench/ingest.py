@@ -1,0 +1,160 @@
+"""Benchmark of log ingestion on the EVTX samples of ../shared/data/evtx-attack-samples.
+
+The 277 sample files are small (8,255 records, 29 MB), unlike a server's Security.evtx: the bench first
+ingests them as they are, then builds realistic volumes from them. Each *copy* is one EVTX file made of
+every chunk of every sample (what a big log is: a header, then 64 KiB chunks), with the record numbers and
+record-header times of the copy shifted, so that every copy has its own content (its own SHA-256, its own
+event ids). Copies are added until at least ``--events`` (default one million) events are read.
+
+For each volume it prints: events, seconds, events/s of ``hygie logs ingest`` (reading, flattening,
+writing Parquet), the time the ``evtx`` parser alone takes to read the same files (records as JSON
+strings, nothing else), the ratio of the two, and the peak resident memory of the process (which must
+not grow with the volume: events go to Parquet by batches). The copies are written and removed a
+round (``--round``, 10 copies, about 290 MB), so the disk never holds them all.
+
+With ``--workers 2`` the copies of a round are ingested two at a time, one process each (``hygie logs ingest
+--workers 2``); the peak resident memory printed is then the main process's, the workers' being alike.
+
+Run: ``.venv/bin/python bench/ingest.py [--events 1000000] [--workers 1] [--round 10]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import struct
+import tempfile
+import time
+from pathlib import Path
+
+from evtx import PyEvtxParser
+
+from hygie.core.settings import Settings
+from hygie.detect.events import count_events
+from hygie.detect.ingest import ingest_paths
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "evtx-attack-samples"
+HEADER, CHUNK = 4096, 65536
+RECORD_MAGIC = b"\x2a\x2a\x00\x00"
+DAY_IN_FILETIME = 86400 * 10**7
+
+
+def chunks_of(path: Path) -> list[bytes]:
+    data = path.read_bytes()
+    return [
+        data[start : start + CHUNK]
+        for start in range(HEADER, len(data) - CHUNK + 1, CHUNK)
+        if data[start : start + 8] == b"ElfChnk\x00"
+    ]
+
+
+def shifted(chunk: bytes, copy: int) -> bytes:
+    """The chunk with each record's number and header time moved by ``copy`` (records walked by size)."""
+    out = bytearray(chunk)
+    free = struct.unpack_from("<I", out, 48)[0]
+    position = 512
+    while position + 24 <= min(free, CHUNK) and out[position : position + 4] == RECORD_MAGIC:
+        size, number, filetime = struct.unpack_from("<IQQ", out, position + 4)
+        if size < 24 or position + size > CHUNK:
+            break
+        struct.pack_into(
+            "<QQ", out, position + 8, number + copy * 10_000_000, filetime + copy * DAY_IN_FILETIME
+        )
+        position += size
+    return bytes(out)
+
+
+def write_copy(path: Path, header: bytes, chunks: list[bytes], copy: int) -> None:
+    with path.open("wb") as out:
+        out.write(header)
+        for chunk in chunks:
+            out.write(shifted(chunk, copy))
+
+
+def parser_alone(files: list[Path]) -> tuple[int, float]:
+    started = time.perf_counter()
+    count = 0
+    for path in files:
+        records = iter(PyEvtxParser(str(path)).records_json())
+        while True:
+            try:
+                next(records)
+            except StopIteration:
+                break
+            except RuntimeError:
+                continue
+            count += 1
+    return count, time.perf_counter() - started
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def line(label: str, events: int, seconds: float, parse_seconds: float) -> None:
+    print(
+        f"{label:<34} {events:>10,} events  {seconds:7.2f} s  {events / seconds:>9,.0f} events/s  "
+        f"parser alone {parse_seconds:6.2f} s  ratio {seconds / parse_seconds:4.1f}x  "
+        f"peak RSS {peak_rss_mb():6.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=1, help="copies ingested at once, one process each")
+    parser.add_argument("--round", type=int, default=10, help="copies written, then ingested in one call")
+    args = parser.parse_args()
+    samples = sorted(SAMPLES.rglob("*.evtx"))
+    with tempfile.TemporaryDirectory() as home:
+        settings = Settings(home=Path(home))
+
+        count, parse_seconds = parser_alone(samples)
+        started = time.perf_counter()
+        report = ingest_paths(settings, 1, samples)
+        assert sum(f.events for f in report.files) == count  # a file repeated in the set is stored once
+        line(
+            f"{len(samples)} sample files, as they are",
+            report.events,
+            time.perf_counter() - started,
+            parse_seconds,
+        )
+
+        header = samples[0].read_bytes()[:HEADER]
+        chunks = [chunk for path in samples for chunk in chunks_of(path)]
+        work = Path(home) / "copies"
+        work.mkdir()
+        parse_total = ingest_total = 0.0
+        events = copies = 0
+        first_rss = 0.0
+        while events < args.events:
+            paths = []
+            for _ in range(args.round):
+                copies += 1
+                paths.append(work / f"copy-{copies:04d}.evtx")
+                write_copy(paths[-1], header, chunks, copies)
+            read, seconds = parser_alone(paths)
+            parse_total += seconds
+            started = time.perf_counter()
+            result = ingest_paths(settings, 2, paths, workers=args.workers)
+            ingest_total += time.perf_counter() - started
+            assert result.events == read and not any(f.already_ingested for f in result.files)
+            events += result.events
+            for path in paths:
+                path.unlink()
+            if copies == args.round:
+                first_rss = peak_rss_mb()
+                line(f"{copies} copy(ies) (all chunks in one file)", events, ingest_total, parse_total)
+        line(f"{copies} copies", events, ingest_total, parse_total)
+        print(
+            f"peak RSS after the first copy {first_rss:.0f} MB, after {copies} copies {peak_rss_mb():.0f} MB"
+        )
+        stored = sum(c.events for c in count_events(settings, 2))  # DuckDB reads the store back
+        assert stored == events, (stored, events)
+        size = sum(p.stat().st_size for p in (Path(home) / "events").rglob("*.parquet")) / 2**20
+        print(f"store: {size:.0f} MB of Parquet for {stored:,} events; cores: {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()

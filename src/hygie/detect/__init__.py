@@ -1,0 +1,1 @@
+"""Precursor signals: the event store, log ingestion and detection."""

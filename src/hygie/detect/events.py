@@ -1,0 +1,334 @@
+"""The event store: one Parquet dataset per establishment, the contract between ingestion and detection.
+
+Layout (Hive partitioning, read by DuckDB's ``read_parquet(..., hive_partitioning=true)`` and by Spark)::
+
+    HYGIE_HOME/events/establishment=<id>/source=<source>/day=<YYYY-MM-DD>/part-<sha256 prefix>.parquet
+    HYGIE_HOME/events/establishment=<id>/_ingested.json      (manifest of the ingested files)
+
+One input file gives one ``part-`` file per day it covers, named after the first 16 hex digits of the input
+file's SHA-256: re-ingesting a file rewrites the same names, never a second copy. Files whose name starts
+with ``_`` or ``.`` (manifest, files being written) are skipped by Spark and not matched by ``*.parquet``.
+
+Columns (:data:`EVENT_SCHEMA`); the partition columns ``source`` and ``day`` are also in the files, so one
+file read alone is complete:
+
+- ``event_id`` int64: stable, a hash of the input file's SHA-256 and the record's key (EVTX record number,
+  byte offset of a line, CSV row number): re-ingesting gives the same ids.
+- ``ts`` timestamp[us, UTC]: when the event happened (EVTX ``TimeCreated``, syslog header, CSV time...).
+- ``host``: computer name (EVTX ``Computer``, syslog host, Winlogbeat ``host.name``, Wazuh ``agent.name``).
+- ``source``: one of :data:`SOURCES`.
+- ``channel``: Windows channel (``Security``, ``Microsoft-Windows-Sysmon/Operational``); for syslog and
+  Postfix the program (``sshd``, ``postfix/smtpd``); ``messagetrace`` for M365; ``metrics`` for metrics.
+- ``provider``: Windows provider name; syslog program; ``postfix``; ``exchange-online``; the metric name.
+- ``event_code`` int32: Windows EventID; null elsewhere.
+- ``record_id`` int64: EVTX ``EventRecordID``, Winlogbeat/Wazuh record id; the line or row number elsewhere.
+- ``user``: the account the event is about (TargetUserName, then SubjectUserName, then User; the syslog
+  user of ``sshd``/``sudo``; the SASL user of Postfix; the sender of a message trace).
+- ``message``: the raw record text (EVTX record as JSON, the line as read), for keyword rules.
+- ``fields`` map<string,string>: every field flattened under its original name. EVTX: ``EventData`` and
+  ``UserData`` leaves by name (``CommandLine``, ``Image``, ``TargetUserName``), unnamed ``<Data>`` items
+  joined by newlines as ``Data``, and ``System`` as ``Channel``, ``EventID``, ``Computer``,
+  ``Provider_Name``, ``Provider_Guid``, ``EventRecordID``, ``Level``, ``Task``, ``Keywords``,
+  ``TimeCreated_SystemTime``, ``Security_UserID``, ``Execution_ProcessID``... A ``UserData`` leaf whose
+  name is a System field is kept as ``UserData_<name>`` (System wins: Sigma rules mean the System one).
+  NDJSON keys flattened with dots (``winlog.event_data.CommandLine``); a Winlogbeat or Wazuh Windows event
+  also carries the Windows names (``CommandLine``, ``EventID``, ``Channel``...). Values are text; absent
+  or null values are absent keys.
+- ``file``: path of the input file as given; ``offset`` int64: byte offset of the line in the (decompressed)
+  input, the record's position for EVTX, the row number for CSV.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hygie.core.settings import Settings
+
+SOURCES = ("evtx", "ndjson", "syslog", "postfix", "m365", "backup", "metrics")
+"""Every value of the ``source`` column (``backup`` is written by the continuity domain)."""
+
+EVENT_SCHEMA = pa.schema(
+    [
+        pa.field("event_id", pa.int64(), nullable=False),
+        pa.field("ts", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("host", pa.string()),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("channel", pa.string()),
+        pa.field("provider", pa.string()),
+        pa.field("event_code", pa.int32()),
+        pa.field("record_id", pa.int64()),
+        pa.field("user", pa.string()),
+        pa.field("message", pa.string()),
+        pa.field("fields", pa.map_(pa.string(), pa.string())),
+        pa.field("file", pa.string()),
+        pa.field("offset", pa.int64()),
+    ]
+)
+"""Arrow schema of every event file; see the module docstring for the meaning of each column."""
+
+MANIFEST_NAME = "_ingested.json"
+PART_PREFIX_LEN = 16
+
+
+class Event(NamedTuple):
+    """One event as a reader produces it; ``key`` makes ``event_id`` (see :func:`event_id`)."""
+
+    ts: datetime
+    host: str | None
+    channel: str | None
+    provider: str | None
+    event_code: int | None
+    record_id: int | None
+    user: str | None
+    message: str | None
+    fields: dict[str, str]
+    offset: int
+    key: int
+
+
+def events_dir(settings: Settings) -> Path:
+    """Root of the event store: ``HYGIE_HOME/events``."""
+    return settings.home / "events"
+
+
+def establishment_dir(settings: Settings, establishment_id: int) -> Path:
+    """The folder of one establishment's events (exists only once something was ingested)."""
+    return events_dir(settings) / f"establishment={int(establishment_id)}"
+
+
+def dataset_glob(settings: Settings, establishment_id: int) -> str:
+    """The glob of an establishment's Parquet files, for ``read_parquet(glob, hive_partitioning=true)``.
+
+    DuckDB raises when a glob matches nothing: check :func:`has_events` first.
+    """
+    return str(establishment_dir(settings, establishment_id) / "**" / "*.parquet")
+
+
+def has_events(settings: Settings, establishment_id: int) -> bool:
+    root = establishment_dir(settings, establishment_id)
+    return root.is_dir() and next(root.glob("source=*/day=*/*.parquet"), None) is not None
+
+
+def partition_dir(settings: Settings, establishment_id: int, source: str, day: date) -> Path:
+    return establishment_dir(settings, establishment_id) / f"source={source}" / f"day={day.isoformat()}"
+
+
+def event_id(file_sha256: str, key: int) -> int:
+    """Stable signed 64-bit id of record ``key`` of the file with this SHA-256."""
+    digest = hashlib.blake2b(f"{file_sha256}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class _Buffer:
+    """Columns of the events of one day not yet written."""
+
+    __slots__ = (
+        "channel",
+        "code",
+        "event_ids",
+        "host",
+        "keys",
+        "message",
+        "offset",
+        "provider",
+        "record",
+        "ts",
+        "user",
+        "value_offsets",
+        "values",
+    )
+
+    def __init__(self) -> None:
+        self.event_ids: list[int] = []
+        self.ts: list[datetime] = []
+        self.host: list[str | None] = []
+        self.channel: list[str | None] = []
+        self.provider: list[str | None] = []
+        self.code: list[int | None] = []
+        self.record: list[int | None] = []
+        self.user: list[str | None] = []
+        self.message: list[str | None] = []
+        self.keys: list[str] = []
+        self.values: list[str] = []
+        self.value_offsets: list[int] = [0]
+        self.offset: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def table(self, source: str, file: str) -> pa.Table:
+        n = len(self.ts)
+        fields = pa.MapArray.from_arrays(
+            pa.array(self.value_offsets, pa.int32()),
+            pa.array(self.keys, pa.string()),
+            pa.array(self.values, pa.string()),
+        )
+        columns: list[Any] = [
+            pa.array(self.event_ids, pa.int64()),
+            pa.array(self.ts, pa.timestamp("us", tz="UTC")),
+            pa.array(self.host, pa.string()),
+            pa.array([source] * n, pa.string()),
+            pa.array(self.channel, pa.string()),
+            pa.array(self.provider, pa.string()),
+            pa.array(self.code, pa.int32()),
+            pa.array(self.record, pa.int64()),
+            pa.array(self.user, pa.string()),
+            pa.array(self.message, pa.string()),
+            fields,
+            pa.array([file] * n, pa.string()),
+            pa.array(self.offset, pa.int64()),
+        ]
+        return pa.Table.from_arrays(columns, schema=EVENT_SCHEMA)
+
+
+class EventWriter:
+    """Writes the events of one input file into the store, a row group per ``batch_size`` events.
+
+    Memory holds at most ``batch_size`` buffered events whatever the input size. Files are written under a
+    hidden name and renamed by :meth:`commit`; :meth:`abort` removes them. Use as a context manager.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        establishment_id: int,
+        source: str,
+        file_sha256: str,
+        file_label: str,
+        batch_size: int = 50_000,
+    ) -> None:
+        if source not in SOURCES:
+            raise ValueError(f"unknown event source {source!r}")
+        self.settings = settings
+        self.establishment_id = establishment_id
+        self.source = source
+        self.sha256 = file_sha256
+        self.file_label = file_label
+        self.batch_size = batch_size
+        self.part_name = f"part-{file_sha256[:PART_PREFIX_LEN]}.parquet"
+        self._buffers: dict[date, _Buffer] = {}
+        self._writers: dict[date, pq.ParquetWriter] = {}
+        self._temps: dict[date, Path] = {}
+        self._buffered = 0
+        self.written = 0
+        self.days: dict[date, int] = {}
+
+    def add(self, event: Event) -> None:
+        day = event.ts.date()
+        buffer = self._buffers.get(day)
+        if buffer is None:
+            buffer = self._buffers[day] = _Buffer()
+        buffer.event_ids.append(event_id(self.sha256, event.key))
+        buffer.ts.append(event.ts)
+        buffer.host.append(event.host)
+        buffer.channel.append(event.channel)
+        buffer.provider.append(event.provider)
+        buffer.code.append(event.event_code)
+        buffer.record.append(event.record_id)
+        buffer.user.append(event.user)
+        buffer.message.append(event.message)
+        buffer.keys.extend(event.fields.keys())
+        buffer.values.extend(event.fields.values())
+        buffer.value_offsets.append(len(buffer.keys))
+        buffer.offset.append(event.offset)
+        self._buffered += 1
+        if self._buffered >= self.batch_size:
+            self.flush()
+
+    def extend(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.add(event)
+
+    def flush(self) -> None:
+        """Writes every buffered day as one row group of its file."""
+        for day, buffer in self._buffers.items():
+            if not len(buffer):
+                continue
+            writer = self._writers.get(day)
+            if writer is None:
+                folder = partition_dir(self.settings, self.establishment_id, self.source, day)
+                folder.mkdir(parents=True, exist_ok=True)
+                temp = folder / f".{self.part_name}.{os.getpid()}.tmp"
+                self._temps[day] = temp
+                writer = self._writers[day] = pq.ParquetWriter(temp, EVENT_SCHEMA, compression="zstd")
+            writer.write_table(buffer.table(self.source, self.file_label))
+            self.days[day] = self.days.get(day, 0) + len(buffer)
+            self.written += len(buffer)
+        self._buffers.clear()
+        self._buffered = 0
+
+    def commit(self) -> None:
+        """Writes what is left and gives the files their final names (replacing an earlier copy)."""
+        self.flush()
+        for day, writer in self._writers.items():
+            writer.close()
+            temp = self._temps[day]
+            temp.replace(temp.parent / self.part_name)
+        self._writers.clear()
+        self._temps.clear()
+
+    def abort(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        for temp in self._temps.values():
+            temp.unlink(missing_ok=True)
+        self._writers.clear()
+        self._temps.clear()
+        self._buffers.clear()
+
+    def __enter__(self) -> EventWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+def read_manifest(settings: Settings, establishment_id: int) -> dict[str, dict[str, Any]]:
+    """The files already ingested for an establishment, by SHA-256."""
+    path = establishment_dir(settings, establishment_id) / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    data: dict[str, dict[str, Any]] = orjson.loads(path.read_bytes())
+    return data
+
+
+def write_manifest(settings: Settings, establishment_id: int, manifest: dict[str, dict[str, Any]]) -> None:
+    """Replaces the manifest atomically (write beside, then rename)."""
+    folder = establishment_dir(settings, establishment_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
+    temp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
+    temp.replace(folder / MANIFEST_NAME)
+
+
+class DayCount(NamedTuple):
+    source: str
+    day: date
+    events: int
+
+
+def count_events(settings: Settings, establishment_id: int) -> list[DayCount]:
+    """Events stored per source and day, read from the Parquet files themselves (DuckDB)."""
+    import duckdb  # imported here: only the readers of the store need it
+
+    if not has_events(settings, establishment_id):
+        return []
+    with duckdb.connect() as connection:
+        rows = connection.execute(
+            "SELECT source, day, count(*) FROM read_parquet(?, hive_partitioning = true) "
+            "GROUP BY source, day ORDER BY source, day",
+            [dataset_glob(settings, establishment_id)],
+        ).fetchall()
+    return [DayCount(str(source), day, int(n)) for source, day, n in rows]

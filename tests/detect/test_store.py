@@ -1,0 +1,205 @@
+"""The event store: partitions, stable ids, idempotence, bounded memory, DuckDB reads, the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tracemalloc
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from hygie.cli.main import app
+from hygie.core.settings import Settings
+from hygie.detect.events import (
+    EVENT_SCHEMA,
+    EventWriter,
+    count_events,
+    dataset_glob,
+    establishment_dir,
+    event_id,
+    has_events,
+    read_manifest,
+)
+from hygie.detect.ingest import ingest_file, ingest_paths
+from hygie.detect.ingest.common import ReadContext
+from hygie.detect.ingest.ndjson import read_stream
+from tests.detect.test_readers import AUTH_LOG, WAZUH, WINLOGBEAT
+
+runner = CliRunner()
+
+TWO_DAYS = "\n".join(
+    f'{{"@timestamp":"2024-03-{day:02d}T{hour:02d}:00:00Z","winlog":{{"channel":"Security","event_id":4688,'
+    f'"event_data":{{"CommandLine":"cmd /c echo {day}-{hour}"}}}}}}'
+    for day in (10, 11)
+    for hour in range(0, 24, 6)
+)
+
+
+def test_one_file_is_split_by_day_with_stable_ids(store_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "beats.ndjson"
+    path.write_text(TWO_DAYS + "\n", encoding="utf-8")
+    result = ingest_file(store_settings, 5, path)
+    assert (result.source, result.events, result.days) == ("ndjson", 8, {"2024-03-10": 4, "2024-03-11": 4})
+    root = establishment_dir(store_settings, 5)
+    name = f"part-{result.sha256[:16]}.parquet"
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.parquet"))
+    assert files == [f"source=ndjson/day=2024-03-10/{name}", f"source=ndjson/day=2024-03-11/{name}"]
+    table = pq.read_table(root / "source=ndjson/day=2024-03-11" / name)
+    assert table.schema.equals(EVENT_SCHEMA, check_metadata=False)
+    ids = table.column("event_id").to_pylist()
+    offsets = table.column("offset").to_pylist()
+    assert ids == [event_id(result.sha256, offset) for offset in offsets] and len(set(ids)) == 4
+    first_of_day_11 = TWO_DAYS.index('"2024-03-11T00')
+    line_start = TWO_DAYS.rfind("\n", 0, first_of_day_11) + 1
+    assert ids[0] == event_id(result.sha256, line_start)
+    assert table.column("offset").to_pylist()[0] == line_start
+
+
+def test_same_file_twice_is_stored_once(store_settings: Settings, tmp_path: Path) -> None:
+    first = tmp_path / "auth.log"
+    first.write_text(AUTH_LOG, encoding="utf-8")
+    copy = tmp_path / "copie" / "auth.log.1"
+    copy.parent.mkdir()
+    copy.write_bytes(first.read_bytes())
+    report = ingest_paths(store_settings, 3, [first, copy, first])
+    assert [f.already_ingested for f in report.files] == [False, True, True]
+    assert report.events == 7 and report.corrupt == 1
+    manifest = read_manifest(store_settings, 3)
+    assert list(manifest) == [report.files[0].sha256]
+    assert manifest[report.files[0].sha256]["events"] == 7
+    assert sum(c.events for c in count_events(store_settings, 3)) == 7
+    # The manifest lost (a restored backup, say): re-ingesting rewrites the same files, no duplicates.
+    (establishment_dir(store_settings, 3) / "_ingested.json").unlink()
+    assert ingest_file(store_settings, 3, copy).events == 7
+    assert sum(c.events for c in count_events(store_settings, 3)) == 7
+
+
+def test_duckdb_reads_partitions_and_the_fields_map(store_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.json"
+    path.write_text(f"{WINLOGBEAT}\n{WAZUH}\n", encoding="utf-8")
+    ingest_file(store_settings, 9, path)
+    with duckdb.connect() as db:
+        rows = db.execute(
+            "SELECT establishment, source, day, event_code, fields['CommandLine'], "
+            "fields['TargetUserName'], ts FROM read_parquet(?, hive_partitioning = true) ORDER BY ts",
+            [dataset_glob(store_settings, 9)],
+        ).fetchall()
+    assert [row[:6] for row in rows] == [
+        (9, "ndjson", date(2024, 3, 11), 4688, "vssadmin delete shadows /all /quiet", None),
+        (9, "ndjson", date(2024, 3, 11), 4625, "-", "admin"),
+    ]
+    assert str(rows[0][6].tzinfo) in {"UTC", "Etc/UTC"} or rows[0][6].utcoffset().total_seconds() == 0
+    assert count_events(store_settings, 9)[0].events == 2
+    assert not has_events(store_settings, 10) and count_events(store_settings, 10) == []
+
+
+class _Generated(io.RawIOBase):
+    """A large NDJSON input made on the fly: nothing of it is ever on disk or whole in memory."""
+
+    def __init__(self, lines: int) -> None:
+        self._lines = iter(self._make(lines))
+        self._pending = b""
+
+    @staticmethod
+    def _make(count: int) -> Iterator[bytes]:
+        for n in range(count):
+            if n == count // 2:
+                yield b'{"@timestamp":"2024-03-11T10:00:00Z","blob":"' + b"x" * (3 << 20) + b'"}\n'
+            yield (
+                b'{"@timestamp":"2024-03-11T%02d:%02d:00Z","host":{"name":"pc-%d"},"message":"event %d",'
+                b'"winlog":{"event_id":4624,"channel":"Security","event_data":{"TargetUserName":"u%d"}}}\n'
+                % (n // 3600 % 24, n // 60 % 60, n % 50, n, n % 700)
+            )
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while len(self._pending) < len(buffer):
+            chunk = next(self._lines, None)
+            if chunk is None:
+                break
+            self._pending += chunk
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def _peak_of(settings: Settings, establishment_id: int, count: int) -> tuple[int, int, ReadContext]:
+    context = ReadContext("generated.ndjson", Path("generated.ndjson"))
+    tracemalloc.start()
+    try:
+        with EventWriter(
+            settings, establishment_id, "ndjson", "ab" * 32, "gen.ndjson", batch_size=5_000
+        ) as writer:
+            writer.extend(read_stream(context, io.BufferedReader(_Generated(count), 1 << 16)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, writer.written, context
+
+
+def test_huge_ndjson_streams_in_bounded_memory(store_settings: Settings) -> None:
+    small_peak, small_written, _ = _peak_of(store_settings, 4, 20_000)
+    peak, written, context = _peak_of(store_settings, 5, 80_000)
+    assert (small_written, written) == (20_000, 80_000)
+    assert context.truncated == 1 and context.corrupt == 1  # the 3 MB line: cut at 1 MiB, then not JSON
+    # Four times the input (about 20 MB of text), the same peak: memory follows the batch, not the input.
+    assert peak < small_peak * 1.3, (small_peak, peak)
+    assert peak < 40 << 20
+    files = list(establishment_dir(store_settings, 5).rglob("*.parquet"))
+    assert len(files) == 1
+    assert pq.ParquetFile(files[0]).metadata.num_row_groups == 16
+
+
+def test_cli_ingest_and_status(hygie_home: Path, tmp_path: Path) -> None:
+    added = runner.invoke(
+        app,
+        ["establishments", "add", "--name", "CH Exemple", "--finess", "750803447", "--kind", "ch", "--json"],
+    )
+    assert added.exit_code == 0, added.output
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "auth.log").write_text(AUTH_LOG, encoding="utf-8")
+    written = datetime(2024, 3, 12, tzinfo=UTC).timestamp()  # RFC 3164 lines take the year of the file
+    os.utime(logs / "auth.log", (written, written))
+    (logs / "beats.json").write_text(TWO_DAYS + "\n", encoding="utf-8")
+    (logs / "README.md").write_text("# rien\n", encoding="utf-8")
+    outcome = runner.invoke(app, ["logs", "ingest", "750803447", str(logs), "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    report = json.loads(outcome.output)
+    assert (report["events"], report["corrupt"]) == (15, 1)
+    assert [f["source"] for f in report["files"]] == ["unknown", "syslog", "ndjson"]
+    assert report["files"][0]["skipped"].endswith(
+        "format not recognised (EVTX, NDJSON, syslog, Postfix, M365 CSV, metrics CSV)"
+    )
+    again = runner.invoke(app, ["logs", "ingest", "750803447", str(logs / "auth.log")])
+    assert again.exit_code == 0 and "déjà ingéré" in again.output
+    status = json.loads(runner.invoke(app, ["logs", "status", "CH Exemple", "--json"]).output)
+    assert {(s["source"], s["day"]): s["events"] for s in status} == {
+        ("ndjson", "2024-03-10"): 4,
+        ("ndjson", "2024-03-11"): 4,
+        ("syslog", "2024-03-02"): 1,
+        ("syslog", "2024-03-11"): 6,
+    }
+    table = runner.invoke(app, ["logs", "status", "750803447"]).output
+    assert "Événements stockés" in table and "15" in table
+    wrong = runner.invoke(app, ["logs", "ingest", "750803447", str(logs), "--source", "pcap"])
+    assert wrong.exit_code == 1 and "pcap" in wrong.output
+
+
+def test_a_wrong_source_is_not_remembered(store_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "auth.log"
+    path.write_text(AUTH_LOG, encoding="utf-8")
+    wrong = ingest_file(store_settings, 6, path, "ndjson")
+    assert (wrong.events, wrong.corrupt) == (0, 8)
+    assert read_manifest(store_settings, 6) == {}
+    right = ingest_file(store_settings, 6, path)
+    assert (right.source, right.events, right.already_ingested) == ("syslog", 7, False)
