@@ -1,0 +1,1 @@
+"""Precursor-signal detection: log events, Sigma rules, alerts."""
