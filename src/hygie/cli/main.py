@@ -10,6 +10,7 @@ from hygie.assets.cli import app as assets_app
 from hygie.cli.audit import app as audit_app
 from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
+from hygie.detect.sigma.cli import app as rules_app
 from hygie.demo.cli import demo as demo_command
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.org.cli import app as establishments_app
@@ -39,6 +40,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(backup_app, name="backup")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(vulns_app, name="vulns")
+app.add_typer(rules_app, name="rules")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)
