@@ -67,7 +67,17 @@ def flatten(event: dict[str, Any]) -> dict[str, str]:
     provider = system.get("Provider", {}).get("#attributes", {})
     if "Name" in provider:
         fields["Provider_Name"] = str(provider["Name"])
-    for key in ("EventID", "Channel", "Computer", "Level", "Task", "Opcode", "Keywords", "EventRecordID", "Version"):
+    for key in (
+        "EventID",
+        "Channel",
+        "Computer",
+        "Level",
+        "Task",
+        "Opcode",
+        "Keywords",
+        "EventRecordID",
+        "Version",
+    ):
         text = _text(system.get(key))
         if text is not None:
             fields[key] = text
@@ -106,7 +116,9 @@ def rows(paths: Iterable[Path], first_id: int = 1) -> list[dict[str, Any]]:
                     "provider": fields.get("Provider_Name"),
                     "event_code": int(code) if code.isdigit() else None,
                     "record_id": int(record["event_record_id"]),
-                    "user": fields.get("TargetUserName") or fields.get("SubjectUserName") or fields.get("User"),
+                    "user": fields.get("TargetUserName")
+                    or fields.get("SubjectUserName")
+                    or fields.get("User"),
                     "message": "\n".join(fields.values()),
                     "fields": list(fields.items()),
                     "file": str(path),

@@ -10,8 +10,8 @@ from hygie.assets.cli import app as assets_app
 from hygie.cli.audit import app as audit_app
 from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
-from hygie.detect.sigma.cli import app as rules_app
 from hygie.demo.cli import demo as demo_command
+from hygie.detect.sigma.cli import app as rules_app
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.org.cli import app as establishments_app
 from hygie.org.cli_users import app as users_app

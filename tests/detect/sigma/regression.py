@@ -64,7 +64,9 @@ def replay(cache_dir: Path | None = None, engine: str = "duckdb", spark: object 
 
 
 if __name__ == "__main__":
-    result = replay(Path("/tmp/hygie-sigma-cache"))
-    print(f"passed {len(result.passed)}, failed {len(result.failed)}, unconvertible {len(result.unconvertible)}, missing {len(result.missing)}")
+    result = replay(Path("/tmp/hygie-sigma-cache"))  # noqa: S108
+    print(
+        f"passed {len(result.passed)}, failed {len(result.failed)}, unconvertible {len(result.unconvertible)}, missing {len(result.missing)}"  # noqa: E501
+    )
     for line in result.failed + result.unconvertible + result.missing:
         print("  ", line)

@@ -30,7 +30,9 @@ detection:
 """
 
 
-def logon(event_id: int, seconds: int, code: int = 4625, ip: str = "10.0.0.9", user: str = "bob") -> dict[str, Any]:
+def logon(
+    event_id: int, seconds: int, code: int = 4625, ip: str = "10.0.0.9", user: str = "bob"
+) -> dict[str, Any]:
     return {
         "event_id": event_id,
         "ts": T0 + timedelta(seconds=seconds),
@@ -79,7 +81,9 @@ def test_event_count_gives_one_alert_per_burst_not_per_event() -> None:
 
 def test_event_count_is_per_group_and_respects_the_timespan() -> None:
     # Same IP 4 failures spread over 20 minutes: never 3 in 5 minutes. Other IP: 3 within a minute.
-    events = [logon(n, 400 * n) for n in range(1, 5)] + [logon(10 + n, n * 20, ip="10.0.0.7") for n in range(3)]
+    events = [logon(n, 400 * n) for n in range(1, 5)] + [
+        logon(10 + n, n * 20, ip="10.0.0.7") for n in range(3)
+    ]
     [hit] = correlation_hits(events, FAILED + "---\n" + correlation("event_count", "condition: {gte: 3}"))
     assert hit.group == ("10.0.0.7",) and hit.event_ids == (10, 11, 12)
 

@@ -46,7 +46,10 @@ def test_a_bad_file_is_reported_and_skipped(tmp_path: Path) -> None:
     folder = write(tmp_path / "r", {"a.yml": GOOD, "b.yml": BROKEN_YAML, "c.yml": BAD_SIGMA})
     ruleset = load_rules([folder])
     assert [r.rule.title for r in ruleset.rules] == ["Shadow copies deleted"]
-    assert sorted(Path(str(p.location.file)).name for p in ruleset.problems if p.location) == ["b.yml", "c.yml"]
+    assert sorted(Path(str(p.location.file)).name for p in ruleset.problems if p.location) == [
+        "b.yml",
+        "c.yml",
+    ]
 
 
 def test_unconvertible_rules_are_listed_with_the_reason(tmp_path: Path) -> None:

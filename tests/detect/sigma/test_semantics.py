@@ -26,7 +26,7 @@ def proc(event_id: int, **fields: str) -> dict[str, Any]:
 
 
 def rule(detection: str, logsource: str = "{product: windows, category: process_creation}") -> str:
-    return f"title: test\nid: 00000000-0000-0000-0000-000000000001\nlogsource: {logsource}\ndetection:\n{detection}"
+    return f"title: test\nid: 00000000-0000-0000-0000-000000000001\nlogsource: {logsource}\ndetection:\n{detection}"  # noqa: E501
 
 
 def hits(rule_text: str, events: list[dict[str, Any]]) -> list[int]:
@@ -39,7 +39,10 @@ def hits(rule_text: str, events: list[dict[str, Any]]) -> list[int]:
 
 def test_equality_is_case_insensitive() -> None:
     text = rule("  sel: {Image: 'C:\\Windows\\System32\\CMD.exe'}\n  condition: sel")
-    events = [proc(1, Image="c:\\windows\\system32\\cmd.EXE"), proc(2, Image="c:\\windows\\system32\\cmd.exe2")]
+    events = [
+        proc(1, Image="c:\\windows\\system32\\cmd.EXE"),
+        proc(2, Image="c:\\windows\\system32\\cmd.exe2"),
+    ]
     assert hits(text, events) == [1]
 
 
@@ -51,7 +54,11 @@ def test_cased_modifier_is_case_sensitive() -> None:
 def test_underscore_and_percent_are_literal_in_wildcard_patterns() -> None:
     # '_' and '%' in a Sigma value are characters, not LIKE wildcards.
     text = rule("  sel: {CommandLine|contains: 'a_b%c'}\n  condition: sel")
-    events = [proc(1, CommandLine="x A_B%C y"), proc(2, CommandLine="x aXbYc y"), proc(3, CommandLine="aXb%c")]
+    events = [
+        proc(1, CommandLine="x A_B%C y"),
+        proc(2, CommandLine="x aXbYc y"),
+        proc(3, CommandLine="aXb%c"),
+    ]
     assert hits(text, events) == [1]
 
 
@@ -62,7 +69,11 @@ def test_backslash_is_literal() -> None:
 
 def test_sigma_wildcards_star_and_question_mark() -> None:
     text = rule("  sel: {Image: 'C:\\\\*\\\\a?c.exe'}\n  condition: sel")
-    events = [proc(1, Image="C:\\dir\\sub\\abc.exe"), proc(2, Image="C:\\dir\\abbc.exe"), proc(3, Image="D:\\abc.exe")]
+    events = [
+        proc(1, Image="C:\\dir\\sub\\abc.exe"),
+        proc(2, Image="C:\\dir\\abbc.exe"),
+        proc(3, Image="D:\\abc.exe"),
+    ]
     assert hits(text, events) == [1]
 
 
@@ -90,7 +101,9 @@ def test_missing_field_is_not_matched_and_not_an_error() -> None:
 
 def test_missing_field_under_not_keeps_the_event() -> None:
     # SQL's NULL would drop event 2 (NOT NULL is NULL); Sigma says the filter simply does not match.
-    text = rule("  sel: {Image|endswith: '.exe'}\n  filter: {ParentImage: 'explorer.exe'}\n  condition: sel and not filter")
+    text = rule(
+        "  sel: {Image|endswith: '.exe'}\n  filter: {ParentImage: 'explorer.exe'}\n  condition: sel and not filter"  # noqa: E501
+    )
     events = [proc(1, Image="a.exe", ParentImage="explorer.exe"), proc(2, Image="b.exe")]
     assert hits(text, events) == [2]
 
@@ -114,7 +127,10 @@ def test_logsource_restricts_to_its_channel_and_event_id() -> None:
 
 
 def test_keywords_search_the_raw_message() -> None:
-    text = rule("  keywords: ['mimikatz', 'sekurlsa::']\n  condition: keywords", "{product: windows, service: security}")
+    text = rule(
+        "  keywords: ['mimikatz', 'sekurlsa::']\n  condition: keywords",
+        "{product: windows, service: security}",
+    )
     events = [
         {"event_id": 1, "channel": "Security", "message": "Started MIMIKATZ.exe", "fields": {}},
         {"event_id": 2, "channel": "Security", "message": "nothing", "fields": {}},
@@ -125,12 +141,19 @@ def test_keywords_search_the_raw_message() -> None:
 
 def test_regex_is_case_sensitive_unless_flag_i() -> None:
     text = rule("  a: {CommandLine|re: 'vss.*delete'}\n  b: {Image|re|i: '^WMIC'}\n  condition: a or b")
-    events = [proc(1, CommandLine="vssadmin delete shadows"), proc(2, CommandLine="VSSADMIN DELETE"), proc(3, Image="wmic.exe")]
+    events = [
+        proc(1, CommandLine="vssadmin delete shadows"),
+        proc(2, CommandLine="VSSADMIN DELETE"),
+        proc(3, Image="wmic.exe"),
+    ]
     assert hits(text, events) == [1, 3]
 
 
 def test_cidr_modifier() -> None:
-    text = rule("  sel: {DestinationIp|cidr: 10.1.0.0/16}\n  condition: sel", "{product: windows, category: network_connection}")
+    text = rule(
+        "  sel: {DestinationIp|cidr: 10.1.0.0/16}\n  condition: sel",
+        "{product: windows, category: network_connection}",
+    )
     events = [
         {"event_id": n, "channel": SYSMON, "event_code": 3, "fields": {"DestinationIp": ip}}
         for n, ip in ((1, "10.1.2.3"), (2, "10.10.2.3"), (3, "110.1.2.3"))
@@ -140,7 +163,11 @@ def test_cidr_modifier() -> None:
 
 def test_windash_and_all_modifiers() -> None:
     text = rule("  sel: {CommandLine|windash|contains|all: ['-enc', '-nop']}\n  condition: sel")
-    events = [proc(1, CommandLine="ps /enc AAA /nop"), proc(2, CommandLine="ps -enc AAA"), proc(3, CommandLine="ps –nop -enc")]
+    events = [
+        proc(1, CommandLine="ps /enc AAA /nop"),
+        proc(2, CommandLine="ps -enc AAA"),
+        proc(3, CommandLine="ps –nop -enc"),
+    ]
     assert hits(text, events) == [1, 3]
 
 
@@ -153,7 +180,11 @@ def test_base64offset_modifier() -> None:
 
 def test_fieldref_modifier_compares_two_fields() -> None:
     text = rule("  sel: {ParentImage|fieldref: Image}\n  condition: sel")
-    events = [proc(1, Image="A.exe", ParentImage="a.EXE"), proc(2, Image="a.exe", ParentImage="b.exe"), proc(3, Image="a")]
+    events = [
+        proc(1, Image="A.exe", ParentImage="a.EXE"),
+        proc(2, Image="a.exe", ParentImage="b.exe"),
+        proc(3, Image="a"),
+    ]
     assert hits(text, events) == [1]
 
 

@@ -1,7 +1,8 @@
 """One pySigma backend that turns a Sigma detection into a sqlglot expression tree.
 
 The tree is rendered for DuckDB and for Spark SQL by ``render``; both engines get the same semantics:
-case-insensitive equality (``lower`` on both sides), wildcards as LIKE with ``_``/``%``/``\\`` escaped, numbers
+case-insensitive equality (``lower`` on both sides), wildcards as LIKE,
+ ``_``/``%``/``\\`` escaped, numbers
 compared through TRY_CAST (text never aborts a query), and every leaf wrapped in ``COALESCE(…, FALSE)`` so a
 missing field is "not matched" — also under NOT, where SQL's NULL would otherwise drop the event.
 """
@@ -67,7 +68,7 @@ def field_expr(name: str, spaced: bool = False) -> exp.Expression:
     return _key(name)
 
 
-def safe(predicate: exp.Expression) -> exp.Expression:
+def safe(predicate: Any) -> exp.Expression:
     """NULL (missing field, text that is not a number) counts as "not matched", even under NOT."""
     return exp.Coalesce(this=predicate, expressions=[exp.false()])
 
@@ -144,19 +145,19 @@ class SqlTreeBackend(Backend):
     def convert_condition_field_eq_val_str(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        assert isinstance(cond.value, SigmaString)  # noqa: S101 - dispatcher guarantees it
+        assert isinstance(cond.value, SigmaString)
         return safe(string_match(self._field(cond), cond.value, cased=False))
 
     def convert_condition_field_eq_val_str_case_sensitive(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        assert isinstance(cond.value, SigmaCasedString)  # noqa: S101
+        assert isinstance(cond.value, SigmaCasedString)
         return safe(string_match(self._field(cond), cond.value, cased=True))
 
     def convert_condition_field_eq_val_num(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        assert isinstance(cond.value, SigmaNumber)  # noqa: S101
+        assert isinstance(cond.value, SigmaNumber)
         number = cond.value.number
         if FIELD_ALIASES.get(cond.field, cond.field) == "EventID":
             # The typed column: fast, and what the log-source grouping filters on too.
@@ -174,20 +175,20 @@ class SqlTreeBackend(Backend):
     def convert_condition_field_eq_val_bool(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        assert isinstance(cond.value, SigmaBool)  # noqa: S101
+        assert isinstance(cond.value, SigmaBool)
         text = "true" if cond.value.boolean else "false"
         return safe(exp.EQ(this=exp.Lower(this=self._field(cond)), expression=exp.Literal.string(text)))
 
     def convert_condition_field_eq_val_re(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        assert isinstance(cond.value, SigmaRegularExpression)  # noqa: S101
+        assert isinstance(cond.value, SigmaRegularExpression)
         return safe(regex_match(self._field(cond), cond.value))
 
     def convert_condition_field_eq_val_cidr(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        assert isinstance(cond.value, SigmaCIDRExpression)  # noqa: S101
+        assert isinstance(cond.value, SigmaCIDRExpression)
         target = self._field(cond)
         prefixes = [string_match(target, SigmaString(p), cased=False) for p in cond.value.expand("*")]
         return safe(exp.or_(*prefixes))
@@ -195,7 +196,7 @@ class SqlTreeBackend(Backend):
     def convert_condition_field_compare_op_val(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        assert isinstance(cond.value, SigmaCompareExpression)  # noqa: S101
+        assert isinstance(cond.value, SigmaCompareExpression)
         number = cond.value.number.number
         ops: dict[CompareOperators, type[exp.Binary]] = {
             CompareOperators.LT: exp.LT,
@@ -214,7 +215,7 @@ class SqlTreeBackend(Backend):
     def convert_condition_field_eq_field(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        assert isinstance(cond.value, SigmaFieldReference)  # noqa: S101
+        assert isinstance(cond.value, SigmaFieldReference)
         left = exp.Lower(this=self._field(cond))
         right = exp.Lower(this=field_expr(cond.value.field, self.spaced_fields))
         if cond.value.starts_with:
@@ -227,7 +228,9 @@ class SqlTreeBackend(Backend):
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
         target = self._field(cond)
-        return exp.or_(exp.Is(this=target, expression=exp.Null()), exp.EQ(this=target, expression=exp.Literal.string("")))
+        return exp.or_(
+            exp.Is(this=target, expression=exp.Null()), exp.EQ(this=target, expression=exp.Literal.string(""))
+        )
 
     def convert_condition_field_exists(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -246,52 +249,74 @@ class SqlTreeBackend(Backend):
 
     def convert_condition_val_str(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
         # Keywords are searched anywhere in the raw message.
-        assert isinstance(cond.value, SigmaString)  # noqa: S101
+        assert isinstance(cond.value, SigmaString)
         pattern, _ = like_pattern(cond.value, lower=True)
-        like = exp.Like(this=exp.Lower(this=exp.column(MESSAGE_COLUMN)), expression=exp.Literal.string(f"%{pattern}%"))
+        like = exp.Like(
+            this=exp.Lower(this=exp.column(MESSAGE_COLUMN)), expression=exp.Literal.string(f"%{pattern}%")
+        )
         return safe(exp.Escape(this=like, expression=exp.Literal.string("\\")))
 
     def convert_condition_val_num(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
-        assert isinstance(cond.value, SigmaNumber)  # noqa: S101
+        assert isinstance(cond.value, SigmaNumber)
         text = str(cond.value.number)
         like = exp.Like(this=exp.column(MESSAGE_COLUMN), expression=exp.Literal.string(f"%{text}%"))
         return safe(like)
 
     def convert_condition_val_re(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
-        assert isinstance(cond.value, SigmaRegularExpression)  # noqa: S101
+        assert isinstance(cond.value, SigmaRegularExpression)
         return safe(regex_match(exp.column(MESSAGE_COLUMN), cond.value))
 
     def convert_condition_query_expr(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
         raise SigmaFeatureNotSupportedByBackendError("query expressions")
 
-    def convert_correlation_event_count_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_event_count_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
-    def convert_correlation_value_count_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_value_count_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
-    def convert_correlation_temporal_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_temporal_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
-    def convert_correlation_temporal_ordered_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_temporal_ordered_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
-    def convert_correlation_extended_temporal_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_extended_temporal_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
-    def convert_correlation_extended_temporal_ordered_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_extended_temporal_ordered_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
-    def convert_correlation_value_sum_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_value_sum_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
-    def convert_correlation_value_avg_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_value_avg_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
-    def convert_correlation_value_percentile_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_value_percentile_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
-    def convert_correlation_value_median_rule(self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None) -> Any:
+    def convert_correlation_value_median_rule(
+        self, rule: Any, output_format: str | None = None, method: str | None = None, callback: Any = None
+    ) -> Any:
         raise SigmaFeatureNotSupportedByBackendError(_CORRELATION_ELSEWHERE)
 
     def finalize_query_default(self, rule: SigmaRule, query: Any, index: int, state: ConversionState) -> Any:
@@ -316,9 +341,9 @@ def regex_match(target: exp.Expression, value: SigmaRegularExpression) -> exp.Ex
 
 
 class _SparkSql(Spark):
-    class Generator(Spark.Generator):
+    class Generator(Spark.Generator):  # type: ignore[valid-type,misc]
         # Spark's ANSI mode makes CAST abort on text; TRY_CAST gives NULL like DuckDB's.
-        TRANSFORMS: ClassVar[dict[type[exp.Expression], Any]] = {
+        TRANSFORMS: ClassVar[dict[Any, Any]] = {
             **Spark.Generator.TRANSFORMS,
             exp.TryCast: lambda self, e: f"TRY_CAST({self.sql(e, 'this')} AS {self.sql(e, 'to')})",
         }

@@ -28,7 +28,10 @@ def installed() -> CompiledRules:
 
 def _summary(compiled: CompiledRules, lang: str) -> None:
     console.print(
-        gettext("{rules} rules, {correlations} correlations, {unconvertible} not convertible, {problems} files refused", lang).format(
+        gettext(
+            "{rules} rules, {correlations} correlations, {unconvertible} not convertible, {problems} files refused",  # noqa: E501
+            lang,
+        ).format(
             rules=len(compiled.rules),
             correlations=len(compiled.correlations),
             unconvertible=len(compiled.unconvertible),
@@ -41,7 +44,9 @@ def _summary(compiled: CompiledRules, lang: str) -> None:
 
 @app.command("import")
 @handle_errors
-def import_command(folder: Path, name: str | None = None, lang: str = LangOption, as_json: bool = JsonOption) -> None:
+def import_command(
+    folder: Path, name: str | None = None, lang: str = LangOption, as_json: bool = JsonOption
+) -> None:
     """Copy a folder of Sigma rules into Hygie (offline) and check every file."""
     target, _ = import_rules(folder, name)
     compiled = installed()
@@ -73,8 +78,12 @@ def list_command(lang: str = LangOption, as_json: bool = JsonOption) -> None:
         print_json(
             {
                 "rules": [{"id": r.id, "title": r.title, "level": r.level} for r in compiled.rules],
-                "correlations": [{"id": c.id, "title": c.title, "kind": c.kind} for c in compiled.correlations],
-                "unconvertible": [{"id": u.id, "title": u.title, "reason": u.reason} for u in compiled.unconvertible],
+                "correlations": [
+                    {"id": c.id, "title": c.title, "kind": c.kind} for c in compiled.correlations
+                ],
+                "unconvertible": [
+                    {"id": u.id, "title": u.title, "reason": u.reason} for u in compiled.unconvertible
+                ],
                 "problems": compiled.problems,
             }
         )

@@ -13,6 +13,7 @@ from typing import Any
 import sqlglot.expressions as exp
 from sigma.conversion.state import ConversionState
 from sigma.correlations import (
+    SigmaCorrelationCondition,
     SigmaCorrelationConditionOperator,
     SigmaCorrelationRule,
     SigmaCorrelationType,
@@ -96,24 +97,28 @@ class CompiledRules:
         )
 
 
-def source_condition(channels: list[str], event_codes: list[int]) -> exp.Expression:
+def source_condition(channels: list[str], event_codes: list[int]) -> Any:
     """The filter a log source puts on the typed columns (what groups rules into one scan)."""
     parts: list[exp.Expression] = []
     if channels:
-        parts.append(exp.In(this=exp.column("channel"), expressions=[exp.Literal.string(c) for c in channels]))
+        parts.append(
+            exp.In(this=exp.column("channel"), expressions=[exp.Literal.string(c) for c in channels])
+        )
     if event_codes:
-        parts.append(exp.In(this=exp.column("event_code"), expressions=[exp.Literal.number(c) for c in event_codes]))
+        parts.append(
+            exp.In(this=exp.column("event_code"), expressions=[exp.Literal.number(c) for c in event_codes])
+        )
     return exp.and_(*parts) if parts else exp.true()
 
 
-def _rule_tree(backend: SqlTreeBackend, rule: SigmaRule) -> exp.Expression:
+def _rule_tree(backend: SqlTreeBackend, rule: SigmaRule) -> Any:
     trees = [backend.convert_condition(c.parsed, ConversionState()) for c in rule.detection.parsed_condition]
     return trees[0] if len(trees) == 1 else exp.or_(*(exp.paren(t) for t in trees))
 
 
 def _compile_rule(backend: SqlTreeBackend, loaded: LoadedRule) -> CompiledRule:
     rule = loaded.rule
-    assert isinstance(rule, SigmaRule)  # noqa: S101
+    assert isinstance(rule, SigmaRule)
     source = source_of(rule.logsource.product, rule.logsource.category, rule.logsource.service) or Source(())
     backend.spaced_fields = rule.logsource.service in SPACED_SERVICES
     tree = _rule_tree(backend, rule)
@@ -142,7 +147,7 @@ _OPS = {
 
 def _compile_correlation(loaded: LoadedRule, ids: dict[int, str]) -> CompiledCorrelation:
     rule = loaded.rule
-    assert isinstance(rule, SigmaCorrelationRule)  # noqa: S101
+    assert isinstance(rule, SigmaCorrelationRule)
     kind = rule.type.name.lower()
     if rule.type not in (
         SigmaCorrelationType.EVENT_COUNT,
@@ -152,7 +157,7 @@ def _compile_correlation(loaded: LoadedRule, ids: dict[int, str]) -> CompiledCor
     ):
         raise SigmaError(f"correlation type {kind} is not supported")
     condition = rule.condition
-    if not hasattr(condition, "op"):
+    if not isinstance(condition, SigmaCorrelationCondition):
         raise SigmaError("extended correlation conditions are not supported")
     references = rule.rules or []
     base_ids: list[str] = []
@@ -207,7 +212,9 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRules:
         try:
             rule = _compile_rule(backend, loaded)
         except (SigmaError, UnmappedLogSource, NotImplementedError) as exc:
-            compiled.unconvertible.append(Unconvertible(loaded.id, loaded.rule.title, str(loaded.path), str(exc)))
+            compiled.unconvertible.append(
+                Unconvertible(loaded.id, loaded.rule.title, str(loaded.path), str(exc))
+            )
             continue
         rule.emit = id(loaded.rule) not in not_emitted
         ids[id(loaded.rule)] = rule.id
@@ -218,7 +225,9 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRules:
         try:
             compiled.correlations.append(_compile_correlation(loaded, ids))
         except SigmaError as exc:
-            compiled.unconvertible.append(Unconvertible(loaded.id, loaded.rule.title, str(loaded.path), str(exc)))
+            compiled.unconvertible.append(
+                Unconvertible(loaded.id, loaded.rule.title, str(loaded.path), str(exc))
+            )
     return compiled
 
 
@@ -247,7 +256,7 @@ def compile_paths(paths: Iterable[Path], cache_dir: Path | None = None) -> Compi
         cached.parent.mkdir(parents=True, exist_ok=True)
         temporary = cached.with_suffix(".tmp")
         temporary.write_text(compiled.to_json(), encoding="utf-8")
-        os.replace(temporary, cached)
+        os.replace(temporary, cached)  # noqa: PTH105
     return compiled
 
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hygie.detect.sigma.compiler import CompiledCorrelation, CompiledRule, source_condition
 from hygie.detect.sigma.backend import render
+from hygie.detect.sigma.compiler import CompiledCorrelation, CompiledRule, source_condition
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "gte": operator.ge,
@@ -46,7 +46,9 @@ class Burst:
     event_ids: tuple[int, ...]
 
 
-def correlation_sql(correlation: CompiledCorrelation, bases: Sequence[CompiledRule], source: str, dialect: str) -> str:
+def correlation_sql(
+    correlation: CompiledCorrelation, bases: Sequence[CompiledRule], source: str, dialect: str
+) -> str:
     """One query: the base-rule events with their group, time and window statistic."""
     parts = []
     width = len(correlation.group_by[dialect][0]) if correlation.group_by[dialect] else 0
@@ -56,13 +58,15 @@ def correlation_sql(correlation: CompiledCorrelation, bases: Sequence[CompiledRu
         value = correlation.value[dialect][index] if correlation.value.get(dialect) else "NULL"
         where = render(source_condition(base.channels, base.event_codes), dialect)
         parts.append(
-            f"SELECT event_id, {EPOCH_US[dialect].format('ts')} AS us, {index} AS r, {value} AS v"
+            f"SELECT event_id, {EPOCH_US[dialect].format('ts')} AS us, {index} AS r, {value} AS v"  # noqa: S608
             + "".join(f", {c}" for c in columns)
             + f" FROM {source} WHERE ({where}) AND ({base.sql[dialect]})"
         )
     group_columns = [f"g{n}" for n in range(width)]
     partition = f"PARTITION BY {', '.join(group_columns)} " if group_columns else ""
-    window = f"({partition}ORDER BY us RANGE BETWEEN {correlation.timespan * 1_000_000} PRECEDING AND CURRENT ROW)"
+    window = (
+        f"({partition}ORDER BY us RANGE BETWEEN {correlation.timespan * 1_000_000} PRECEDING AND CURRENT ROW)"
+    )
     if correlation.kind == "value_count":
         stat = DISTINCT_COUNT[dialect].format("v")
     elif correlation.kind == "temporal":
@@ -71,11 +75,14 @@ def correlation_sql(correlation: CompiledCorrelation, bases: Sequence[CompiledRu
         stat = "COUNT(*) OVER win"
     stat = stat.replace("OVER win", f"OVER {window}")
     select_groups = "".join(f", {g}" for g in group_columns)
-    return f"SELECT event_id, us, r, {stat} AS stat{select_groups} FROM ({' UNION ALL '.join(parts)}) ev"
+    return f"SELECT event_id, us, r, {stat} AS stat{select_groups} FROM ({' UNION ALL '.join(parts)}) ev"  # noqa: S608
 
 
 def rows_of(records: Sequence[Sequence[Any]]) -> list[Row]:
-    return [Row(tuple(str(g) for g in rec[4:]), int(rec[1]), int(rec[0]), int(rec[2]), float(rec[3])) for rec in records]
+    return [
+        Row(tuple(str(g) for g in rec[4:]), int(rec[1]), int(rec[0]), int(rec[2]), float(rec[3]))
+        for rec in records
+    ]
 
 
 def bursts(correlation: CompiledCorrelation, rows: Sequence[Row]) -> list[Burst]:

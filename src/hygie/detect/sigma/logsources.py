@@ -130,10 +130,14 @@ SPACED_SERVICES = frozenset({"windefend"})
 # Sigma field names that are columns of the event table rather than keys of ``fields``.
 COLUMN_FIELDS: dict[str, str] = {"Channel": "channel", "Computer": "host", "Provider_Name": "provider"}
 # Sigma names of the same EVTX field (the EVTX name is what the ingestion stores).
-FIELD_ALIASES: dict[str, str] = {"EventId": "EventID", "ProviderName": "Provider_Name", "Hostname": "Computer"}
+FIELD_ALIASES: dict[str, str] = {
+    "EventId": "EventID",
+    "ProviderName": "Provider_Name",
+    "Hostname": "Computer",
+}
 
 
-class UnmappedLogSource(Exception):
+class UnmappedLogSource(Exception):  # noqa: N818
     """The rule's log source has no known channel: converting it would fire across providers."""
 
 

@@ -69,7 +69,7 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
         digest.update(hashlib.sha256(text.encode()).digest())
         try:
             collection = SigmaCollection.from_yaml(text, collect_errors=True)
-        except Exception as exc:  # noqa: BLE001 - YAML and pySigma raise many kinds; the file is skipped
+        except Exception as exc:
             ruleset.problems.append(ContentError(str(exc) or type(exc).__name__, Location(str(path))))
             continue
         errors = [str(e) for e in collection.errors]
