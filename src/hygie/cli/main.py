@@ -14,6 +14,7 @@ from hygie.cli.backup import restore as restore_command
 from hygie.continuity.cli import app as continuity_app
 from hygie.demo.cli import demo as demo_command
 from hygie.detect.cli import app as logs_app
+from hygie.detect.sigma.cli import app as rules_app
 from hygie.frameworks.cli import app as frameworks_app
 from hygie.incidents.cli import app as incidents_app
 from hygie.network.cli import app as network_app
@@ -49,6 +50,7 @@ app.add_typer(incidents_app, name="incidents")
 app.add_typer(continuity_app, name="continuity")
 app.add_typer(network_app, name="network")
 app.add_typer(logs_app, name="logs")
+app.add_typer(rules_app, name="rules")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

@@ -1,1 +1,1 @@
-"""Precursor signals: the event store, log ingestion and detection."""
+"""Precursor signals: the event store, log ingestion, Sigma rules and detection."""
