@@ -25,9 +25,11 @@ from hygie.cli.common import (
     print_json,
 )
 from hygie.core.errors import ValidationError
-from hygie.core.i18n import gettext
+from hygie.core.i18n import gettext, normalise_language
+from hygie.core.settings import get_settings
 from hygie.core.time import utcnow
 from hygie.incidents import drafts, service
+from hygie.incidents import hunt as incident_hunt
 from hygie.incidents.clocks import PARIS, ClockStatus
 from hygie.incidents.models import (
     Answer,
@@ -558,3 +560,52 @@ def deadline(
             details={"clock": clock_kind.value, "hours": hours},
         )
     console.print(f"{clock_kind.value} : {hours if hours else 'délai par défaut'} h")
+
+
+@app.command("hunt")
+@handle_errors
+def hunt(
+    key: EstablishmentArg, incident: IncidentArg, lang: str = LangOption, as_json: bool = JsonOption
+) -> None:
+    """Look for the case's indicators in the logs ingested by `hygie logs ingest`: how many events
+    mention each one, on which hosts, first and last seen."""
+    lang = normalise_language(lang)
+    with database() as session:
+        case = _case(session, key, incident)
+        found = incident_hunt.hunt(case, get_settings())
+        _audit(session, case, "incident.hunt", indicators=len(found))
+    if as_json:
+        print_json(
+            [
+                {
+                    "kind": kind.value,
+                    "value": value,
+                    "events": s.events,
+                    "hosts": s.hosts,
+                    "first": s.first.isoformat() if s.first else None,
+                    "last": s.last.isoformat() if s.last else None,
+                    "event_ids": s.event_ids,
+                }
+                for kind, value, s in found
+            ]
+        )
+        return
+    if not found:
+        console.print(gettext("The case has no indicator yet.", lang))
+        return
+    table = Table(
+        gettext("Indicator", lang),
+        gettext("Events", lang),
+        gettext("Hosts", lang),
+        gettext("First seen", lang),
+        gettext("Last seen", lang),
+    )
+    for kind, value, s in found:
+        table.add_row(
+            f"{kind.value} {value}",
+            str(s.events),
+            ", ".join(s.hosts[:5]) + (" …" if len(s.hosts) > 5 else ""),
+            local_text(s.first, lang),
+            local_text(s.last, lang),
+        )
+    console.print(table)
