@@ -96,6 +96,18 @@ def demo(
             "par les catalogues publics)",
             markup=True,
         )
+    if result.network is not None:
+        check = result.network
+        console.print(
+            f"Réseau : {fmt_number(len(check.zones), 'fr')} zones, "
+            f"{fmt_number(len(check.violations), 'fr')} flux contraires à la politique de segmentation, "
+            f"{fmt_number(len(check.exposures), 'fr')} services exposés vus de l'extérieur"
+        )
+    console.print(
+        "Continuité, sensibilisation et incidents : services de soins et leurs dépendances, sauvegardes "
+        "(une application jamais restaurée en test), deux exercices, deux campagnes d'hameçonnage "
+        f"simulé, {len(result.incident_ids)} incidents (un clos, un en cours avec ses échéances)"
+    )
     plan = summary.plan
     if plan is not None:
         console.print(
@@ -111,7 +123,11 @@ def demo(
         f"\nDonnées dans {home}. Essayez : [cyan]hygie assess score {hospital.HOSPITAL.finess}[/], "
         f"[cyan]hygie plan roadmap {hospital.HOSPITAL.finess}[/], "
         f"[cyan]hygie assets list {hospital.HOSPITAL.finess} --kind medical_device[/], "
-        f"[cyan]hygie vulns list {hospital.HOSPITAL.finess} --priority act[/]",
+        f"[cyan]hygie vulns list {hospital.HOSPITAL.finess} --priority act[/], "
+        f"[cyan]hygie network check {hospital.HOSPITAL.finess}[/], "
+        f"[cyan]hygie continuity services {hospital.HOSPITAL.finess}[/], "
+        f"[cyan]hygie incidents list {hospital.HOSPITAL.finess}[/], "
+        f"[cyan]hygie awareness phishing rates {hospital.HOSPITAL.finess}[/]",
         markup=True,
     )
 

@@ -23,6 +23,7 @@ from hygie.demo import inventory as demo_inventory
 from hygie.demo import network as demo_network
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control
+from hygie.network import service as network_service
 from hygie.org import service as org_service
 from hygie.org.models import Establishment
 from hygie.org.schemas import EstablishmentIn
@@ -45,6 +46,7 @@ class DemoResult:
     reports: list[Path] = field(default_factory=list)
     inventory: demo_inventory.InventorySummary | None = None
     vulnerabilities: vulns_service.ScanReport | None = None
+    network: network_service.CheckReport | None = None
     incident_ids: list[int] = field(default_factory=list)
 
 
@@ -108,7 +110,7 @@ def build(
                 result.vulnerabilities = vulns_service.scan(
                     session, establishment.id, db=db, snapshot_id=snapshot.id
                 )
-        demo_network.build(session, establishment.id)  # zones, firewalls, outside scan, check
+        result.network = demo_network.build(session, establishment.id)  # zones, firewalls, scan, check
     for index, (name, day) in enumerate((hospital.FIRST_CAMPAIGN, hospital.SECOND_CAMPAIGN)):
         rng = random.Random(f"{seed}-{index}")
         campaign = assess_service.create_campaign(
