@@ -148,7 +148,10 @@ def _exercises(session: Session, establishment_id: int, on: date) -> list[Measur
             f"exercice le {last} ; cellule de crise entraînée : {'oui' if trained else 'non'} ; "
             f"retours d'expérience ouverts : {open_lessons}"
         )
-        en = f"exercise on {last}; crisis cell trained: {'yes' if trained else 'no'}; open lessons: {open_lessons}"
+        en = (
+            f"exercise on {last}; crisis cell trained: {'yes' if trained else 'no'}; "
+            f"open lessons: {open_lessons}"
+        )
     result = [MeasuredLevel("CON-EXERCISE", level, Text(fr=fr, en=en), SOURCE, on)]
     cell = status.last_crisis_cell
     if cell is None:
