@@ -113,3 +113,33 @@ def test_export_import_compare_list(home: Path, tmp_path: Path) -> None:
     table = run("assess", "compare", FINESS, "--from", str(first["id"]), "--to", str(second["id"]))
     assert "CON-A 1→4" in table
     assert "no campaign 999" in run("assess", "score", FINESS, "--campaign", "999", code=1)
+
+
+def test_score_with_evidence_shows_declared_and_measured_and_records_the_gap(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from hygie.assess import evidence
+    from hygie.frameworks.schema import Text
+
+    measured = {
+        "CON-A": evidence.MeasuredLevel(
+            "CON-A", 1, Text(fr="1/3 restaurées", en="1/3 restored"), "continuity", date(2026, 11, 1)
+        ),
+        "TEC-A": evidence.MeasuredLevel(
+            "TEC-A", 4, Text(fr="tout", en="all"), "continuity", date(2026, 11, 1)
+        ),
+    }
+    monkeypatch.setattr(evidence, "measured_levels", lambda session, establishment_id, on=None: measured)
+    run("assess", "start", FINESS, "--date", "2025-03-01")
+    run("assess", "answer", FINESS, "CON-A", "--level", "3", "--by", "alice")
+    out = json.loads(run("assess", "score", FINESS, "--evidence", "--json"))
+    rows = {r["control_id"]: r for r in out["evidence"]}
+    assert (rows["CON-A"]["declared"], rows["CON-A"]["measured"], rows["CON-A"]["gap"]) == (3, 1, True)
+    assert (rows["TEC-A"]["declared"], rows["TEC-A"]["gap"]) == (None, False)
+    assert out["score"]["answered"] == 1  # the index itself is unchanged
+    table = run("assess", "score", FINESS, "--evidence", "--lang", "en")
+    assert "Declared and measured" in table and "1/3 restored" in table
+    findings = run("plan", "findings", FINESS, "--json")
+    assert "evidence:CON-A" in findings

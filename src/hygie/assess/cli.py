@@ -13,7 +13,7 @@ from rich.prompt import Prompt
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from hygie.assess import scoring, service, xlsx
+from hygie.assess import evidence, scoring, service, xlsx
 from hygie.assess.models import Campaign
 from hygie.assess.schemas import (
     AnswerOut,
@@ -45,6 +45,7 @@ from hygie.org import service as org_service
 from hygie.org.models import Establishment
 from hygie.org.schemas import Nis2Category
 from hygie.plan import service as plan_service
+from hygie.plan.models import FindingSource
 
 app = typer.Typer(help="Évaluation de maturité / maturity assessment.", no_args_is_help=True)
 
@@ -330,15 +331,24 @@ def score(
     declared: Annotated[
         bool, typer.Option("--declared", help="The answers alone, without the plan's actions done since")
     ] = False,
+    with_evidence: Annotated[
+        bool,
+        typer.Option(
+            "--evidence",
+            help="Also the levels measured from the data, and gaps of 2 levels or more as findings",
+        ),
+    ] = False,
     as_json: bool = JsonOption,
     lang: str = LangOption,
 ) -> None:
     """Scores per dimension, global index, compliance with each referential, knowledge gaps.
 
     The scores count the actions of the plan done since the campaign was opened, as every other
-    screen and report does; --declared shows the answers alone.
+    screen and report does; --declared shows the answers alone. --evidence adds, for every control
+    the data can speak to, the measured level and why, and records the gaps as findings.
     """
     library = _library()
+    rows: list[evidence.EvidenceRow] = []
     with database() as session:
         establishment = org_service.find_establishment(session, establishment_key)
         campaign = _campaign(session, establishment, campaign_id)
@@ -349,8 +359,20 @@ def score(
             0 if declared else len(plan_service.done_template_ids(session, establishment.id, current.since))
         )
         title = f"#{campaign.id} {campaign.name} ({campaign.assessed_on.isoformat()}, {campaign.path})"
+        if with_evidence:
+            levels = scoring.scored_levels(library, answers, service.scope_of(campaign, library))
+            declared_levels: dict[str, int | None] = dict(levels)
+            rows = evidence.compare(declared_levels, evidence.measured_levels(session, establishment.id))
+            plan_service.upsert_findings(
+                session, establishment.id, FindingSource.EVIDENCE, evidence.gap_findings(library, rows)
+            )
     if as_json:
-        print_json(result)
+        if with_evidence:
+            print_json(
+                {"score": result.model_dump(mode="json"), "evidence": [_evidence_json(r) for r in rows]}
+            )
+        else:
+            print_json(result)
         return
     console.print(f"[bold]{establishment.name}[/] — {title}")
     if moved:
@@ -364,6 +386,39 @@ def score(
             )
         )
     _print_score(result, lang)
+    if with_evidence:
+        _print_evidence(rows, lang)
+
+
+def _evidence_json(row: evidence.EvidenceRow) -> dict[str, object]:
+    return {
+        "control_id": row.control_id,
+        "declared": row.declared,
+        "measured": row.measured.level,
+        "basis": {"fr": row.measured.basis.fr, "en": row.measured.basis.en},
+        "source": row.measured.source,
+        "measured_at": row.measured.measured_at.isoformat(),
+        "gap": row.gap,
+    }
+
+
+def _print_evidence(rows: list[evidence.EvidenceRow], lang: str) -> None:
+    if not rows:
+        console.print(_t(lang, "Aucune mesure tirée des données.", "Nothing measured from the data."))
+        return
+    table = Table(title=_t(lang, "Déclaré et mesuré", "Declared and measured"))
+    for header in (
+        _t(lang, "Mesure", "Control"),
+        _t(lang, "Déclaré", "Declared"),
+        _t(lang, "Mesuré", "Measured"),
+        _t(lang, "Pourquoi", "Why"),
+    ):
+        table.add_column(header)
+    for row in rows:
+        declared = "—" if row.declared is None else str(row.declared)
+        measured = f"[red]{row.measured.level}[/]" if row.gap else str(row.measured.level)
+        table.add_row(row.control_id, declared, measured, row.measured.basis.get(lang))
+    console.print(table)
 
 
 @app.command("compare")

@@ -30,6 +30,7 @@ class FindingSource(StrEnum):
     DETECTION = "detection"
     CONTINUITY = "continuity"
     AWARENESS = "awareness"
+    EVIDENCE = "evidence"  # declared levels the measured ones do not bear out
     INCIDENT = "incident"
 
 

@@ -59,6 +59,7 @@ FINDING_SOURCE_LABELS = {
     FindingSource.CONTINUITY: N_("Continuity of care"),
     FindingSource.AWARENESS: N_("Awareness"),
     FindingSource.INCIDENT: N_("Incidents"),
+    FindingSource.EVIDENCE: N_("Evidence"),
 }
 FINDING_STATUS_LABELS = {
     FindingStatus.OPEN: N_("Open"),

@@ -29,6 +29,7 @@ from hygie.plan.models import ActionStatus, FindingSource, FindingStatus, PlanAc
 from hygie.plan.roadmap import next_quarter_start, roadmap_for
 from hygie.plan.schemas import CostBasis, OwnerRole
 from hygie.reports import schemas as r
+from hygie.reports.continuity import continuity_section
 from hygie.reports.vocabulary import label
 
 TOP_WEAKNESSES = 10
@@ -377,6 +378,14 @@ def build_maturity_report(
         knowledge_gaps=[_gap(library.control(cid), lang) for cid in current.knowledge_gaps],
         controls=controls,
         referential_details=details,
+        continuity=continuity_section(
+            session,
+            establishment_id,
+            library,
+            {c.control: c.level for c in controls},
+            lang=lang,
+            on=generated_on or today(),
+        ),
     )
 
 

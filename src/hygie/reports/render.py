@@ -92,6 +92,16 @@ def report_charts(report: MaturityReport, lang: str) -> dict[str, Markup | None]
         if report.budget is not None and report.budget.share is not None
         else None
     )
+    continuity = report.continuity
+    backup = (
+        charts.compliance_bars(
+            [charts.Bar(p.application, 100.0 * p.met / 5, None) for p in continuity.policies],
+            lang=lang,
+            title=gettext("3-2-1-1-0 rules met per backup policy", lang),
+        )
+        if continuity is not None and continuity.policies
+        else None
+    )
     # The chart functions escape every text they draw: their output is safe markup.
     return {
         name: Markup(svg) if svg is not None else None  # noqa: S704
@@ -101,6 +111,7 @@ def report_charts(report: MaturityReport, lang: str) -> dict[str, Markup | None]
             "trend": trend,
             "stack": stack,
             "gauge": gauge,
+            "backup": backup,
         }.items()
     }
 

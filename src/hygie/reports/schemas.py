@@ -182,6 +182,44 @@ class ReferentialDetail(_Model):
     requirements: list[RequirementDetail]
 
 
+class ServiceReadiness(_Model):
+    name: str
+    rto_hours: float = Field(ge=0)
+    restore_hours: float | None = Field(default=None, description="Tested restore estimate; None: untested")
+    verdict: str = Field(description="within (green), unknown (amber) or over (red)")
+
+
+class PolicyScore(_Model):
+    application: str
+    met: int = Field(ge=0, le=5, description="Rules of 3-2-1-1-0 met")
+    missed: list[str] = Field(default_factory=list, description="The rules missed, in words")
+
+
+class MeasuredControl(_Model):
+    control: str
+    title: str
+    declared: int | None = Field(default=None, ge=0, le=5)
+    measured: int = Field(ge=0, le=5)
+    basis: str
+    gap: bool = False
+
+
+class ContinuitySection(_Model):
+    """Continuity of care: restores against RTOs, backups, exercises and awareness."""
+
+    services: list[ServiceReadiness] = Field(default_factory=list)
+    policies: list[PolicyScore] = Field(default_factory=list)
+    last_exercise: dt.date | None = None
+    last_crisis_cell: dt.date | None = None
+    overdue: list[str] = Field(default_factory=list, description="What is overdue, in words")
+    phishing_campaign: str | None = None
+    phishing_on: dt.date | None = None
+    click_rate: float | None = None
+    report_rate: float | None = None
+    training_completion: float | None = None
+    measured: list[MeasuredControl] = Field(default_factory=list, description="Declared and measured levels")
+
+
 class MaturityReport(_Model):
     generated_on: dt.date
     establishment: EstablishmentInfo
@@ -205,3 +243,4 @@ class MaturityReport(_Model):
     knowledge_gaps: list[KnowledgeGap] = Field(default_factory=list)
     controls: list[ControlDetail] = Field(default_factory=list)
     referential_details: list[ReferentialDetail] = Field(default_factory=list)
+    continuity: ContinuitySection | None = None

@@ -1,0 +1,51 @@
+"""The awareness controls measured from phishing results and trainings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+from hygie.awareness import evidence as awareness_evidence
+from hygie.awareness import service
+from hygie.awareness.gophish import GophishResults
+from hygie.awareness.models import RecordSource
+from tests.awareness.test_service import recipients, training
+from tests.factories import make_establishment
+
+AS_OF = date(2026, 11, 1)
+
+
+@pytest.mark.parametrize(
+    ("click", "report", "level"),
+    [(5.0, 30.0, 5), (5.0, 29.0, 4), (10.0, 20.0, 4), (12.0, 0.0, 3), (25.0, 50.0, 2), (26.0, 90.0, 1)],
+)
+def test_phishing_level(click: float, report: float, level: int) -> None:
+    assert awareness_evidence.phishing_level(click, report) == level
+
+
+def test_levels_from_the_latest_campaign_and_the_trainings(session: Session) -> None:
+    est = make_establishment(session).id
+    assert awareness_evidence.measure(session, est, AS_OF) == []  # nothing recorded: not measured
+    spring = GophishResults(recipients("Urgences", 10, 0, 9), date(2026, 3, 10))
+    autumn = GophishResults(
+        recipients("Urgences", 10, 1, 4) + recipients("Bloc", 10, 4, 1), date(2026, 10, 6)
+    )
+    service.import_phishing(
+        session, est, "Printemps", spring, source=RecordSource.GOPHISH_CSV, file_name="p.csv"
+    )
+    service.import_phishing(session, est, "Automne", autumn, source=RecordSource.GOPHISH_API)
+    service.import_trainings(session, est, [training("Urgences", 10, 9), training("Bloc", 10, 5)], "f.csv")
+    measured = {m.control_id: m for m in awareness_evidence.measure(session, est, AS_OF)}
+    # The latest campaign only: 5 clicks and 5 reports in 20 e-mails (25 %, 25 %) → 2.
+    # 14 trained of 20 invited (70 %) → 2.
+    assert {k: m.level for k, m in measured.items()} == {"AWA-PHISHING": 2, "AWA-TRAINING": 2}
+    assert (
+        measured["AWA-PHISHING"].basis.fr
+        == "campagne « Automne » du 2026-10-06 : 25 % de clics, 25 % de signalements"
+    )
+    assert measured["AWA-PHISHING"].measured_at == date(2026, 10, 6)
+    assert measured["AWA-TRAINING"].basis.en == "14/20 invited staff trained over 12 months (70 %)"
+    stale = {m.control_id: m.level for m in awareness_evidence.measure(session, est, date(2027, 12, 1))}
+    assert stale == {"AWA-PHISHING": 1, "AWA-TRAINING": 1}
