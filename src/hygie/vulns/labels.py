@@ -7,12 +7,21 @@ from typing import Any
 
 from hygie.core.i18n import N_, gettext
 from hygie.vulns.models import VulnResult
+from hygie.vulns.ssvc import Priority
 
 PRIORITIES = {
     "act": N_("Act"),
     "attend": N_("Attend"),
     "track*": N_("Track*"),
     "track": N_("Track"),
+}
+# Most urgent first, and the badge colours shared with the plan's severities (plan.css).
+PRIORITY_ORDER = (Priority.ACT, Priority.ATTEND, Priority.TRACK_STAR, Priority.TRACK)
+PRIORITY_BADGES = {
+    Priority.ACT: "critical",
+    Priority.ATTEND: "high",
+    Priority.TRACK_STAR: "medium",
+    Priority.TRACK: "low",
 }
 STATUSES = {"affected": N_("affected"), "needs_review": N_("needs review")}
 BASES = {
