@@ -16,6 +16,7 @@ from hygie.assets.models import AssetKind, Importer
 from hygie.assets.schemas import AssetRecord, ImportSource
 from hygie.org.models import Role
 from hygie.vulns import service
+from hygie.vulns.labels import reason_text
 from tests.vulns.web_support import ORDER, Hospital, hospital, snapshot_home, with_snapshot
 from tests.web.conftest import csrf_from, login, make_app
 
@@ -181,7 +182,7 @@ def test_one_result_told_step_by_step(session: Session, client: TestClient) -> N
     assert "Table de décision coordinateur de la CISA : Agir." in text
     assert "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" in text and re.search(r"94,3\s%", text)
     assert "au catalogue depuis le 20 mai 2024" in text and "utilisée par des rançongiciels" in text
-    assert "version 4.4.0 in &lt;4.4.1" in text  # the match basis, component and version
+    assert "version 4.4.0 dans &lt;4.4.1" in text  # the match basis, component and version (in French)
     assert "cpe:2.3:a:nextgen:mirth_connect:4.4.0" in text
     assert "Appliquer le correctif" in text and "Supprimer son exposition à internet" in text
     assert "TEC-PATCH, TEC-EXPOSURE" in text  # its weakness in the plan
@@ -380,3 +381,27 @@ def test_nav_highlights_vulnerabilities_on_the_obsolete_systems(session: Session
         assert (f"/e/{h.id}/vulnerabilities", "Vulnerabilities") in current, path
     page = client.get(f"/e/{h.id}/assets?lang=en")
     assert f'<a href="/e/{h.id}/vulnerabilities" aria-current="page">' not in page.text
+
+
+@pytest.mark.parametrize(
+    ("reason", "french"),
+    [
+        ("version 4.4.0 in <4.4.1", "version 4.4.0 dans <4.4.1"),
+        ("any version", "toute version"),
+        ("the asset's version is not known", "la version de l'actif n'est pas connue"),
+        ("the asset's o platform is not known", "la plateforme (o) de l'actif n'est pas connue"),
+        (
+            "version 1.14.0 is in release cycle 1.14 of nginx",
+            "la version 1.14.0 fait partie du cycle 1.14 de nginx",
+        ),
+        (
+            "version 2.4.1-1 in <2.4.2 (distribution package: fix may be backported)",
+            "version 2.4.1-1 dans <2.4.2 (paquet de distribution : le correctif a pu être rétroporté)",
+        ),
+        ("model 'IP 9000' only resembles 'IP 900'", "le modèle 'IP 9000' ressemble seulement à 'IP 900'"),
+        ("a reason nobody wrote a pattern for", "a reason nobody wrote a pattern for"),
+    ],
+)
+def test_matching_reasons_read_in_french(reason: str, french: str) -> None:
+    assert reason_text(reason, "fr") == french
+    assert reason_text(reason, "en") == reason.replace("fix may", "the fix may")

@@ -41,6 +41,7 @@ from hygie.vulns.labels import (
     SOURCES,
     STATUSES,
     VALUES,
+    reason_text,
     word,
 )
 from hygie.vulns.models import MatchBasis, MatchStatus, ResultKind, VulnResult
@@ -343,9 +344,10 @@ def match_facts(row: VulnResult, layout: Layout) -> list[tuple[str, str]]:
     if match.get("criteria"):
         facts.append((layout._("Catalogue entry"), str(match["criteria"])))
     if match.get("reason") and row.basis is not MatchBasis.MAKER:  # the maker's date is shown above
-        facts.append((layout._("Why it matches"), str(match["reason"])))
+        facts.append((layout._("Why it matches"), reason_text(str(match["reason"]), layout.lang)))
     for context in match.get("context", []):
-        facts.append((layout._("Required platform"), f"{context['criteria']} ({context['reason']})"))
+        reason = reason_text(str(context["reason"]), layout.lang)
+        facts.append((layout._("Required platform"), f"{context['criteria']} ({reason})"))
     if match.get("advisory"):
         facts.append(
             (
