@@ -93,7 +93,7 @@ REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), message)
     for pattern, message in (
         (r"any version", N_("any version")),
-        (r"no version", N_("no version")),
+        (r"no version", N_("the product has no version number: the catalogue entry names it whole")),
         (r"all versions affected", N_("all versions affected")),
         (r"the asset's version is not known", N_("the asset's version is not known")),
         (

@@ -339,7 +339,7 @@ def match_facts(row: VulnResult, layout: Layout) -> list[tuple[str, str]]:
     facts.append((layout._("Match"), word(STATUSES, row.status.value, layout.lang)))
     if row.component:
         facts.append((layout._("Component"), row.component))
-    if row.version:
+    if row.version and row.version not in ("-", "*"):  # a CPE's "no version" and "any version"
         facts.append((layout._("Version"), row.version))
     if match.get("criteria"):
         facts.append((layout._("Catalogue entry"), str(match["criteria"])))
