@@ -40,6 +40,7 @@ PAGES = [
     ("continuity-exercises", "/continuity/exercises", "Exercices de crise"),
     ("establishment", "", hospital.HOSPITAL.name),
 ]
+CT_MODEL = "Scanora CT 64"  # the demo's CT scanners (hygie.demo.inventory.CT)
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}
 
 
@@ -76,11 +77,27 @@ def test_rssi_pages_load_cleanly_and_fit(page: Page, demo_server: DemoServer, vi
         expect(page.locator("h1")).to_contain_text(heading)
         assert _fits_the_width(page), f"{path} scrolls sideways on a {viewport}"
         screenshot(page, f"tour-{viewport}-{name}")
+    _result_and_its_asset(page, demo_server, viewport)
     campaign = demo_server.path(f"/assess/{demo_server.campaign_id}/scores")
     page.goto(campaign)
     expect(page.locator("h1")).to_contain_text(f"Scores — {hospital.SECOND_CAMPAIGN[0]}")
     screenshot(page, f"tour-{viewport}-assess-scores")
     assert errors == [], errors
+
+
+def _result_and_its_asset(page: Page, demo_server: DemoServer, viewport: str) -> None:
+    """The most urgent result of a CT scanner (Windows 7 Embedded, matched by the demo catalogue),
+    then its asset through the result's link: the ids depend on the audit's order, not the names."""
+    page.goto(demo_server.path(f"/vulnerabilities?q={CT_MODEL}"))
+    page.locator("main a.vuln-id").first.click()
+    expect(page.locator("h1")).to_contain_text(CT_MODEL)
+    assert _fits_the_width(page), f"a result of the {CT_MODEL} scrolls sideways on a {viewport}"
+    screenshot(page, f"tour-{viewport}-vulnerability-result")
+    page.locator("main .lead a[href*='/assets/']").click()
+    expect(page.locator("h1")).to_contain_text(CT_MODEL)
+    expect(page.locator("#vulns-title")).to_be_visible()
+    assert _fits_the_width(page), f"the {CT_MODEL} asset page scrolls sideways on a {viewport}"
+    screenshot(page, f"tour-{viewport}-asset-ct")
 
 
 def test_management_sees_a_read_only_summary(page: Page, demo_server: DemoServer) -> None:

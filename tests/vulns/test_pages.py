@@ -11,8 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from hygie.assets import service as assets_service
+from hygie.assets.models import AssetKind, Importer
+from hygie.assets.schemas import AssetRecord, ImportSource
 from hygie.org.models import Role
 from hygie.vulns import service
+from hygie.vulns.labels import reason_text
 from tests.vulns.web_support import ORDER, Hospital, hospital, snapshot_home, with_snapshot
 from tests.web.conftest import csrf_from, login, make_app
 
@@ -178,7 +182,7 @@ def test_one_result_told_step_by_step(session: Session, client: TestClient) -> N
     assert "Table de décision coordinateur de la CISA : Agir." in text
     assert "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" in text and re.search(r"94,3\s%", text)
     assert "au catalogue depuis le 20 mai 2024" in text and "utilisée par des rançongiciels" in text
-    assert "version 4.4.0 in &lt;4.4.1" in text  # the match basis, component and version
+    assert "version 4.4.0 dans &lt;4.4.1" in text  # the match basis, component and version (in French)
     assert "cpe:2.3:a:nextgen:mirth_connect:4.4.0" in text
     assert "Appliquer le correctif" in text and "Supprimer son exposition à internet" in text
     assert "TEC-PATCH, TEC-EXPOSURE" in text  # its weakness in the plan
@@ -313,3 +317,91 @@ def service_scan_other(session: Session, establishment_id: int) -> None:
         service.scan(session, establishment_id, db=feeds)
     finally:
         feeds.close()
+
+
+def _chips(html: str) -> list[tuple[str, str, str]]:
+    """The asset page's counts by priority: (count, priority, link)."""
+    section = html.split('id="vulns-title"', 1)[1].split("</section>", 1)[0]
+    return re.findall(
+        r'<a href="([^"]+)"><span class="count">(\d+)</span>\s*(?:<span class="badge[^"]*">([^<]+)</span>)?',
+        section.replace("&amp;", "&"),
+    )
+
+
+def test_asset_page_counts_its_vulnerabilities_by_priority(session: Session, client: TestClient) -> None:
+    h = _scanned(session, client)
+    w7, pump = h.assets["poste-w7"], h.assets["pompe-rea-12"]
+    base = f"/e/{h.id}/vulnerabilities?asset="
+    # poste-w7: CVE-2021-44228 and CVE-2019-0708 (Act), Windows 7 past its end of life (apart).
+    page = client.get(f"/e/{h.id}/assets/{w7}?lang=en")
+    assert _chips(page.text) == [
+        (f"{base}{w7}", "2", ""),
+        (f"{base}{w7}&priority=act", "2", "Act"),
+        (f"{base}{w7}&priority=attend", "0", "Attend"),
+        (f"{base}{w7}&priority=track%2A", "0", "Track*"),
+        (f"{base}{w7}&priority=track", "0", "Track"),
+    ]
+    assert f'<a href="{base}{w7}&amp;kind=eol">1 end-of-life result</a>' in page.text
+    # pompe-rea-12: five Attend and two Track (ORDER); the list filtered on it says the same.
+    page = client.get(f"/e/{h.id}/assets/{pump}")
+    assert [(n, p) for _href, n, p in _chips(page.text)] == [
+        ("7", ""),
+        ("0", "Agir"),
+        ("5", "Traiter"),
+        ("0", "Suivre*"),
+        ("2", "Suivre"),
+    ]
+    assert "kind=eol" not in page.text
+    listed = client.get(f"{base}{pump}")
+    assert _listed(listed.text) == [cve for cve, asset in ORDER if asset == "pompe-rea-12"]
+    summary = service.asset_summary(session, h.id, pump)
+    assert (summary.total, summary.eol) == (7, 0)
+
+
+def test_asset_page_before_any_audit_and_without_results(session: Session, client: TestClient) -> None:
+    h = hospital(session)
+    source = ImportSource(importer=Importer.CSV, file_name="imprimantes.csv")
+    printer = AssetRecord(name="imprimante-1", ips=["10.30.0.9"], kind=AssetKind.OTHER)
+    printer_id = assets_service.import_assets(session, h.id, [printer], source).created[0].asset_id
+    login(client)
+    page = client.get(f"/e/{h.id}/assets/{printer_id}?lang=en")
+    assert "No audit has run yet." in page.text and 'class="count"' not in page.text
+    service_scan_other(session, h.id)
+    page = client.get(f"/e/{h.id}/assets/{printer_id}?lang=en")
+    assert "The last audit found no vulnerability on this asset." in page.text
+    assert 'class="count"' not in page.text
+
+
+def test_nav_highlights_vulnerabilities_on_the_obsolete_systems(session: Session, client: TestClient) -> None:
+    h = hospital(session)
+    login(client)
+    for path in ("/vulnerabilities", "/obsolete"):
+        page = client.get(f"/e/{h.id}{path}?lang=en")
+        current = re.findall(r'<a href="([^"]+)" aria-current="page">([^<]+)</a>', page.text)
+        assert (f"/e/{h.id}/vulnerabilities", "Vulnerabilities") in current, path
+    page = client.get(f"/e/{h.id}/assets?lang=en")
+    assert f'<a href="/e/{h.id}/vulnerabilities" aria-current="page">' not in page.text
+
+
+@pytest.mark.parametrize(
+    ("reason", "french"),
+    [
+        ("version 4.4.0 in <4.4.1", "version 4.4.0 dans <4.4.1"),
+        ("any version", "toute version"),
+        ("the asset's version is not known", "la version de l'actif n'est pas connue"),
+        ("the asset's o platform is not known", "la plateforme (o) de l'actif n'est pas connue"),
+        (
+            "version 1.14.0 is in release cycle 1.14 of nginx",
+            "la version 1.14.0 fait partie du cycle 1.14 de nginx",
+        ),
+        (
+            "version 2.4.1-1 in <2.4.2 (distribution package: fix may be backported)",
+            "version 2.4.1-1 dans <2.4.2 (paquet de distribution : le correctif a pu être rétroporté)",
+        ),
+        ("model 'IP 9000' only resembles 'IP 900'", "le modèle 'IP 9000' ressemble seulement à 'IP 900'"),
+        ("a reason nobody wrote a pattern for", "a reason nobody wrote a pattern for"),
+    ],
+)
+def test_matching_reasons_read_in_french(reason: str, french: str) -> None:
+    assert reason_text(reason, "fr") == french
+    assert reason_text(reason, "en") == reason.replace("fix may", "the fix may")

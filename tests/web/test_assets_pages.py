@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from hygie.assets import api as assets_api
 from hygie.assets import service as assets_service
 from hygie.assets.models import AssetKind, ClinicalCriticality, Importer, MedicalSubtype, Patchable
-from hygie.assets.schemas import AssetRecord, ImportSource
+from hygie.assets.schemas import AssetRecord, ImportSource, ScanFindingRecord
 from hygie.org.models import Role
 from tests.factories import make_establishment
 from tests.web.conftest import csrf_from, login, make_user
@@ -218,3 +218,51 @@ def test_another_establishment_stays_out_of_sight(session: Session, client: Test
         response = client.get(f"/e/{other.id}/assets{path}")
         assert response.status_code == 404, path
         assert "CH de la Rive" not in response.text
+
+
+def test_asset_page_lists_the_scanners_findings(session: Session, client: TestClient) -> None:
+    establishment_id, _ids = _hospital(session)
+    findings = [
+        ScanFindingRecord(
+            nvt_oid="1.3.6.1.4.1.25623.1.0.100001",
+            name="OpenSSH obsolète",
+            port="22/tcp",
+            severity=7.5,
+            threat="High",
+            qod=80,
+            cves=("CVE-2023-38408", "CVE-2024-6387"),
+            solution_type="VendorFix",
+        ),
+        ScanFindingRecord(
+            nvt_oid="1.3.6.1.4.1.25623.1.0.100002",
+            name="Liste des services",
+            port="general/tcp",
+            severity=0.0,
+            threat="Log",
+        ),
+    ]
+    record = AssetRecord(name="srv-dpi", ips=["10.0.0.40"], kind=AssetKind.SERVER, scan_findings=findings)
+    source = ImportSource(importer=Importer.OPENVAS, file_name="greenbone.xml")
+    asset_id = assets_service.import_assets(session, establishment_id, [record], source).created[0].asset_id
+    login(client)
+    page = client.get(f"/e/{establishment_id}/assets/{asset_id}")
+    section = page.text.split('id="scan-title"', 1)[1].split("</section>", 1)[0]
+    rows = [
+        [re.sub(r"<[^>]+>", " ", cell).split() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>")[1], re.S)
+    ]
+    assert rows == [
+        [
+            ["OpenSSH", "obsolète", "CVE-2023-38408,", "CVE-2024-6387"],
+            ["22/tcp"],
+            ["Élevée", "7,5"],
+            ["80", "%"],  # a non-breaking space between them
+            ["Correctif", "du", "fabricant"],
+        ],
+        [["Liste", "des", "services"], ["general/tcp"], ["Journal", "0,0"], ["–"], ["–"]],
+    ]
+    assert 'class="badge badge-high">Élevée' in section and 'class="badge badge-info">Journal' in section
+    english = client.get(f"/e/{establishment_id}/assets/{asset_id}?lang=en").text
+    assert "Vulnerability scanner findings" in english and "Maker&#39;s fix" in english
+    plain = client.get(f"/e/{establishment_id}/assets/{_ids['Pompe Réa 1']}?lang=en").text
+    assert "No vulnerability scanner report on this asset." in plain

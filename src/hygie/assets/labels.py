@@ -80,6 +80,32 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 
+# A vulnerability scanner's words (Greenbone/OpenVAS), kept as it writes them in the data.
+SOLUTION_TYPES = {
+    "vendorfix": N_("Maker's fix"),
+    "mitigation": N_("Mitigation"),
+    "workaround": N_("Workaround"),
+    "nonavailable": N_("No solution available"),
+    "willnotfix": N_("Will not be fixed"),
+}
+THREATS = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low"), "log": N_("Log")}
+
+
+def solution_label(solution_type: str | None, lang: str) -> str:
+    """``VendorFix`` → « Correctif du fabricant »; an unknown type as the scanner wrote it."""
+    if not solution_type:
+        return "–"
+    text = SOLUTION_TYPES.get(solution_type.lower())
+    return gettext(text, lang) if text else solution_type
+
+
+def threat_label(threat: str | None, lang: str) -> str:
+    if not threat:
+        return "–"
+    text = THREATS.get(threat.lower())
+    return gettext(text, lang) if text else threat
+
+
 def label(value: StrEnum | None, lang: str) -> str:
     if value is None:
         return "–"

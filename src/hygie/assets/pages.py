@@ -27,7 +27,7 @@ from hygie.assets.api import (
     imports_of,
 )
 from hygie.assets.importers import FILE_FORMATS
-from hygie.assets.labels import field_label, label, value_label, yes_no
+from hygie.assets.labels import field_label, label, solution_label, threat_label, value_label, yes_no
 from hygie.assets.models import (
     Asset,
     AssetKind,
@@ -36,12 +36,13 @@ from hygie.assets.models import (
     MedicalSubtype,
     Patchable,
 )
-from hygie.assets.schemas import ASSET_FIELDS, AssetChange, AssetDetail
+from hygie.assets.schemas import ASSET_FIELDS, AssetChange, AssetDetail, ScanFindingOut
 from hygie.core.errors import ContentError, ImportRejectedError, ValidationError
+from hygie.core.formatting import fmt_number, fmt_percent
 from hygie.core.i18n import N_
 from hygie.org.access import Action
 from hygie.vulns import service as vulns_service
-from hygie.vulns.labels import PRIORITIES, word
+from hygie.vulns.labels import PRIORITIES, PRIORITY_BADGES, PRIORITY_ORDER, word
 from hygie.vulns.ssvc import Priority
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
 from hygie.web.forms import enum_choice
@@ -344,8 +345,47 @@ def asset_page(scope: ReadScope, layout: PageLayout, asset_id: int) -> HTMLRespo
             "software": [(s, label(s.source, layout.lang)) for s in detail.software],
             "unpatchable_life_sustaining": detail.criticality is ClinicalCriticality.LIFE_SUSTAINING
             and detail.patchable is Patchable.NO,
+            "vulns": _vulns_summary(scope, detail.id, layout),
+            "scan_findings": [_scan_finding(f, layout) for f in detail.scan_findings],
         },
     )
+
+
+# The scanner's threat levels as the plan's badges (a log entry is information, not a weakness).
+THREAT_BADGES = {"high": "high", "medium": "medium", "low": "low"}
+
+
+def _vulns_summary(scope: EstablishmentScope, asset_id: int, layout: Layout) -> dict[str, Any]:
+    """The asset's results by priority (from the audit), each count a link to the filtered list."""
+    summary = vulns_service.asset_summary(scope.db, scope.id, asset_id)
+    base = f"/e/{scope.id}/vulnerabilities"
+    return {
+        "total": summary.total,
+        "href": f"{base}?" + urlencode({"asset": asset_id}),
+        "chips": [
+            {
+                "count": summary.priorities[p],
+                "word": word(PRIORITIES, p.value, layout.lang),
+                "badge": PRIORITY_BADGES[p],
+                "href": f"{base}?" + urlencode({"asset": asset_id, "priority": p.value}),
+            }
+            for p in PRIORITY_ORDER
+        ],
+        "eol": summary.eol,
+        "eol_href": f"{base}?" + urlencode({"asset": asset_id, "kind": "eol"}),
+        "audited": vulns_service.last_scan(scope.db, scope.id) is not None,
+    }
+
+
+def _scan_finding(finding: ScanFindingOut, layout: Layout) -> dict[str, Any]:
+    return {
+        "finding": finding,
+        "severity": fmt_number(finding.severity, layout.lang, 1),
+        "badge": THREAT_BADGES.get((finding.threat or "").lower(), "info"),
+        "threat": threat_label(finding.threat, layout.lang),
+        "qod": fmt_percent(finding.qod, layout.lang) if finding.qod is not None else "–",
+        "solution_type": solution_label(finding.solution_type, layout.lang),
+    }
 
 
 __all__ = ["NAV", "router"]

@@ -3,16 +3,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hygie.core.i18n import N_, gettext
 from hygie.vulns.models import VulnResult
+from hygie.vulns.ssvc import Priority
 
 PRIORITIES = {
     "act": N_("Act"),
     "attend": N_("Attend"),
     "track*": N_("Track*"),
     "track": N_("Track"),
+}
+# Most urgent first, and the badge colours shared with the plan's severities (plan.css).
+PRIORITY_ORDER = (Priority.ACT, Priority.ATTEND, Priority.TRACK_STAR, Priority.TRACK)
+PRIORITY_BADGES = {
+    Priority.ACT: "critical",
+    Priority.ATTEND: "high",
+    Priority.TRACK_STAR: "medium",
+    Priority.TRACK: "low",
 }
 STATUSES = {"affected": N_("affected"), "needs_review": N_("needs review")}
 BASES = {
@@ -74,6 +84,72 @@ SOURCES = {
     "scanner:verified": N_("the scanner proved it on the asset (quality of detection 99 % or more)"),
     "scanner:severity": N_("from the scanner's severity (total from 9.0)"),
 }
+
+
+# The matching code's reasons (English, stored in the results' explanation) as sentences to translate:
+# each pattern gives the message's parameters; a reason no pattern knows is shown as it is.
+_BACKPORT = re.compile(r"(?P<reason>.+) \(distribution package: fix may be backported\)")
+REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), message)
+    for pattern, message in (
+        (r"any version", N_("any version")),
+        (r"no version", N_("the product has no version number: the catalogue entry names it whole")),
+        (r"all versions affected", N_("all versions affected")),
+        (r"the asset's version is not known", N_("the asset's version is not known")),
+        (
+            r"catalogue names no version, asset has (?P<have>.+)",
+            N_("the catalogue names no version, the asset has %(have)s"),
+        ),
+        (r"version (?P<have>\S+) = (?P<wanted>.+)", N_("version %(have)s = %(wanted)s")),
+        (
+            r"version (?P<have>\S+) cannot be compared with (?P<bound>.+) \((?P<use>[^()]+)\)",
+            N_("version %(have)s cannot be compared with %(bound)s (%(use)s)"),
+        ),
+        (
+            r"version (?P<version>\S+) is in release cycle (?P<cycle>\S+) of (?P<product>.+)",
+            N_("version %(version)s is in release cycle %(cycle)s of %(product)s"),
+        ),
+        (r"version (?P<have>\S+) in (?P<range>.+)", N_("version %(have)s in %(range)s")),
+        (
+            r"the asset's (?P<part>\w+) platform is not known",
+            N_("the asset's %(part)s platform is not known"),
+        ),
+        (
+            r"(?P<attribute>\w+) (?P<wanted>.+) not known on the asset",
+            N_("%(attribute)s %(wanted)s not known on the asset"),
+        ),
+        (
+            r"advisory names versions (?P<versions>.+), the device's firmware is not known",
+            N_("the advisory names versions %(versions)s, the device's firmware is not known"),
+        ),
+        (
+            r"advisory version (?P<version>.+) is free text",
+            N_("the advisory's version %(version)s is free text"),
+        ),
+        (r"firmware (?P<have>\S+) listed", N_("firmware %(have)s listed")),
+        (
+            r"firmware (?P<have>\S+) cannot be compared with (?P<other>.+)",
+            N_("firmware %(have)s cannot be compared with %(other)s"),
+        ),
+        (
+            r"model (?P<model>.+) only resembles (?P<product>.+)",
+            N_("model %(model)s only resembles %(product)s"),
+        ),
+        (r"(?P<key>\S+) is (?P<mapped>.+) \(alias table\)", N_("%(key)s is %(mapped)s (alias table)")),
+    )
+)
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A matching reason in the reader's language: « version 4.4.0 dans <4.4.1 »."""
+    if found := _BACKPORT.fullmatch(reason):
+        return gettext("%(reason)s (distribution package: the fix may be backported)", lang) % {
+            "reason": reason_text(found["reason"], lang)
+        }
+    for pattern, message in REASONS:
+        if found := pattern.fullmatch(reason):
+            return gettext(message, lang) % found.groupdict()
+    return reason
 
 
 def word(table: dict[str, str], value: str, lang: str) -> str:
@@ -153,11 +229,11 @@ def explain(result: VulnResult, asset_name: str, lang: str) -> list[str]:
     if match.get("criteria"):
         lines.append(_("Catalogue entry: %(criteria)s") % {"criteria": match["criteria"]})
     if match.get("reason"):
-        lines.append(_("Why it matches: %(reason)s") % {"reason": match["reason"]})
+        lines.append(_("Why it matches: %(reason)s") % {"reason": reason_text(str(match["reason"]), lang)})
     for context in match.get("context", []):
         lines.append(
             _("Required platform: %(criteria)s (%(reason)s)")
-            % {"criteria": context["criteria"], "reason": context["reason"]}
+            % {"criteria": context["criteria"], "reason": reason_text(str(context["reason"]), lang)}
         )
     if match.get("advisory"):
         lines.append(

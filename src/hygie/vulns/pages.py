@@ -31,7 +31,19 @@ from hygie.reports.vocabulary import label as plan_label
 from hygie.vulns import service
 from hygie.vulns.api import NO_SNAPSHOT, NoSnapshotError, detail_of, run_scan, settings_of
 from hygie.vulns.feeds import service as feeds_service
-from hygie.vulns.labels import ACTIONS, BASES, POINTS, PRIORITIES, SOURCES, STATUSES, VALUES, word
+from hygie.vulns.labels import (
+    ACTIONS,
+    BASES,
+    POINTS,
+    PRIORITIES,
+    PRIORITY_BADGES,
+    PRIORITY_ORDER,
+    SOURCES,
+    STATUSES,
+    VALUES,
+    reason_text,
+    word,
+)
 from hygie.vulns.models import MatchBasis, MatchStatus, ResultKind, VulnResult
 from hygie.vulns.ssvc import Priority
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
@@ -41,18 +53,12 @@ from hygie.web.pagination import PageParams, paginate
 from hygie.web.registry import NavItem
 
 router = APIRouter(include_in_schema=False)
-NAV = (NavItem(N_("Vulnerabilities"), "/vulnerabilities", order=27),)
+NAV = (NavItem(N_("Vulnerabilities"), "/vulnerabilities", order=27, also=("/obsolete",)),)
 PER_PAGE = 50
 GROUP_ROWS = 10  # assets shown under one obsolete release; the next ones folded (<details>)
 MAX_GROUP_ROWS = 500  # beyond, the filtered list of the results has them all
-ORDER = (Priority.ACT, Priority.ATTEND, Priority.TRACK_STAR, Priority.TRACK)
-# Badge colours shared with the plan's severities (plan.css).
-BADGE = {
-    Priority.ACT: "critical",
-    Priority.ATTEND: "high",
-    Priority.TRACK_STAR: "medium",
-    Priority.TRACK: "low",
-}
+ORDER = PRIORITY_ORDER
+BADGE = PRIORITY_BADGES
 KINDS = {
     ResultKind.CVE: N_("CVE"),
     ResultKind.ADVISORY: N_("Medical advisory"),
@@ -333,14 +339,15 @@ def match_facts(row: VulnResult, layout: Layout) -> list[tuple[str, str]]:
     facts.append((layout._("Match"), word(STATUSES, row.status.value, layout.lang)))
     if row.component:
         facts.append((layout._("Component"), row.component))
-    if row.version:
+    if row.version and row.version not in ("-", "*"):  # a CPE's "no version" and "any version"
         facts.append((layout._("Version"), row.version))
     if match.get("criteria"):
         facts.append((layout._("Catalogue entry"), str(match["criteria"])))
     if match.get("reason") and row.basis is not MatchBasis.MAKER:  # the maker's date is shown above
-        facts.append((layout._("Why it matches"), str(match["reason"])))
+        facts.append((layout._("Why it matches"), reason_text(str(match["reason"]), layout.lang)))
     for context in match.get("context", []):
-        facts.append((layout._("Required platform"), f"{context['criteria']} ({context['reason']})"))
+        reason = reason_text(str(context["reason"]), layout.lang)
+        facts.append((layout._("Required platform"), f"{context['criteria']} ({reason})"))
     if match.get("advisory"):
         facts.append(
             (

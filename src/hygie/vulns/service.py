@@ -539,6 +539,28 @@ def assets_of(session: Session, establishment_id: int, results: Sequence[VulnRes
     return {a.id: a for a in session.scalars(query)}
 
 
+@dataclass(frozen=True)
+class AssetVulnSummary:
+    """One asset's results: how many vulnerabilities (CVE, advisories, scanner checks) of each
+    priority, as the results' list filtered on the asset counts them, and its end-of-life results."""
+
+    priorities: dict[Priority, int]
+    eol: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.priorities.values())
+
+
+def asset_summary(session: Session, establishment_id: int, asset_id: int) -> AssetVulnSummary:
+    """The asset's results by priority and its end-of-life count (all zero for an asset never matched)."""
+    vulns = priority_counts(
+        session, establishment_id, ResultFilters(asset_id=asset_id, vulnerabilities_only=True)
+    )
+    eol = priority_counts(session, establishment_id, ResultFilters(asset_id=asset_id, kind=ResultKind.EOL))
+    return AssetVulnSummary(vulns, sum(eol.values()))
+
+
 def urgent_by_department(session: Session, establishment_id: int) -> dict[str, dict[Priority, int]]:
     """Per care department of the medical devices ("" for none given): how many Act and Attend
     vulnerabilities (CVE and advisories, not end of life) touch its devices."""

@@ -46,9 +46,8 @@ class Layout:
         links = []
         for item in items:
             href = f"/e/{establishment.id}{item.path}"
-            # The establishment's own page ("") is current on itself only, not on every page below it.
-            below = item.path != "" and path.startswith(href + "/")
-            links.append(NavLink(gettext(item.label, self.lang), href, path == href or below))
+            current = any(_within(path, f"/e/{establishment.id}", p) for p in (item.path, *item.also))
+            links.append(NavLink(gettext(item.label, self.lang), href, current))
         return links
 
     def render(
@@ -64,6 +63,13 @@ class Layout:
         }
         values.update(context or {})
         return render(self.request, template, values, status_code=status_code)
+
+
+def _within(path: str, base: str, item_path: str) -> bool:
+    """``path`` is the item's page or below it; the establishment's own page ("") is current on
+    itself only, not on every page below it."""
+    href = base + item_path
+    return path == href or (item_path != "" and path.startswith(href + "/"))
 
 
 def page_layout(request: Request, db: Db, principal: CurrentPrincipal, user: CurrentUser) -> Layout:

@@ -24,12 +24,14 @@ class NavItem:
     """An entry of the main nav, shown when an establishment is chosen.
 
     ``label`` is the English msgid (mark it with ``hygie.core.i18n.N_``); ``path`` is relative to
-    ``/e/{establishment_id}`` (``"/dashboard"``); items are sorted by ``order``.
+    ``/e/{establishment_id}`` (``"/dashboard"``); items are sorted by ``order``; ``also`` lists
+    other paths of the domain whose pages highlight the entry (``("/obsolete",)``).
     """
 
     label: str
     path: str
     order: int = 100
+    also: tuple[str, ...] = ()  # other paths (same form) under which the entry is the current one
 
 
 @dataclass(frozen=True)
