@@ -45,7 +45,7 @@ def test_one_alert_per_rule_host_burst_and_idempotent(
     est = make_establishment(session)
     _ingest(store_settings, est.id)
     report = service.run_detection(session, store_settings, est.id, rules)
-    # 4 named pipe + 3 suspicious psexec hits on IEWIN7, 1 lsass access on PC04, 1 PSEXESVC child on MSEDGEWIN10
+    # 4 named pipe + 3 suspicious psexec hits on IEWIN7, 1 lsass access on PC04, 1 PSEXESVC on MSEDGEWIN10
     assert (report.hits, report.created, report.updated) == (9, 4, 0)
     alerts = {a.rule_id: a for a in service.list_alerts(session, est.id)}
     assert set(alerts) == {NAMED_PIPE, SUSP_PSEXEC, HACKTOOL, PSEXESVC}
