@@ -69,7 +69,12 @@ def run_command(
         if engine == "spark":
             from pyspark.sql import SparkSession
 
-            spark = SparkSession.builder.master(master).appName("hygie-detect").getOrCreate()
+            spark = (
+                SparkSession.builder.master(master)
+                .appName("hygie-detect")
+                .config("spark.sql.session.timeZone", "UTC")
+                .getOrCreate()
+            )
             try:
                 report = service.run_detection_spark(session, settings, establishment_id, rules, spark)
             finally:

@@ -234,9 +234,10 @@ def run_detection_spark(
     if not has_events(settings, establishment_id):
         return RunReport(0, 0, 0, [])
     view = f"hygie_events_{establishment_id}"
-    spark.read.option("basePath", str(establishment_dir(settings, establishment_id))).parquet(
-        str(establishment_dir(settings, establishment_id))
-    ).createOrReplaceTempView(view)
+    # The files carry source and day themselves: read them as plain files, no partition discovery.
+    folder = str(establishment_dir(settings, establishment_id))
+    reader = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.parquet")
+    reader.parquet(folder).createOrReplaceTempView(view)
     hits = engine.run_spark(spark, view, rules)
     return store_hits(session, settings, establishment_id, rules, hits)
 
