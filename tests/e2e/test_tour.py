@@ -34,6 +34,7 @@ PAGES = [
     ("incidents", "/incidents", "Incidents"),
     ("incident-open", "/incidents/2", "Rançongiciel sur les serveurs d'imagerie"),
     ("incident-closed", "/incidents/1", "Hameçonnage et compromission"),
+    ("alerts", "/alerts", "Signaux précurseurs"),
     ("continuity", "/continuity", "Continuité des soins"),
     ("continuity-dependencies", "/continuity/dependencies?zone=Serveurs", "Dépendances et impact"),
     ("continuity-backups", "/continuity/backups", "Sauvegardes"),

@@ -48,6 +48,7 @@ PUBLIC = (
 JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/establishments/{establishment_id}/actions/{action_id}"): {"status": "in_progress"},
     ("POST", "/api/v1/establishments/{establishment_id}/plan/optimise"): {"budget": 50_000},
+    ("POST", "/api/v1/establishments/{establishment_id}/alerts/{alert_id}/triage"): {"status": "in_progress"},
     ("POST", "/api/v1/establishments/{establishment_id}/awareness/trainings"): {
         "held_on": "2026-06-01",
         "topic": "Matrice",
@@ -61,6 +62,7 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/e/{establishment_id}/plan/actions/{action_id}/status"): {"status": "in_progress"},
     ("POST", "/e/{establishment_id}/plan/adopt"): {"budget": "50000"},
+    ("POST", "/e/{establishment_id}/alerts/{alert_id}/triage"): {"status": "in_progress", "note": "matrice"},
     ("POST", "/e/{establishment_id}/plan/actions/{action_id}"): {
         "status": "in_progress",
         "owner": "rssi",

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -32,6 +32,7 @@ from hygie.continuity.schemas import ApplicationIn, DependencyIn, ExerciseIn, Le
 from hygie.core.settings import Settings, get_settings
 from hygie.demo import incidents as demo_incidents
 from hygie.demo import service as demo_service
+from hygie.detect.models import Alert, AlertLevel, AlertStatus
 from hygie.frameworks.loader import Library
 from hygie.frameworks.service import get_library
 from hygie.incidents import service as incidents_service
@@ -208,6 +209,7 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
     )
     lessons = continuity_service.lessons_of(session, establishment_id)
     assert lessons, "the world needs continuity objects on both sides"
+    alert = _alert(session, establishment_id)
     return {
         "campaign_id": str(campaign.id),
         "control_id": control_id,
@@ -226,7 +228,33 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
         "exercise_id": str(lessons[0].exercise_id),
         "lesson_id": str(lessons[0].id),
         "fmt": "html",
+        "alert_id": str(alert.id),
     }
+
+
+def _alert(session: Session, establishment_id: int) -> Alert:
+    """A detection alert (no event behind it: the store is empty), confirmed so that it can be escalated."""
+    seen = datetime(2025, 1, 6, 9, 30, tzinfo=UTC)
+    alert = Alert(
+        establishment_id=establishment_id,
+        key=f"world-{establishment_id}",
+        rule_id="52d8b0c6-53d6-439a-9e41-52ad442ad9ad",
+        title="First Time Seen Remote Named Pipe",
+        level=AlertLevel.HIGH,
+        techniques=["T1021.002"],
+        tactics=["lateral-movement"],
+        host="srv-dpi",
+        user="admin",
+        first_seen=seen,
+        last_seen=seen,
+        event_count=1,
+        event_ids=[1],
+        status=AlertStatus.TRUE_POSITIVE,
+        note="",
+    )
+    session.add(alert)
+    session.flush()
+    return alert
 
 
 def build_world(connection: Connection) -> World:

@@ -13,6 +13,7 @@ from hygie.cli.backup import app as backup_app
 from hygie.cli.backup import restore as restore_command
 from hygie.continuity.cli import app as continuity_app
 from hygie.demo.cli import demo as demo_command
+from hygie.detect.alerts_cli import alerts_app, detect_app
 from hygie.detect.cli import app as logs_app
 from hygie.detect.sigma.cli import app as rules_app
 from hygie.frameworks.cli import app as frameworks_app
@@ -51,6 +52,8 @@ app.add_typer(continuity_app, name="continuity")
 app.add_typer(network_app, name="network")
 app.add_typer(logs_app, name="logs")
 app.add_typer(rules_app, name="rules")
+app.add_typer(detect_app, name="detect")
+app.add_typer(alerts_app, name="alerts")
 app.command("restore")(restore_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

@@ -68,6 +68,8 @@ def registered_domains() -> list[DomainWeb]:
     from hygie.awareness import pages as awareness_pages
     from hygie.continuity import api as continuity_api
     from hygie.continuity import pages as continuity_pages
+    from hygie.detect import api as detect_api
+    from hygie.detect import pages as detect_pages
     from hygie.frameworks import api as frameworks_api
     from hygie.incidents import api as incidents_api
     from hygie.incidents import pages as incidents_pages
@@ -92,6 +94,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("continuity", continuity_api, continuity_pages),
         domain("reports", reports_api, reports_pages),
         domain("vulns", vulns_api, vulns_pages),
+        domain("detect", detect_api, detect_pages),
         domain("awareness", awareness_api, awareness_pages),
         domain("incidents", incidents_api, incidents_pages),
     ]

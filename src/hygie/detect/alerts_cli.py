@@ -1,0 +1,191 @@
+"""``hygie detect run`` and ``hygie alerts``: run the installed Sigma rules, list, show, triage, escalate."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from hygie.cli.common import (
+    EstablishmentArg,
+    JsonOption,
+    LangOption,
+    console,
+    database,
+    handle_errors,
+    print_json,
+)
+from hygie.core.errors import ValidationError
+from hygie.core.i18n import gettext
+from hygie.core.settings import get_settings
+from hygie.detect import service
+from hygie.detect.models import Alert, AlertLevel, AlertStatus
+from hygie.detect.sigma.cli import installed
+from hygie.org import service as org_service
+
+detect_app = typer.Typer(help="Detection: run the Sigma rules over the event store.", no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Alerts raised by the detection: list, show, triage, escalate.", no_args_is_help=True
+)
+
+
+def _alert_json(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "rule_id": alert.rule_id,
+        "title": alert.title,
+        "level": alert.level.value,
+        "status": alert.status.value,
+        "techniques": alert.techniques,
+        "tactics": alert.tactics,
+        "host": alert.host,
+        "user": alert.user,
+        "first_seen": alert.first_seen.isoformat(),
+        "last_seen": alert.last_seen.isoformat(),
+        "event_count": alert.event_count,
+        "event_ids": alert.event_ids,
+        "note": alert.note,
+        "case_id": alert.case_id,
+    }
+
+
+@detect_app.command("run")
+@handle_errors
+def run_command(
+    establishment: EstablishmentArg,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+    master: Annotated[str, typer.Option(help="Spark master URL (with --engine spark)")] = "local[2]",
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Run the installed rules over the establishment's events; a known burst refreshes its alert."""
+    if engine not in ("duckdb", "spark"):
+        raise ValidationError(f"--engine: {engine!r} ∉ duckdb, spark")
+    rules = installed()
+    settings = get_settings()
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        if engine == "spark":
+            from pyspark.sql import SparkSession
+
+            spark = (
+                SparkSession.builder.master(master)
+                .appName("hygie-detect")
+                .config("spark.sql.session.timeZone", "UTC")
+                .getOrCreate()
+            )
+            try:
+                report = service.run_detection_spark(session, settings, establishment_id, rules, spark)
+            finally:
+                spark.stop()
+        else:
+            report = service.run_detection(session, settings, establishment_id, rules)
+    if as_json:
+        print_json(report.__dict__)
+        return
+    console.print(
+        gettext("{hits} hits, {created} new alerts, {updated} alerts updated", lang).format(
+            hits=report.hits, created=report.created, updated=report.updated
+        )
+    )
+
+
+@alerts_app.command("list")
+@handle_errors
+def list_command(
+    establishment: EstablishmentArg,
+    status: Annotated[AlertStatus | None, typer.Option(help="Triage status")] = None,
+    level: Annotated[AlertLevel | None, typer.Option(help="Rule level")] = None,
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The alerts, latest first."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        alerts = service.list_alerts(session, establishment_id, status=status, level=level)
+        if as_json:
+            print_json([_alert_json(a) for a in alerts])
+            return
+        table = Table("#", gettext("Level", lang), gettext("Status", lang), gettext("Title", lang), "Host")
+        for alert in alerts:
+            table.add_row(str(alert.id), alert.level.value, alert.status.value, alert.title, alert.host)
+        console.print(table)
+
+
+@alerts_app.command("show")
+@handle_errors
+def show_command(
+    establishment: EstablishmentArg, alert_id: int, lang: str = LangOption, as_json: bool = JsonOption
+) -> None:
+    """An alert: its rule, ATT&CK techniques, assets touched and the events behind it."""
+    settings = get_settings()
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        alert = service.get_alert(session, establishment_id, alert_id)
+        assets = service.assets_of(session, alert)
+        rows = service.evidence_rows(settings, alert)
+        if as_json:
+            data = _alert_json(alert)
+            data["assets"] = [{"id": a.id, "name": a.name, "department": a.department} for a in assets]
+            data["departments"] = service.departments_of(assets)
+            data["events"] = [
+                {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items() if k != "message"}
+                for r in rows
+            ]
+            print_json(data)
+            return
+        console.print(
+            f"[bold]#{alert.id} {alert.title}[/] ({alert.level.value}, {alert.status.value})", highlight=False
+        )
+        console.print(f"{alert.rule_id} · ATT&CK {', '.join(alert.techniques) or '-'}", markup=False)
+        console.print(
+            f"{alert.host} / {alert.user} · {alert.first_seen} → {alert.last_seen} · {alert.event_count}"
+        )
+        for asset in assets:
+            console.print(f"  ▸ {asset.name} ({asset.department or '-'})", markup=False)
+        table = Table("ts", "event_code", "channel", "user", "file")
+        for row in rows:
+            table.add_row(
+                str(row["ts"]), str(row["event_code"]), row["channel"] or "", row["user"] or "", row["file"]
+            )
+        console.print(table)
+        if alert.note:
+            console.print(alert.note, markup=False)
+
+
+@alerts_app.command("triage")
+@handle_errors
+def triage_command(
+    establishment: EstablishmentArg,
+    alert_id: int,
+    status: Annotated[AlertStatus, typer.Option(help="new, in_progress, false_positive, true_positive")],
+    note: Annotated[str | None, typer.Option(help="Triage note")] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """Set an alert's triage status; confirmed high and critical alerts become findings of the plan."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        alert = service.triage(session, service.get_alert(session, establishment_id, alert_id), status, note)
+        if as_json:
+            print_json(_alert_json(alert))
+            return
+        console.print(f"#{alert.id} → {alert.status.value}")
+
+
+@alerts_app.command("escalate")
+@handle_errors
+def escalate_command(
+    establishment: EstablishmentArg,
+    alert_id: int,
+    author: Annotated[str, typer.Option(help="Who opens the case")] = "hygie",
+    as_json: bool = JsonOption,
+) -> None:
+    """Open an incident case from a true positive alert."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        case = service.escalate(session, service.get_alert(session, establishment_id, alert_id), author)
+        if as_json:
+            print_json({"case_id": case.id, "alert_refs": case.alert_refs})
+            return
+        console.print(f"#{alert_id} → incident {case.id}")

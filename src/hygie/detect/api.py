@@ -1,0 +1,101 @@
+"""REST routes of the detection's alerts: counts, list with filters, detail with its events, triage and
+escalation to an incident. Running the rules is ``hygie detect run`` (it reads the event store)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from hygie.core.settings import get_settings
+from hygie.detect import service
+from hygie.detect.models import Alert, AlertLevel, AlertStatus
+from hygie.detect.schemas import AlertAssetOut, AlertCountsOut, AlertDetailOut, AlertOut, TriageIn
+from hygie.org import audit
+from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
+from hygie.web.errors import API_ERRORS
+from hygie.web.pagination import Page, Pagination, paginate
+
+router = APIRouter(prefix="/api/v1", tags=["detect"], responses=API_ERRORS)
+BASE = "/establishments/{establishment_id}/alerts"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def detail_of(scope: EstablishmentScope, alert: Alert) -> AlertDetailOut:
+    assets = service.assets_of(scope.db, alert)
+    rows = service.evidence_rows(get_settings(), alert)
+    return AlertDetailOut.model_validate(alert).model_copy(
+        update={
+            "assets": [AlertAssetOut(id=a.id, name=a.name, department=a.department) for a in assets],
+            "departments": service.departments_of(assets),
+            "events": [{k: _plain(v) for k, v in row.items()} for row in rows],
+        }
+    )
+
+
+@router.get(BASE + "/counts")
+def alert_counts(scope: ReadScope) -> AlertCountsOut:
+    """Alerts by level and by triage status."""
+    return AlertCountsOut(**service.counts(scope.db, scope.id))
+
+
+@router.get(BASE, response_model=Page[AlertOut])
+def list_alerts(
+    scope: ReadScope,
+    pages: Pagination,
+    status: Annotated[AlertStatus | None, Query(description="Triage status")] = None,
+    level: Annotated[AlertLevel | None, Query(description="Rule level")] = None,
+) -> Page[AlertOut]:
+    """The alerts, latest first."""
+    rows, total = paginate(scope.db, service.alerts_query(scope.id, status=status, level=level), pages)
+    items = [AlertOut.model_validate(a) for a in rows]
+    return Page[AlertOut](items=items, total=total, limit=pages.limit, offset=pages.offset)
+
+
+@router.get(BASE + "/{alert_id}")
+def get_alert(scope: ReadScope, alert_id: int) -> AlertDetailOut:
+    """An alert with the assets its host matches and the stored events behind it."""
+    return detail_of(scope, service.get_alert(scope.db, scope.id, alert_id))
+
+
+@router.post(BASE + "/{alert_id}/triage")
+def triage_alert(scope: WriteScope, alert_id: int, body: TriageIn) -> AlertOut:
+    """Set the triage status and note; confirmed high and critical alerts become findings."""
+    alert = service.triage(scope.db, service.get_alert(scope.db, scope.id, alert_id), body.status, body.note)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="alert.triage",
+        object_type="alert",
+        object_id=alert.id,
+        establishment_id=scope.id,
+        details={"status": alert.status.value},
+    )
+    return AlertOut.model_validate(alert)
+
+
+@router.post(BASE + "/{alert_id}/escalate")
+def escalate_alert(scope: WriteScope, alert_id: int) -> AlertOut:
+    """Open an incident case from a true positive alert (its reference in the case's alert refs)."""
+    alert = service.get_alert(scope.db, scope.id, alert_id)
+    case = service.escalate(scope.db, alert, scope.principal.actor)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="alert.escalate",
+        object_type="alert",
+        object_id=alert.id,
+        establishment_id=scope.id,
+        details={"case_id": case.id},
+    )
+    return AlertOut.model_validate(alert)
