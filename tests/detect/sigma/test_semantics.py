@@ -199,7 +199,21 @@ def test_eventid_number_uses_the_typed_column() -> None:
 
 @pytest.mark.parametrize("dialect", ["duckdb", "spark"])
 def test_rendering_has_escapes_and_null_safety(dialect: str) -> None:
-    compiled = compile_text(rule("  sel: {CommandLine|contains: 'a_b', LogonType: 3}\n  condition: sel"))
+    compiled = compile_text(rule("  sel: {CommandLine|contains: 'a_b*c', LogonType: 3}\n  condition: sel"))
     sql = compiled.rules[0].sql[dialect]
     assert "ESCAPE" in sql and "COALESCE" in sql and "TRY_CAST" in sql
-    assert "'%a\\_b%'" in sql if dialect == "duckdb" else "'%a\\\\_b%'" in sql
+    assert "'%a\\_b%c%'" in sql if dialect == "duckdb" else "'%a\\\\_b%c%'" in sql
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark"])
+def test_plain_contains_and_affixes_avoid_like(dialect: str) -> None:
+    text = rule(
+        "  sel: {CommandLine|contains: 'a_b%', Image|endswith: 'X.exe', User|startswith: 'NT'}\n"
+        "  condition: sel"
+    )
+    sql = compile_text(text).rules[0].sql[dialect]
+    assert "LIKE" not in sql
+    assert (
+        "CONTAINS(LOWER(fields['CommandLine']), 'a_b%')" in sql if dialect == "duckdb" else "CONTAINS(" in sql
+    )
+    assert "'x.exe'" in sql and "'nt'" in sql

@@ -53,6 +53,63 @@ def _key(name: str) -> exp.Expression:
     return exp.Bracket(this=exp.column(FIELDS_COLUMN), expressions=[exp.Literal.string(name)])
 
 
+def _map_key(node: exp.Expression) -> str | None:
+    """The key of a ``fields['key']`` lookup, None for any other node."""
+    if (
+        isinstance(node, exp.Bracket)
+        and isinstance(node.this, exp.Column)
+        and node.this.name == FIELDS_COLUMN
+    ):
+        keys = node.expressions
+        if len(keys) == 1 and isinstance(keys[0], exp.Literal) and keys[0].is_string:
+            return str(keys[0].this)
+    return None
+
+
+def raw_column(key: str) -> str:
+    return f"f:{key}"
+
+
+def lower_column(key: str) -> str:
+    return f"l:{key}"
+
+
+def project(tree: exp.Expression) -> tuple[exp.Expression, list[str], list[str]]:
+    """The condition over projected columns: ``fields['k']`` becomes "f:k", ``LOWER(fields['k'])`` "l:k".
+
+    A scan computes each such column once per event for all its rules, instead of one map lookup (and one
+    lower-casing) per predicate. Returns the new tree and the keys read raw and lower-cased.
+    """
+    raw: set[str] = set()
+    lower: set[str] = set()
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Lower):
+            key = _map_key(node.this)
+            if key is not None:
+                lower.add(key)
+                return exp.column(exp.to_identifier(lower_column(key), quoted=True))
+        key = _map_key(node)
+        if key is not None:
+            raw.add(key)
+            return exp.column(exp.to_identifier(raw_column(key), quoted=True))
+        return node
+
+    return tree.transform(replace), sorted(raw), sorted(lower)
+
+
+def projection(raw_keys: set[str], lower_keys: set[str], dialect: str) -> list[str]:
+    """The select-list items that compute the projected columns of ``project``."""
+    items: list[exp.Expression] = [
+        exp.Alias(this=_key(k), alias=exp.to_identifier(raw_column(k), quoted=True)) for k in sorted(raw_keys)
+    ]
+    items += [
+        exp.Alias(this=exp.Lower(this=_key(k)), alias=exp.to_identifier(lower_column(k), quoted=True))
+        for k in sorted(lower_keys)
+    ]
+    return [render(item, dialect) for item in items]
+
+
 def field_expr(name: str, spaced: bool = False) -> exp.Expression:
     """The SQL value of a Sigma field: a column of the event table or a key of the ``fields`` map.
 
@@ -104,8 +161,29 @@ def string_match(target: exp.Expression, value: SigmaString, cased: bool) -> exp
     if not wild:
         text = plain_text(value)
         return exp.EQ(this=subject, expression=exp.Literal.string(text if cased else text.lower()))
+    simple = _affix_match(subject, value, cased)
+    if simple is not None:
+        return simple
     like = exp.Like(this=subject, expression=exp.Literal.string(pattern))
     return exp.Escape(this=like, expression=exp.Literal.string("\\"))
+
+
+def _affix_match(subject: exp.Expression, value: SigmaString, cased: bool) -> exp.Expression | None:
+    """``*text*``, ``text*``, ``*text`` as CONTAINS/STARTS_WITH/ENDS_WITH: much cheaper than LIKE … ESCAPE
+    (which the engines match with their general pattern matcher). None for any other pattern."""
+    parts = list(value.s)
+    lead = bool(parts) and parts[0] is SpecialChars.WILDCARD_MULTI
+    trail = len(parts) > 1 and parts[-1] is SpecialChars.WILDCARD_MULTI
+    middle = parts[int(lead) : len(parts) - int(trail)]
+    if not middle or not all(isinstance(part, str) for part in middle):
+        return None
+    text = "".join(str(part) for part in middle)
+    literal = exp.Literal.string(text if cased else text.lower())
+    if lead and trail:
+        return exp.Anonymous(this="CONTAINS", expressions=[subject, literal])
+    if trail:
+        return exp.StartsWith(this=subject, expression=literal)
+    return exp.EndsWith(this=subject, expression=literal)
 
 
 def try_number(target: exp.Expression, value: int | float) -> exp.Expression:

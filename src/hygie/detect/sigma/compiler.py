@@ -21,12 +21,12 @@ from sigma.correlations import (
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from hygie.detect.sigma.backend import DIALECTS, SqlTreeBackend, field_expr, render
+from hygie.detect.sigma.backend import DIALECTS, SqlTreeBackend, field_expr, project, render
 from hygie.detect.sigma.logsources import SPACED_SERVICES, Source, UnmappedLogSource, source_of
 from hygie.detect.sigma.rules import LoadedRule, RuleSet, load_rules, rule_files
 
 # Bump when the generated SQL changes: cached rule sets of another version are recompiled.
-COMPILER_VERSION = "2"
+COMPILER_VERSION = "4"
 CORRELATION_KINDS = ("event_count", "value_count", "temporal", "temporal_ordered")
 
 
@@ -42,8 +42,12 @@ class CompiledRule:
     file: str
     channels: list[str]
     event_codes: list[int]
-    sql: dict[str, str]  # dialect -> boolean SQL expression
+    sql: dict[str, str]  # dialect -> boolean SQL expression over the event table
     emit: bool = True  # False: only feeds correlations (Sigma's generate: false)
+    # The same condition over a scan's projected columns (see ``project``): each map key read once per event.
+    scan_sql: dict[str, str] = field(default_factory=dict)
+    raw_keys: list[str] = field(default_factory=list)  # keys read as is ("f:<key>" columns)
+    lower_keys: list[str] = field(default_factory=list)  # keys read lower-cased ("l:<key>" columns)
 
 
 @dataclass
@@ -122,6 +126,7 @@ def _compile_rule(backend: SqlTreeBackend, loaded: LoadedRule) -> CompiledRule:
     source = source_of(rule.logsource.product, rule.logsource.category, rule.logsource.service) or Source(())
     backend.spaced_fields = rule.logsource.service in SPACED_SERVICES
     tree = _rule_tree(backend, rule)
+    projected, raw_keys, lower_keys = project(tree)
     return CompiledRule(
         id=loaded.id,
         title=rule.title,
@@ -132,6 +137,9 @@ def _compile_rule(backend: SqlTreeBackend, loaded: LoadedRule) -> CompiledRule:
         channels=list(source.channels),
         event_codes=list(source.event_codes),
         sql={dialect: render(tree, dialect) for dialect in DIALECTS},
+        scan_sql={dialect: render(projected, dialect) for dialect in DIALECTS},
+        raw_keys=raw_keys,
+        lower_keys=lower_keys,
     )
 
 

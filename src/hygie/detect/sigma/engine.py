@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from hygie.detect.sigma.backend import render
+from hygie.detect.sigma.backend import projection, render
 from hygie.detect.sigma.compiler import CompiledCorrelation, CompiledRule, CompiledRules, source_condition
 from hygie.detect.sigma.correlation import bursts, correlation_sql, rows_of
 
 # Above this many rules in one scan the SQL text grows without gaining speed.
 MAX_RULES_PER_SCAN = 250
+SKIPPED_OPTIMIZERS = "common_subexpressions,statistics_propagation"
 
 Query = Callable[[str], Sequence[Sequence[Any]]]
 
@@ -59,9 +60,14 @@ def scan_groups(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
 def group_sql(group: Sequence[CompiledRule], source: str, dialect: str) -> str:
     """One scan for rules sharing a log source: event id and one boolean per rule, matching rows only."""
     where = render(source_condition(group[0].channels, group[0].event_codes), dialect)
-    flags = ", ".join(f"({rule.sql[dialect]}) AS h{i}" for i, rule in enumerate(group))
+    raw_keys = {k for rule in group for k in rule.raw_keys}
+    lower_keys = {k for rule in group for k in rule.lower_keys}
+    # Each map key the group reads is looked up (and lower-cased) once per event, in the inner scan.
+    columns = "".join(f", {item}" for item in projection(raw_keys, lower_keys, dialect))
+    scan = f"SELECT *{columns} FROM {source} WHERE {where}"  # noqa: S608
+    flags = ", ".join(f"({rule.scan_sql[dialect]}) AS h{i}" for i, rule in enumerate(group))
     any_hit = " OR ".join(f"h{i}" for i in range(len(group)))
-    return f"SELECT * FROM (SELECT event_id, {flags} FROM {source} WHERE {where}) s WHERE {any_hit}"  # noqa: S608
+    return f"SELECT * FROM (SELECT event_id, {flags} FROM ({scan}) p) s WHERE {any_hit}"  # noqa: S608
 
 
 def evaluate(query: Query, source: str, rules: CompiledRules, dialect: str) -> list[Hit]:
@@ -113,7 +119,14 @@ def run(connection: Any, table_or_glob: str, rules: CompiledRules) -> list[Hit]:
         result: list[tuple[Any, ...]] = connection.execute(sql).fetchall()
         return result
 
-    return evaluate(query, source, rules, "duckdb")
+    # Planning a scan of hundreds of rules is dominated by optimizers that gain nothing here (the scan already
+    # projects each field once); they are switched off for the run only, the results are the same.
+    previous = connection.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    connection.execute(f"SET disabled_optimizers = '{SKIPPED_OPTIMIZERS}'")
+    try:
+        return evaluate(query, source, rules, "duckdb")
+    finally:
+        connection.execute("SET disabled_optimizers = ?", [previous])
 
 
 def run_spark(spark: Any, table: str, rules: CompiledRules) -> list[Hit]:
