@@ -237,3 +237,61 @@ def test_import_over_the_limit_is_413_and_adds_nothing(
     assert response.status_code == 413
     session.refresh(case)
     assert case.indicators == []
+
+
+def test_incident_page_shares_and_imports(session: Session, client: TestClient) -> None:
+    establishment = make_establishment(session)
+    make_user(session, "rssi@chu-exemple.fr", Role.RSSI, establishment.id)
+    case = open_ransomware(session, establishment.id)
+    service.add_indicator(session, case, IndicatorIn(value="evil.example.org"), "RSSI")
+    target = open_ransomware(session, establishment.id, title="Second")
+    login(client, "rssi@chu-exemple.fr")
+    page = client.get(f"/e/{establishment.id}/incidents/{case.id}").text
+    base = f"/e/{establishment.id}/incidents/{case.id}"
+    for fmt in ("stix", "misp", "iris"):
+        assert f'href="{base}/share?format={fmt}"' in page
+    misp = client.get(base + "/share", params={"format": "misp"})
+    assert misp.status_code == 200
+    assert misp.headers["content-disposition"] == f'attachment; filename="incident-{case.id}-misp.json"'
+
+    target_page = f"/e/{establishment.id}/incidents/{target.id}"
+    token = csrf_from(client.get(target_page).text)
+    files = {"file": ("event.json", misp.content, "application/json")}
+    done = client.post(target_page + "/indicators/import", data={"csrf_token": token}, files=files)
+    assert done.status_code == 200
+    assert "event.json : 1 ajouté(s), 0 déjà présent(s), 0 non lu(s)." in done.text
+    refused = client.post(
+        target_page + "/indicators/import",
+        data={"csrf_token": token},
+        files={"file": ("bad.json", b"not json", "application/json")},
+    )
+    assert refused.status_code == 422
+    assert "bad.json" in refused.text
+    no_token = client.post(target_page + "/indicators/import", files=files)
+    assert no_token.status_code in (400, 403)
+    session.refresh(target)
+    assert [i.value for i in target.indicators] == ["evil.example.org"]
+
+
+def test_who_may_share_and_who_may_import(session: Session, client: TestClient) -> None:
+    establishment = make_establishment(session)
+    make_user(session, "direction@chu-exemple.fr", Role.MANAGEMENT, establishment.id)
+    make_user(session, "tech@chu-exemple.fr", Role.TECHNICIAN, establishment.id)
+    case = open_ransomware(session, establishment.id)
+    base = f"/e/{establishment.id}/incidents/{case.id}"
+    login(client, "direction@chu-exemple.fr")  # may export, may not write
+    page = client.get(base).text
+    assert f'href="{base}/share?format=stix"' in page
+    assert "/indicators/import" not in page
+    response = client.post(
+        base + "/indicators/import",
+        data={"csrf_token": csrf_from(page)},
+        files={"file": ("b.json", b'{"type": "bundle", "objects": []}', "application/json")},
+    )
+    assert response.status_code == 403
+    client.cookies.clear()
+    login(client, "tech@chu-exemple.fr")  # may write, may not export
+    page = client.get(base).text
+    assert "/share?format=" not in page
+    assert f'action="{base}/indicators/import"' in page
+    assert client.get(base + "/share", params={"format": "stix"}).status_code == 403
