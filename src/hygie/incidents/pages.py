@@ -399,7 +399,9 @@ def evidence_page(
 
 @router.get("/e/{establishment_id}/incidents/{incident_id}/share")
 def share_download(
-    scope: ExportScope, incident_id: int, fmt: Annotated[ExportFormat, Query(alias="format")]
+    scope: ExportScope,
+    incident_id: int,
+    fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.STIX,
 ) -> Response:
     """The "Share" links: the case as a STIX 2.1, MISP or DFIR-IRIS file."""
     return export_response(scope, service.get_case(scope.db, scope.id, incident_id), fmt)
