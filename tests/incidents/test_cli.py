@@ -89,3 +89,51 @@ def test_another_establishments_incident_is_not_found(hygie_home: Path) -> None:
     run("incidents", "open", "CH A", "--title", "x", "--category", "other", "--severity", "low")
     result = runner.invoke(app, ["incidents", "show", "CH B", "1"])
     assert result.exit_code == 1 and "no incident 1" in result.output
+
+
+def test_export_and_import_indicators_from_the_command_line(hygie_home: Path, tmp_path: Path) -> None:
+    run("establishments", "add", "--name", "CH Test", "--finess", "750803447", "--kind", "ch")
+    first = json.loads(
+        run(
+            "incidents", "open", "750803447", "--title", "Hameçonnage", "--category", "phishing",
+            "--severity", "high", "--detected", "2026-03-28T09:00", "--json",
+        )
+    )["id"]  # fmt: skip
+    second = json.loads(
+        run(
+            "incidents", "open", "750803447", "--title", "Suite", "--category", "phishing",
+            "--severity", "high", "--detected", "2026-03-29T09:00", "--json",
+        )
+    )["id"]  # fmt: skip
+    run("incidents", "indicator", "750803447", str(first), "phish.example[.]com")
+    run("incidents", "indicator", "750803447", str(first), "185.220.101.47")
+    bundle = tmp_path / "bundle.json"
+    run(
+        "incidents",
+        "export",
+        "750803447",
+        str(first),
+        "--format",
+        "stix",
+        "--out",
+        str(bundle),
+        "--tlp",
+        "green",
+    )
+    document = json.loads(bundle.read_text(encoding="utf-8"))
+    assert document["type"] == "bundle"
+    misp = json.loads(run("incidents", "export", "750803447", str(first), "--format", "misp"))
+    assert [t["name"] for t in misp["Event"]["Tag"]] == ["tlp:amber"]
+    out = run("incidents", "import-indicators", "750803447", str(second), str(bundle))
+    assert "2 ajouté(s), 0 déjà présent(s), 0 non lu(s)" in out
+    again = json.loads(run("incidents", "import-indicators", "750803447", str(second), str(bundle), "--json"))
+    assert (again["added"], again["duplicates"]) == (0, 2)
+    values = {
+        i["value"] for i in json.loads(run("incidents", "indicator", "750803447", str(second), "--json"))
+    }
+    assert values == {"phish.example.com", "185.220.101.47"}
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text('{"Event": []}', encoding="utf-8")
+    refused = runner.invoke(app, ["incidents", "import-indicators", "750803447", str(second), str(hostile)])
+    assert refused.exit_code == 1
+    assert "hostile.json" in refused.output

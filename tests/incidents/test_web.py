@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import stix2
 from fastapi.testclient import TestClient
+from pymisp import MISPEvent
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hygie.incidents import api as incidents_api
 from hygie.incidents import service
 from hygie.incidents.models import ClockKind
-from hygie.incidents.schemas import SentIn
+from hygie.incidents.schemas import IndicatorIn, SentIn
 from hygie.org import accounts, tokens
 from hygie.org.models import AuditEntry, Role
 from tests.factories import make_establishment
@@ -158,3 +162,136 @@ def test_the_establishment_sets_its_own_delay(session: Session, client: TestClie
         data={"clock": "nis2_final", "hours": "12", "csrf_token": csrf_from(page)},
     )
     assert refused.status_code == 422
+
+
+def test_api_shares_the_case_and_imports_indicators(session: Session, client: TestClient) -> None:
+    establishment = make_establishment(session)
+    make_user(session, "rssi@chu-exemple.fr", Role.RSSI, establishment.id)
+    headers = _api(session, "rssi@chu-exemple.fr")
+    case = open_ransomware(session, establishment.id)
+    service.add_indicator(session, case, IndicatorIn(value="185.220.101.47", comment="C2"), "RSSI")
+    url = f"/api/v1/establishments/{establishment.id}/incidents/{case.id}/export"
+    stix = client.get(url, params={"format": "stix"}, headers=headers)
+    assert stix.status_code == 200
+    assert stix.headers["content-type"].startswith("application/stix+json")
+    assert stix.headers["content-disposition"] == f'attachment; filename="incident-{case.id}-stix.json"'
+    bundle = stix2.parse(stix.text, allow_custom=False)
+    assert [o.pattern for o in bundle.objects if o.type == "indicator"] == [
+        "[ipv4-addr:value = '185.220.101.47']"
+    ]
+    misp = client.get(url, params={"format": "misp", "tlp": "red"}, headers=headers)
+    event = MISPEvent()
+    event.load(misp.text)
+    assert [t.name for t in event.tags] == ["tlp:red"]
+    iris = client.get(url, params={"format": "iris"}, headers=headers)
+    assert iris.status_code == 200
+    assert iris.headers["content-disposition"].endswith('-iris.json"')
+    assert client.get(url, headers=headers).json()["case"]["id"] == case.id
+    assert client.get(url, params={"format": "docx"}, headers=headers).status_code == 422
+
+    target = open_ransomware(session, establishment.id, title="Second")
+    imported = f"/api/v1/establishments/{establishment.id}/incidents/{target.id}/indicators/import"
+    files = {"file": ("bundle.json", stix.content, "application/json")}
+    response = client.post(imported, files=files, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"source": "bundle.json", "added": 1, "duplicates": 0, "unread": []}
+    again = client.post(imported, files=files, headers=headers).json()
+    assert (again["added"], again["duplicates"]) == (0, 1)
+
+    hostile = client.post(
+        imported, files={"file": ("x.json", b'{"type": "bundle", "objects": 3}')}, headers=headers
+    )
+    assert hostile.status_code == 422
+    assert "objects" in hostile.json()["error"]["message"]
+    session.refresh(target)
+    assert [i.value for i in target.indicators] == ["185.220.101.47"]
+    actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(target.id))))
+    assert actions.count("incident.indicators_import") == 2
+
+
+def test_sharing_routes_keep_to_the_establishment(session: Session, client: TestClient) -> None:
+    mine = make_establishment(session)
+    other = make_establishment(session, name="CH Voisin", finess="690000880")
+    make_user(session, "rssi@chu-exemple.fr", Role.RSSI, mine.id)
+    headers = _api(session, "rssi@chu-exemple.fr")
+    foreign = open_ransomware(session, other.id)
+    base = f"/api/v1/establishments/{mine.id}/incidents/{foreign.id}"
+    assert client.get(base + "/export", params={"format": "stix"}, headers=headers).status_code == 404
+    files = {"file": ("b.json", b'{"type": "bundle", "objects": []}')}
+    assert client.post(base + "/indicators/import", files=files, headers=headers).status_code == 404
+    theirs = f"/api/v1/establishments/{other.id}/incidents/{foreign.id}/export"
+    assert client.get(theirs, headers=headers).status_code in (403, 404)
+
+
+def test_import_over_the_limit_is_413_and_adds_nothing(
+    session: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    establishment = make_establishment(session)
+    make_user(session, "rssi@chu-exemple.fr", Role.RSSI, establishment.id)
+    headers = _api(session, "rssi@chu-exemple.fr")
+    case = open_ransomware(session, establishment.id)
+    monkeypatch.setattr(incidents_api, "MAX_SHARED_FILE_BYTES", 100)
+    event = {"Event": {"info": "x", "Attribute": [{"type": "domain", "value": "evil.example.org"}] * 5}}
+    url = f"/api/v1/establishments/{establishment.id}/incidents/{case.id}/indicators/import"
+    response = client.post(url, files={"file": ("e.json", str(event).encode())}, headers=headers)
+    assert response.status_code == 413
+    session.refresh(case)
+    assert case.indicators == []
+
+
+def test_incident_page_shares_and_imports(session: Session, client: TestClient) -> None:
+    establishment = make_establishment(session)
+    make_user(session, "rssi@chu-exemple.fr", Role.RSSI, establishment.id)
+    case = open_ransomware(session, establishment.id)
+    service.add_indicator(session, case, IndicatorIn(value="evil.example.org"), "RSSI")
+    target = open_ransomware(session, establishment.id, title="Second")
+    login(client, "rssi@chu-exemple.fr")
+    page = client.get(f"/e/{establishment.id}/incidents/{case.id}").text
+    base = f"/e/{establishment.id}/incidents/{case.id}"
+    for fmt in ("stix", "misp", "iris"):
+        assert f'href="{base}/share?format={fmt}"' in page
+    misp = client.get(base + "/share", params={"format": "misp"})
+    assert misp.status_code == 200
+    assert misp.headers["content-disposition"] == f'attachment; filename="incident-{case.id}-misp.json"'
+
+    target_page = f"/e/{establishment.id}/incidents/{target.id}"
+    token = csrf_from(client.get(target_page).text)
+    files = {"file": ("event.json", misp.content, "application/json")}
+    done = client.post(target_page + "/indicators/import", data={"csrf_token": token}, files=files)
+    assert done.status_code == 200
+    assert "event.json : 1 ajouté(s), 0 déjà présent(s), 0 non lu(s)." in done.text
+    refused = client.post(
+        target_page + "/indicators/import",
+        data={"csrf_token": token},
+        files={"file": ("bad.json", b"not json", "application/json")},
+    )
+    assert refused.status_code == 422
+    assert "bad.json" in refused.text
+    no_token = client.post(target_page + "/indicators/import", files=files)
+    assert no_token.status_code in (400, 403)
+    session.refresh(target)
+    assert [i.value for i in target.indicators] == ["evil.example.org"]
+
+
+def test_who_may_share_and_who_may_import(session: Session, client: TestClient) -> None:
+    establishment = make_establishment(session)
+    make_user(session, "direction@chu-exemple.fr", Role.MANAGEMENT, establishment.id)
+    make_user(session, "tech@chu-exemple.fr", Role.TECHNICIAN, establishment.id)
+    case = open_ransomware(session, establishment.id)
+    base = f"/e/{establishment.id}/incidents/{case.id}"
+    login(client, "direction@chu-exemple.fr")  # may export, may not write
+    page = client.get(base).text
+    assert f'href="{base}/share?format=stix"' in page
+    assert "/indicators/import" not in page
+    response = client.post(
+        base + "/indicators/import",
+        data={"csrf_token": csrf_from(page)},
+        files={"file": ("b.json", b'{"type": "bundle", "objects": []}', "application/json")},
+    )
+    assert response.status_code == 403
+    client.cookies.clear()
+    login(client, "tech@chu-exemple.fr")  # may write, may not export
+    page = client.get(base).text
+    assert "/share?format=" not in page
+    assert f'action="{base}/indicators/import"' in page
+    assert client.get(base + "/share", params={"format": "stix"}).status_code == 403

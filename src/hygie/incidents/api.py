@@ -7,18 +7,21 @@ The sharing formats (STIX 2.1, MISP, DFIR-IRIS) plug into ``export_case`` (see i
 
 from __future__ import annotations
 
-from typing import Annotated
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 
+from hygie.assess.service import sanitise_file_name
+from hygie.core.errors import ValidationError
 from hygie.core.settings import get_settings
 from hygie.frameworks.loader import default_library
-from hygie.incidents import drafts, service
+from hygie.incidents import drafts, service, sharing_bridge
 from hygie.incidents.models import Case, CaseStatus, ClockKind
 from hygie.incidents.schemas import (
     CaseDetail,
-    CaseExport,
     CaseIn,
     CaseOut,
     CaseUpdate,
@@ -29,6 +32,7 @@ from hygie.incidents.schemas import (
     EntryIn,
     EntryOut,
     EvidenceOut,
+    IndicatorImportOut,
     IndicatorIn,
     IndicatorOut,
     RequestIn,
@@ -37,6 +41,7 @@ from hygie.incidents.schemas import (
     TaskIn,
     TaskOut,
 )
+from hygie.incidents.sharing_bridge import ExportFormat, ImportFormat
 from hygie.org import accounts, audit
 from hygie.web.deps import EstablishmentScope, ExportScope, ReadScope, WriteScope
 from hygie.web.errors import API_ERRORS
@@ -45,6 +50,8 @@ from hygie.web.pagination import Page, Pagination, paginate
 router = APIRouter(prefix="/api/v1", tags=["incidents"], responses=API_ERRORS)
 BASE = "/establishments/{establishment_id}/incidents"
 ONE = BASE + "/{incident_id}"
+# A STIX bundle or MISP event shared between teams is a few MB at most.
+MAX_SHARED_FILE_BYTES = 20 * 1024 * 1024
 
 
 def record(scope: EstablishmentScope, case: Case, action: str, **details: object) -> None:
@@ -108,6 +115,53 @@ def draft_response(scope: EstablishmentScope, case: Case, kind: ClockKind, fmt: 
         drafts.render_text(prepared, lang),
         headers={"Content-Disposition": f'attachment; filename="{name}.txt"'},
     )
+
+
+class UploadTooLargeError(ValidationError):
+    """A shared file over the limit: HTTP 413 on the API, an inline message on the pages."""
+
+
+def export_response(
+    scope: EstablishmentScope, case: Case, fmt: ExportFormat, tlp: str | None = None
+) -> Response:
+    """The export file, recorded in the audit trail, as a download named after the case."""
+    lang = lang_of(scope)
+    text = sharing_bridge.export_text(service.export_data(scope.db, case, lang), fmt, tlp, lang)
+    record(scope, case, "incident.export", format=fmt.value)
+    media_type, suffix = sharing_bridge.MEDIA_TYPES[fmt]
+    return Response(
+        text,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="incident-{case.id}-{suffix}"'},
+    )
+
+
+def import_upload(
+    scope: EstablishmentScope, case: Case, upload: UploadFile, fmt: ImportFormat = ImportFormat.AUTO
+) -> sharing_bridge.ImportResult:
+    """Copies the upload (within the limit, whatever it claims) and adds its indicators."""
+    name = sanitise_file_name(upload.filename or "indicators.json")
+    with tempfile.TemporaryDirectory(prefix="hygie-indicators-") as folder:
+        path = Path(folder) / name
+        size = 0
+        with path.open("wb") as out:
+            while chunk := upload.file.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_SHARED_FILE_BYTES:
+                    limit = MAX_SHARED_FILE_BYTES // (1024 * 1024)
+                    raise UploadTooLargeError(f"{name}: a shared file is limited to {limit} MB")
+                out.write(chunk)
+        result = sharing_bridge.import_indicators(scope.db, case, path, author(scope), fmt)
+    record(
+        scope,
+        case,
+        "incident.indicators_import",
+        file=name,
+        added=len(result.added),
+        duplicates=result.duplicates,
+        unread=len(result.unread),
+    )
+    return result
 
 
 # --- Routes ----------------------------------------------------------------------------------
@@ -260,16 +314,43 @@ def post_conclusion(scope: WriteScope, incident_id: int, data: ConclusionIn) -> 
     return add_conclusion(scope, service.get_case(scope.db, scope.id, incident_id), data)
 
 
-@router.get(ONE + "/export", response_model=CaseExport)
-def export_case(scope: ExportScope, incident_id: int) -> CaseExport:
-    """The case as JSON, everything an export carries.
+_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The case in the format asked: Hygie's JSON, a STIX 2.1 bundle, a MISP event or a "
+        "DFIR-IRIS case",
+        "content": {"application/json": {}, "application/stix+json;version=2.1": {}},
+    }
+}
 
-    The sharing formats (STIX 2.1 bundle, MISP event, DFIR-IRIS case) are built from this same
-    ``service.export_data`` by ``hygie.incidents.sharing``; their routes go beside this one.
-    """
+
+@router.get(ONE + "/export", response_class=Response, responses=_EXPORT_RESPONSES)
+def export_case(
+    scope: ExportScope,
+    incident_id: int,
+    fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.JSON,
+    tlp: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """The case as a file to share: Hygie's JSON (default), ``format=stix`` (STIX 2.1 bundle with
+    the OASIS incident extension), ``misp`` (MISP event) or ``iris`` (DFIR-IRIS case); ``tlp``
+    overrides the case's marking."""
     case = service.get_case(scope.db, scope.id, incident_id)
-    record(scope, case, "incident.export", format="json")
-    return service.export_data(scope.db, case, lang_of(scope))
+    return export_response(scope, case, fmt, tlp)
+
+
+@router.post(ONE + "/indicators/import", response_model=IndicatorImportOut)
+def import_indicators(
+    scope: WriteScope,
+    incident_id: int,
+    file: Annotated[UploadFile, File()],
+    fmt: Annotated[ImportFormat, Query(alias="format")] = ImportFormat.AUTO,
+) -> IndicatorImportOut:
+    """Adds the indicators of a STIX bundle or MISP event; a file refused adds nothing (422 saying
+    why, 413 over the size limit)."""
+    case = service.get_case(scope.db, scope.id, incident_id)
+    try:
+        return import_upload(scope, case, file, fmt).out()
+    except UploadTooLargeError as exc:
+        raise HTTPException(413, str(exc)) from None
 
 
 @router.put("/establishments/{establishment_id}/incident-deadlines", response_model=DeadlineIn)

@@ -28,7 +28,7 @@ from hygie.core.errors import ValidationError
 from hygie.core.i18n import gettext, normalise_language
 from hygie.core.settings import get_settings
 from hygie.core.time import utcnow
-from hygie.incidents import drafts, service
+from hygie.incidents import drafts, service, sharing_bridge
 from hygie.incidents import hunt as incident_hunt
 from hygie.incidents.clocks import PARIS, ClockStatus
 from hygie.incidents.models import (
@@ -57,6 +57,7 @@ from hygie.incidents.schemas import (
     SentIn,
     TaskIn,
 )
+from hygie.incidents.sharing_bridge import ExportFormat, ImportFormat
 from hygie.incidents.views import label, local_text, remaining_text
 from hygie.org import audit
 from hygie.org import service as org_service
@@ -460,14 +461,64 @@ def draft(
 
 @app.command("export")
 @handle_errors
-def export(key: EstablishmentArg, incident: IncidentArg, lang: str = LangOption) -> None:
-    """The case as JSON, for scripts and the sharing formats (STIX 2.1, MISP, DFIR-IRIS: ``--format``
-    arrives with hygie.incidents.sharing, which is built from the same ``service.export_data``)."""
+def export(
+    key: EstablishmentArg,
+    incident: IncidentArg,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="stix (STIX 2.1), misp, iris (DFIR-IRIS) or json")
+    ] = ExportFormat.JSON,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here (default: standard output)")
+    ] = None,
+    tlp: Annotated[
+        str | None,
+        typer.Option(help="TLP marking (clear, green, amber, amber+strict, red); default: the case's"),
+    ] = None,
+    lang: str = LangOption,
+) -> None:
+    """Share the case: a STIX 2.1 bundle, a MISP event, a DFIR-IRIS case, or Hygie's JSON."""
     with database() as session:
         case = _case(session, key, incident)
-        data = service.export_data(session, case, lang)
-        _audit(session, case, "incident.export", format="json")
-    print_json(data)
+        text = sharing_bridge.export_text(service.export_data(session, case, lang), fmt, tlp, lang)
+        _audit(session, case, "incident.export", format=fmt.value)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        console.print(f"Écrit : {out}", highlight=False)
+
+
+@app.command("import-indicators")
+@handle_errors
+def import_indicators(
+    key: EstablishmentArg,
+    incident: IncidentArg,
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="STIX bundle or MISP event (JSON)")
+    ],
+    fmt: Annotated[
+        ImportFormat, typer.Option("--format", "-f", help="stix, misp or auto (from the file)")
+    ] = ImportFormat.AUTO,
+    as_json: bool = JsonOption,
+) -> None:
+    """Add the indicators of a STIX bundle or MISP event; those already there are counted, those
+    not read are listed with why. All or nothing: a refused file adds nothing."""
+    with database() as session:
+        case = _case(session, key, incident)
+        result = sharing_bridge.import_indicators(session, case, path, audit.cli_actor(), fmt)
+        _audit(
+            session, case, "incident.indicators_import", added=len(result.added), duplicates=result.duplicates
+        )
+    if as_json:
+        print_json(result.out())
+        return
+    console.print(
+        f"{result.source} : {len(result.added)} ajouté(s), {result.duplicates} déjà présent(s), "
+        f"{len(result.unread)} non lu(s)",
+        highlight=False,
+    )
+    for unread in result.unread:
+        console.print(f"  - {unread.ref} {unread.text} : {unread.reason}", highlight=False, markup=False)
 
 
 @app.command("review")

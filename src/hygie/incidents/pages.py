@@ -15,14 +15,23 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from hygie.core.errors import ValidationError
+from hygie.core.errors import ContentError, ValidationError
 from hygie.core.i18n import N_
 from hygie.core.time import utcnow
 from hygie.incidents import service
-from hygie.incidents.api import add_conclusion, author, draft_response, open_incident, record, upload_evidence
+from hygie.incidents.api import (
+    add_conclusion,
+    author,
+    draft_response,
+    export_response,
+    import_upload,
+    open_incident,
+    record,
+    upload_evidence,
+)
 from hygie.incidents.clocks import DEFAULT_HOURS, PARIS, TITLE, ClockStatus, most_urgent
 from hygie.incidents.models import (
     Answer,
@@ -45,6 +54,7 @@ from hygie.incidents.schemas import (
     SentIn,
     TaskIn,
 )
+from hygie.incidents.sharing_bridge import ExportFormat
 from hygie.incidents.views import clock_out, label, local_text, remaining_text
 from hygie.org import audit
 from hygie.org.access import Action
@@ -225,6 +235,8 @@ def _case_context(scope: EstablishmentScope, layout: Layout, case: Case) -> dict
         "title": layout._("Incident %(number)s") % {"number": case.id} + " — " + case.title,
         "case": case,
         "error": None,
+        "imported": None,
+        "share_formats": [("stix", "STIX 2.1"), ("misp", "MISP"), ("iris", "DFIR-IRIS")],
         "clocks": shown,
         # The countdown script's words, raw patterns (the msgids are views.remaining_text's).
         "countdown": {
@@ -383,6 +395,33 @@ def evidence_page(
     scope: WriteScope, layout: PageLayout, incident_id: int, file: Annotated[UploadFile, File()]
 ) -> Response:
     return _write(scope, layout, incident_id, "evidence", lambda case: upload_evidence(scope, case, file))
+
+
+@router.get("/e/{establishment_id}/incidents/{incident_id}/share")
+def share_download(
+    scope: ExportScope,
+    incident_id: int,
+    fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.STIX,
+) -> Response:
+    """The "Share" links: the case as a STIX 2.1, MISP or DFIR-IRIS file."""
+    return export_response(scope, service.get_case(scope.db, scope.id, incident_id), fmt)
+
+
+@router.post("/e/{establishment_id}/incidents/{incident_id}/indicators/import")
+def indicators_import_page(
+    scope: WriteScope, layout: PageLayout, incident_id: int, file: Annotated[UploadFile, File()]
+) -> Response:
+    """Adds the indicators of an uploaded STIX bundle or MISP event; the page says what was done."""
+    case = service.get_case(scope.db, scope.id, incident_id)
+    try:
+        result = import_upload(scope, case, file)
+    except (ValidationError, ContentError) as exc:
+        scope.db.rollback()
+        case = service.get_case(scope.db, scope.id, incident_id)
+        context = _case_context(scope, layout, case) | {"error": str(exc)}
+        return layout.render("incidents/incident.html", context, status_code=422)
+    context = _case_context(scope, layout, case) | {"imported": result.out()}
+    return layout.render("incidents/incident.html", context)
 
 
 @router.get("/e/{establishment_id}/incidents/{incident_id}/evidence/{file_id}")

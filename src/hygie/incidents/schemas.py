@@ -393,3 +393,20 @@ class CaseExport(BaseModel):
     assets: list[AssetRef]
     reports_sent: dict[str, datetime]
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnreadOut(BaseModel):
+    """An entry of an imported file that was not taken, and why."""
+
+    ref: str
+    text: str
+    reason: str
+
+
+class IndicatorImportOut(BaseModel):
+    """What an import of indicators did."""
+
+    source: str
+    added: int
+    duplicates: int
+    unread: list[UnreadOut]
