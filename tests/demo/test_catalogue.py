@@ -18,6 +18,7 @@ from hygie.demo import service as demo_service
 from hygie.frameworks.loader import default_library
 from hygie.plan import service as plan_service
 from hygie.plan.models import FindingSource
+from hygie.reports import service as report_service
 from hygie.vulns import service as vulns_service
 from hygie.vulns.models import ResultKind
 from hygie.vulns.ssvc import Priority
@@ -94,4 +95,12 @@ def test_demo_audit_follows_the_inventory(tmp_path: Path) -> None:
             session, result.establishment_id, source=FindingSource.VULNERABILITY
         )
         assert len(findings) == scan.results
+        # The management report gives one line per flaw with its number of assets, not one per asset.
+        report = report_service.maturity_report(
+            session, result.establishment_id, default_library(tmp_path / "library"), lang="fr"
+        )
+        titles = [w.title for w in report.weaknesses]
+        assert len(titles) == len(set(titles))
+        eternal_blue = sum(1 for keys in found.values() if "CVE-2017-0144" in keys)
+        assert f"CVE-2017-0144 — {eternal_blue} équipements" in titles
     engine.dispose()

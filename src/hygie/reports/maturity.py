@@ -17,6 +17,8 @@ from hygie.assess.models import Campaign
 from hygie.assess.schemas import AnswerStatus, AnswerValue, MaturityScore
 from hygie.assess.schemas import RequirementStatus as AssessRequirementStatus
 from hygie.core.errors import NotFoundError
+from hygie.core.formatting import fmt_number
+from hygie.core.i18n import gettext
 from hygie.core.time import today
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control, Dimension
@@ -25,7 +27,7 @@ from hygie.plan import optimise as plan_optimise
 from hygie.plan import priority
 from hygie.plan import service as plan_service
 from hygie.plan.catalogue import default_actions
-from hygie.plan.models import ActionStatus, FindingSource, FindingStatus, PlanAction, Severity
+from hygie.plan.models import ActionStatus, Finding, FindingSource, FindingStatus, PlanAction, Severity
 from hygie.plan.roadmap import next_quarter_start, roadmap_for
 from hygie.plan.schemas import CostBasis, OwnerRole
 from hygie.reports import schemas as r
@@ -58,11 +60,23 @@ def _with_levels(
     return updated
 
 
+def _grouped(findings: list[Finding]) -> list[tuple[Finding, int]]:
+    """One line per weakness: the findings of one vulnerability on many assets (same ``subject``) are
+    one line with their number of assets, so that one flaw on 80 machines does not fill the list."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        subject = (finding.evidence or {}).get("subject")
+        key = (finding.source.value, subject) if isinstance(subject, str) else ("", finding.key)
+        groups.setdefault(key, []).append(finding)
+    ordered = sorted(groups.values(), key=lambda g: (SEVERITY_ORDER[g[0].severity], -len(g), g[0].title))
+    return [(min(g, key=lambda f: SEVERITY_ORDER[f.severity]), len(g)) for g in ordered]
+
+
 def _weaknesses(session: Session, establishment_id: int, library: Library, lang: str) -> list[r.Weakness]:
     findings = plan_service.list_findings(session, establishment_id, status=FindingStatus.OPEN)
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.title))
     result: list[r.Weakness] = []
-    for finding in findings[:TOP_WEAKNESSES]:
+    for finding, assets in _grouped(findings)[:TOP_WEAKNESSES]:
         control_id = finding.control_ids[0] if finding.control_ids else None
         if control_id is None or control_id not in library.controls:
             continue
@@ -77,6 +91,15 @@ def _weaknesses(session: Session, establishment_id: int, library: Library, lang:
             if isinstance(english, str) and english
             else finding.title
         )
+        if assets > 1:
+            evidence = finding.evidence or {}
+            what = str(evidence.get("subject"))
+            if evidence.get("kind") == "eol":
+                what = gettext("end of life: %(what)s", lang) % {"what": what}
+            title = gettext("%(what)s — %(count)s assets", lang) % {
+                "what": what,
+                "count": fmt_number(assets, lang),
+            }
         level = (finding.evidence or {}).get("level")
         result.append(
             r.Weakness(

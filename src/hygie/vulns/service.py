@@ -360,7 +360,7 @@ def finding_of(result: VulnResult, asset: Asset) -> FindingIn:
         controls.append("TEC-BIOMED")
     if asset.internet_exposed:
         controls.append("TEC-EXPOSURE")
-    what = subject(result)
+    what = about = subject(result)
     if result.kind == ResultKind.EOL:
         what = f"end of life: {what}"
     sla = SLA_DAYS[result.priority]
@@ -372,6 +372,8 @@ def finding_of(result: VulnResult, asset: Asset) -> FindingIn:
         asset_refs=[f"asset:{asset.id}"],
         care_services=[asset.department] if asset.department else [],
         evidence={
+            "subject": about,  # the same on every asset: the report groups on it
+            "kind": result.kind.value,
             "vulns_result": result.id,
             "priority": result.priority.value,
             "status": result.status.value,
