@@ -25,6 +25,7 @@ from hygie.core.errors import ContentError, ImportRejectedError, Location, Valid
 from hygie.org import audit
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
 from hygie.web.errors import API_ERRORS
+from hygie.web.forms import upload_name
 from hygie.web.pagination import Page, Pagination, paginate
 from hygie.web.security import MAX_BODY_BYTES
 
@@ -71,13 +72,6 @@ def filtered(establishment_id: int, filters: Filters) -> Select[Asset]:
     )
 
 
-def _safe_name(name: str) -> str:
-    """The upload's own name, kept for the history, without any folder part or odd character."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip().lstrip(".")
-    cleaned = "".join(c if c.isprintable() else "_" for c in base)
-    return cleaned[-200:] or "import"
-
-
 def _upload_size(upload: UploadFile) -> int:
     if upload.size is not None:
         return upload.size
@@ -95,7 +89,7 @@ def import_upload(
 ) -> ImportOutcome:
     """Reads an uploaded file and merges it into the inventory, all of it or nothing, and records it
     in the audit trail. ImportRejectedError (every problem, by line and field), UploadTooLargeError."""
-    name = _safe_name(upload.filename or "")
+    name = upload_name(upload.filename, "import")
     hostname = (hostname or "").strip() or None
     if hostname and importer not in (None, Importer.CYCLONEDX):
         raise ValidationError(HOSTNAME_ONLY_FOR_SBOM)

@@ -30,6 +30,7 @@ from hygie.core.errors import ValidationError
 from hygie.org import audit
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
 from hygie.web.errors import API_ERRORS
+from hygie.web.forms import upload_name
 from hygie.web.pagination import Page, Pagination, paginate
 from hygie.web.security import MAX_BODY_BYTES
 
@@ -43,15 +44,10 @@ class UploadTooLargeError(ValidationError):
     """A file over the web's limit: HTTP 413 on the API, an inline message on the pages."""
 
 
-def _safe_name(name: str) -> str:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip().lstrip(".")
-    return "".join(c if c.isprintable() else "_" for c in base)[-200:] or "import.csv"
-
-
 @contextmanager
 def saved(upload: UploadFile) -> Iterator[Path]:
     """The upload in a temporary file under its own (cleaned) name, refused over the web's limit."""
-    name = _safe_name(upload.filename or "")
+    name = upload_name(upload.filename, "import.csv")
     with tempfile.TemporaryDirectory(prefix="hygie-awareness-") as folder:
         path = Path(folder) / name
         written = 0
@@ -95,7 +91,7 @@ def import_phishing_upload(
     if mapping is not None and mapping.filename:
         with saved(mapping) as path:
             departments = read_mapping(path, MAX_WEB_IMPORT_BYTES)
-    file_name = _safe_name(upload.filename or "")
+    file_name = upload_name(upload.filename, "import.csv")
     campaign = service.import_phishing(
         scope.db,
         scope.id,

@@ -48,6 +48,7 @@ from hygie.org import audit
 from hygie.plan.schemas import FindingOut, PlanActionOut
 from hygie.web.deps import CurrentPrincipal, EstablishmentScope, ExportScope, ReadScope, WriteScope
 from hygie.web.errors import API_ERRORS
+from hygie.web.forms import upload_name
 from hygie.web.pagination import Page, Pagination
 from hygie.web.security import MAX_BODY_BYTES
 
@@ -97,16 +98,11 @@ def _audit(scope: EstablishmentScope, action: str, object_type: str, object_id: 
     )
 
 
-def _safe_name(name: str) -> str:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip().lstrip(".")
-    return "".join(c if c.isprintable() else "_" for c in base)[-200:] or "rapport.csv"
-
-
 def import_report(
     scope: EstablishmentScope, upload: UploadFile, report_format: JobReportFormat | None = None
 ) -> tuple[JobImportOut, list[str]]:
     """Reads an uploaded job report and stores it, all of it or nothing; audited."""
-    name = _safe_name(upload.filename or "")
+    name = upload_name(upload.filename, "rapport.csv")
     with tempfile.TemporaryDirectory(prefix="hygie-backups-") as folder:
         path = Path(folder) / "upload.csv"
         with path.open("wb") as out:

@@ -34,3 +34,10 @@ def optional_number(value: str | None, field: str) -> float | None:
     if not 0 <= number < 1e12:  # also refuses NaN and infinity
         raise ValidationError(f"{field}: must be zero or more")
     return number
+
+
+def upload_name(filename: str | None, fallback: str) -> str:
+    """An uploaded file's own name, kept for the history: without any folder part, NUL, leading dot or
+    unprintable character, at most 200 characters; ``fallback`` when nothing is left."""
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip().lstrip(".")
+    return "".join(c if c.isprintable() else "_" for c in base)[-200:] or fallback
