@@ -44,6 +44,9 @@ class FirewallFormat(StrEnum):
     NFTABLES = "nftables"
     PFSENSE = "pfsense"
     CSV = "csv"
+    CISCO_IOS = "cisco-ios"
+    CISCO_ASA = "cisco-asa"
+    AERLEON = "aerleon"
 
 
 class Zone(Base):

@@ -27,6 +27,7 @@ from hygie.network.models import ExposedPort, Firewall, Rule, Zone
 from hygie.network.policy import Exposure, OpenPort, Policy, Violation, check, default_policy, load_policy
 from hygie.network.policy import rate_exposure as _rate_exposure
 from hygie.network.reachability import (
+    UNZONED,
     Action,
     Analysis,
     FlowChange,
@@ -52,6 +53,7 @@ __all__ = [
     "find_firewall",
     "import_exposure",
     "import_firewall",
+    "interface_zones",
     "list_exposed_ports",
     "list_firewalls",
     "list_zones",
@@ -90,10 +92,26 @@ def replace_zones(session: Session, establishment_id: int, zones: Sequence[ZoneI
     return rows
 
 
+def interface_zones(session: Session, establishment_id: int, parsed: ParsedFirewall) -> dict[str, str]:
+    """The interfaces' zones: those given, then, for an interface whose subnet the file gives
+    (Cisco ``ip address``), the zone that holds that subnet's first address."""
+    interfaces = dict(parsed.firewall.interfaces)
+    missing = {k: v for k, v in parsed.interface_networks.items() if k not in interfaces}
+    if missing:
+        zone_map = ZoneMap(zone_specs(list_zones(session, establishment_id)))
+        for interface, network in missing.items():
+            first = int(ipaddress.IPv4Network(network, strict=False).network_address)
+            zone = zone_map.zone_of(first)
+            if zone != UNZONED:
+                interfaces[interface] = zone
+    return interfaces
+
+
 def import_firewall(session: Session, establishment_id: int, parsed: ParsedFirewall) -> Firewall:
     """Creates the firewall or replaces its rules by the file's, in one savepoint."""
     org_service.get_establishment(session, establishment_id)
     data = parsed.firewall
+    interfaces = interface_zones(session, establishment_id, parsed)
     with session.begin_nested():
         firewall = session.scalar(
             select(Firewall).where(Firewall.establishment_id == establishment_id, Firewall.name == data.name)
@@ -107,7 +125,7 @@ def import_firewall(session: Session, establishment_id: int, parsed: ParsedFirew
         firewall.source_format = data.source_format
         firewall.file_name = parsed.file_name
         firewall.sha256 = parsed.sha256
-        firewall.interfaces = dict(data.interfaces)
+        firewall.interfaces = interfaces
         firewall.policies = {direction: action.value for direction, action in data.policies.items()}
         session.flush()
         positions: dict[str, int] = {}
@@ -266,7 +284,10 @@ def diff_firewall(
     except NotFoundError:
         old = []
     # a new file without interface zones keeps the stored firewall's
-    interfaces = dict(data.interfaces or (old[0].interfaces if old else {}))
+    interfaces = {**(old[0].interfaces if old and not data.interfaces else {}), **data.interfaces}
+    interfaces.update(
+        {k: v for k, v in interface_zones(session, establishment_id, parsed).items() if k not in interfaces}
+    )
     new = ruleset_specs(data.name, data.rules, {d: a.value for d, a in data.policies.items()}, interfaces)
     before = {r.direction: r for r in old}
     after = {r.direction: r for r in new}

@@ -17,7 +17,7 @@ import yaml
 from hygie.core.csvtext import decode_utf8
 from hygie.core.errors import ContentError, ImportRejectedError, Location
 from hygie.core.files import MAX_IMPORT_BYTES, check_size, sha256_of
-from hygie.network.importers import csvflows, iptables, nftables, pfsense
+from hygie.network.importers import cisco, csvflows, iptables, nftables, pfsense
 from hygie.network.models import FirewallFormat
 from hygie.network.reachability import Action
 from hygie.network.schemas import FirewallIn, RuleIn, ZoneFile, ZoneIn
@@ -31,6 +31,8 @@ class ParsedFirewall:
     file_name: str
     sha256: str
     warnings: list[str] = field(default_factory=list)
+    # interface → its subnet (Cisco ``ip address``): the service ties it to the zone holding it
+    interface_networks: dict[str, str] = field(default_factory=dict)
 
 
 def guess_format(head: bytes) -> FirewallFormat | None:
@@ -41,6 +43,10 @@ def guess_format(head: bytes) -> FirewallFormat | None:
         return FirewallFormat.NFTABLES if b'"nftables"' in head else None
     if text.startswith((b"#", b"*")) or b"\n*filter" in head:
         return FirewallFormat.IPTABLES
+    if b"\nnameif " in head or b"\n nameif " in head or text.startswith(b"ASA Version"):
+        return FirewallFormat.CISCO_ASA
+    if b"\nip access-list " in head or b"\naccess-list " in head or b"\ninterface " in head:
+        return FirewallFormat.CISCO_IOS
     return FirewallFormat.CSV if text else None
 
 
@@ -68,8 +74,18 @@ def read_firewall(
                 )
         warnings: list[str] = []
         policies: dict[str, Action] = {}
+        networks: dict[str, str] = {}
         rules: list[RuleIn]
-        if source_format is FirewallFormat.IPTABLES:
+        if source_format in (FirewallFormat.CISCO_IOS, FirewallFormat.CISCO_ASA):
+            text = decode_utf8(path.read_bytes(), file_name)
+            found = cisco.parse(path, text, asa=source_format is FirewallFormat.CISCO_ASA)
+            rules, policies, warnings, networks = (
+                found.rules,
+                found.policies,
+                found.warnings,
+                found.interface_networks,
+            )
+        elif source_format is FirewallFormat.IPTABLES:
             rules, policies, warnings = iptables.parse(path, decode_utf8(path.read_bytes(), file_name))
         elif source_format is FirewallFormat.NFTABLES:
             rules, policies, warnings = nftables.parse(path, decode_utf8(path.read_bytes(), file_name))
@@ -93,7 +109,7 @@ def read_firewall(
             file_name,
             [ContentError(error["msg"], Location(file_name, None, ".".join(map(str, error["loc"]))))],
         ) from exc
-    return ParsedFirewall(firewall, file_name[-500:], sha256_of(path), warnings)
+    return ParsedFirewall(firewall, file_name[-500:], sha256_of(path), warnings, networks)
 
 
 def read_zones(path: Path, max_bytes: int = 16 * 1024 * 1024) -> list[ZoneIn]:
