@@ -8,6 +8,7 @@ into an ``ImportRejectedError`` that names the file, the line (or the rule) and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import yaml
 from hygie.core.csvtext import decode_utf8
 from hygie.core.errors import ContentError, ImportRejectedError, Location
 from hygie.core.files import MAX_IMPORT_BYTES, check_size, sha256_of
-from hygie.network.importers import cisco, csvflows, iptables, nftables, pfsense
+from hygie.network.importers import aerleon_policy, cisco, csvflows, iptables, nftables, pfsense
 from hygie.network.models import FirewallFormat
 from hygie.network.reachability import Action
 from hygie.network.schemas import FirewallIn, RuleIn, ZoneFile, ZoneIn
@@ -33,10 +34,20 @@ class ParsedFirewall:
     warnings: list[str] = field(default_factory=list)
     # interface → its subnet (Cisco ``ip address``): the service ties it to the zone holding it
     interface_networks: dict[str, str] = field(default_factory=dict)
+    # what a policy file defines (aerleon): its networks as zone proposals, and the catalogue
+    zones: list[ZoneIn] = field(default_factory=list)
+    catalogue: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def guess_format(head: bytes) -> FirewallFormat | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if (
+        text.startswith(b"filters:")
+        or b"\nfilters:" in head
+        or b"\nheader {" in head
+        or text.startswith(b"header {")
+    ):
+        return FirewallFormat.AERLEON
     if text.startswith(b"<"):
         return FirewallFormat.PFSENSE if b"<pfsense" in head or b"<opnsense" in head else None
     if text.startswith(b"{"):
@@ -57,8 +68,10 @@ def read_firewall(
     *,
     interfaces: dict[str, str] | None = None,
     max_bytes: int = MAX_IMPORT_BYTES,
+    definitions: Sequence[Path] = (),
 ) -> ParsedFirewall:
-    """The rules of one firewall's configuration file, read by the reader its format needs."""
+    """The rules of one firewall's configuration file, read by the reader its format needs
+    (``definitions``: aerleon's networks/services files or folders, for an aerleon policy)."""
     file_name = path.name
     try:
         if check_size(path, max_bytes) == 0:
@@ -68,15 +81,21 @@ def read_firewall(
                 source_format = guess_format(handle.read(4096))
             if source_format is None:
                 raise ContentError(
-                    "cannot tell the format (iptables-save, nft -j, pfSense/OPNsense XML or CSV): give it "
-                    "with --format",
+                    "cannot tell the format (iptables-save, nft -j, pfSense/OPNsense XML, Cisco, aerleon "
+                    "or CSV): give it with --format",
                     Location(file_name),
                 )
         warnings: list[str] = []
         policies: dict[str, Action] = {}
         networks: dict[str, str] = {}
+        zones: list[ZoneIn] = []
+        catalogue: dict[str, dict[str, list[str]]] = {}
         rules: list[RuleIn]
-        if source_format in (FirewallFormat.CISCO_IOS, FirewallFormat.CISCO_ASA):
+        if source_format is FirewallFormat.AERLEON:
+            policy = aerleon_policy.parse(path, definitions, max_bytes)
+            rules, policies, warnings = policy.rules, policy.policies, policy.warnings
+            zones, catalogue = policy.zones, policy.catalogue
+        elif source_format in (FirewallFormat.CISCO_IOS, FirewallFormat.CISCO_ASA):
             text = decode_utf8(path.read_bytes(), file_name)
             found = cisco.parse(path, text, asa=source_format is FirewallFormat.CISCO_ASA)
             rules, policies, warnings, networks = (
@@ -109,7 +128,7 @@ def read_firewall(
             file_name,
             [ContentError(error["msg"], Location(file_name, None, ".".join(map(str, error["loc"]))))],
         ) from exc
-    return ParsedFirewall(firewall, file_name[-500:], sha256_of(path), warnings, networks)
+    return ParsedFirewall(firewall, file_name[-500:], sha256_of(path), warnings, networks, zones, catalogue)
 
 
 def read_zones(path: Path, max_bytes: int = 16 * 1024 * 1024) -> list[ZoneIn]:
