@@ -254,6 +254,25 @@ def test_hostile_or_foreign_input(tmp_path: Path) -> None:
         read_firewall(big, "x", FirewallFormat.CISCO_IOS, max_bytes=1000)
 
 
+def test_banners_are_skipped(tmp_path: Path) -> None:
+    ios = tmp_path / "r.cfg"
+    ios.write_text(
+        "banner motd ^C\naccess-list 101 permit ip any any\n^C\n"
+        "interface Vlan1\n ip address 10.9.0.1 255.255.0.0\n ip access-group 101 in\n"
+        "access-list 101 deny ip any any\n"
+    )
+    assert [r.action for r in read_firewall(ios, "r", FirewallFormat.CISCO_IOS).firewall.rules] == [
+        Action.DENY
+    ]
+    asa = tmp_path / "a.cfg"
+    asa.write_text(
+        "banner motd Systeme du CH\ninterface G1/1\n nameif inside\n security-level 100\n"
+        " ip address 10.1.0.1 255.255.0.0\naccess-list IN extended deny ip any any\n"
+        "access-group IN in interface inside\n"
+    )
+    assert [r.label for r in read_firewall(asa, "a", FirewallFormat.CISCO_ASA).firewall.rules] == ["IN#1"]
+
+
 def test_guess_cisco() -> None:
     assert guess_format(b"ASA Version 9.16(4)\n!\nhostname fw\n") is FirewallFormat.CISCO_ASA
     assert guess_format(b"!\nversion 15.2\nhostname r\n!\ninterface Vlan1\n") is FirewallFormat.CISCO_IOS

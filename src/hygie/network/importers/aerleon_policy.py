@@ -49,6 +49,7 @@ _ACTIONS = {
     "reject": Action.DENY,
     "reject-with-tcp-rst": Action.DENY,
 }
+_DEFINITION_SUFFIXES = (".yaml", ".yml", ".net", ".svc")
 _INCLUDE = re.compile(r"^\s*(?:-\s*)?(?:include\s*:|#include\b)")
 # Zone kinds guessed from a network's name, the first match wins (documented in the network pages).
 KIND_WORDS: tuple[tuple[ZoneKind, tuple[str, ...]], ...] = (
@@ -140,7 +141,8 @@ def _definitions(paths: Sequence[Path], max_bytes: int) -> tuple[Any, list[Path]
     definitions = naming.Naming()
     files: list[Path] = []
     for path in paths:
-        files.extend(sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path])
+        found = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        files.extend(p for p in found if p.suffix in _DEFINITION_SUFFIXES or not path.is_dir())
     for file in files:
         check_size(file, max_bytes)
         text = decode_utf8(file.read_bytes(), file.name)
@@ -153,6 +155,10 @@ def _definitions(paths: Sequence[Path], max_bytes: int) -> tuple[Any, list[Path]
             elif file.suffix in (".yaml", ".yml"):
                 _refuse_unsafe(text, file.name)
                 _load_definitions(definitions, yaml.safe_load(text), file.name)
+            else:
+                raise ContentError(
+                    "a definitions file ends in .yaml, .yml, .net or .svc", Location(file.name)
+                )
         except ContentError:
             raise
         except Exception as exc:  # aerleon raises its own error classes, none shared

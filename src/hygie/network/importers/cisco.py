@@ -67,7 +67,7 @@ L{{ line | to_int }} P{{ parent | to_int }} {{ text | re(".+") }}
 _FILTERING = ("access-list", "ip access-list", "ipv6 access-list", "object", "object-group", "access-group")
 
 
-def _annotate(text: str) -> tuple[str, dict[int, str]]:
+def _annotate(text: str, asa: bool = False) -> tuple[str, dict[int, str]]:
     """Each meaningful line as ``L<number> P<parent line or 0> <text>`` for the templates."""
     out: list[str] = []
     texts: dict[int, str] = {}
@@ -84,7 +84,8 @@ def _annotate(text: str) -> tuple[str, dict[int, str]]:
         if stripped.startswith("banner ") and raw[:1] not in (" ", "\t"):
             rest = stripped.split(None, 2)[2] if len(stripped.split(None, 2)) == 3 else ""
             delimiter = rest[:2] if rest.startswith("^") else rest[:1]
-            if delimiter and delimiter not in rest[len(delimiter) :]:
+            # IOS: text up to the delimiter again (^C); ASA: one banner line per line
+            if not asa and delimiter and not delimiter.isalnum() and delimiter not in rest[len(delimiter) :]:
                 banner = delimiter
             continue
         if raw[:1] in (" ", "\t"):
@@ -367,7 +368,7 @@ def parse(path: Path, text: str, *, asa: bool) -> Result:
     wrong line."""
     name = path.name
     reader = _Reader(name, asa)
-    annotated, texts = _annotate(text)
+    annotated, texts = _annotate(text, asa)
     found = _run_templates(annotated)
     children: dict[int, list[tuple[int, str]]] = {}
     tops: list[int] = []
