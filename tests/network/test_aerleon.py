@@ -98,9 +98,11 @@ def test_one_file_carries_definitions_and_policy(tmp_path: Path) -> None:
         "filters:\n  - header:\n      targets:\n        iptables: FORWARD ACCEPT\n"
         "    terms:\n      - name: no-rdp\n        destination-address: SRV\n"
         "        protocol: tcp\n        destination-port: RDP\n        action: deny\n"
+        "      - name: vrrp\n        protocol: vrrp\n        action: accept\n"
     )
     parsed = read_firewall(bundle, "fw", FirewallFormat.AERLEON)
-    (rule,) = parsed.firewall.rules
+    rule, vrrp = parsed.firewall.rules
+    assert vrrp.services == ["112"]  # a protocol Hygie does not name, from aerleon's table
     assert (rule.direction, rule.action, rule.destinations, rule.services) == (
         "FORWARD",
         Action.DENY,

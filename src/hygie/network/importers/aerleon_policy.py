@@ -347,7 +347,7 @@ def _rule(term: Any, direction: str, name: str, line: int | None, warnings: list
     options = [str(o) for o in term.option]
     established = any(o in ("established", "tcp-established") for o in options)
     unsupported += [o for o in options if o not in ("established", "tcp-established")]
-    protocols = [protocol_number(str(p)) for p in term.protocol]
+    protocols = [_protocol(str(p)) for p in term.protocol]
     ports: IntervalSet | None = None
     if term.destination_port:
         ports = IntervalSet([(int(lo), int(hi)) for lo, hi in term.destination_port])
@@ -384,6 +384,19 @@ def _rule(term: Any, direction: str, name: str, line: int | None, warnings: list
         owner=str(term.owner)[:200] if term.owner else None,
         expires=expires,
     )
+
+
+def _protocol(name: str) -> int | None:
+    """Hygie's protocol names, then aerleon's own table (pim, vrrp, ospf…)."""
+    try:
+        return protocol_number(name)
+    except ValueError:
+        from aerleon.lib.aclgenerator import Term
+
+        number = Term.PROTO_MAP.get(name.lower())
+        if not isinstance(number, int):
+            raise
+        return number
 
 
 def _catalogue(naming: Any) -> tuple[list[ZoneIn], dict[str, dict[str, list[str]]]]:
