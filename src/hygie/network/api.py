@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from hygie.network import service
 from hygie.network.schemas import (
     CheckOut,
+    ExpiredRuleOut,
     FirewallOut,
     FlowOut,
     MatrixOut,
@@ -91,6 +92,17 @@ def _check_out(report: service.CheckReport) -> CheckOut:
         ],
         useless=[
             UselessRuleOut(ruleset=u.ruleset, label=u.label, kind=u.kind, by=u.by) for u in report.useless
+        ],
+        expired=[
+            ExpiredRuleOut(
+                firewall=e.rule.firewall,
+                label=e.rule.label,
+                expires=e.rule.expires,
+                owner=e.rule.owner,
+                origin=e.rule.origin,
+            )
+            for e in report.expired
+            if e.rule.expires is not None
         ],
         findings=report.findings,
     )

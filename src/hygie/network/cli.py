@@ -41,6 +41,9 @@ app = typer.Typer(
 InterfaceOption = typer.Option(
     "--interface", help="An interface and the zone it faces: eth1=Postes (repeat the option)"
 )
+DefinitionsOption = typer.Option(
+    "--definitions", help="aerleon: a definitions file or folder (networks, services); repeat the option"
+)
 PolicyOption = typer.Option(
     "--policy", help="Segmentation policy (YAML); default: HYGIE_HOME/network/policy.yaml"
 )
@@ -100,24 +103,37 @@ def zones(
 def import_(
     establishment: EstablishmentArg,
     file: Annotated[
-        Path, typer.Argument(help="iptables-save, nft -j list ruleset, pfSense/OPNsense config.xml or CSV")
+        Path,
+        typer.Argument(
+            help="iptables-save, nft -j list ruleset, pfSense/OPNsense config.xml, Cisco IOS/ASA "
+            "running-config, aerleon policy (.yaml/.pol) or CSV"
+        ),
     ],
     firewall: Annotated[str, typer.Option("--firewall", help="Name of the firewall (replaced if known)")],
     file_format: Annotated[
         FirewallFormat | None, typer.Option("--format", help="Format of the file (guessed otherwise)")
     ] = None,
     interface: Annotated[list[str] | None, InterfaceOption] = None,
+    definitions: Annotated[list[Path] | None, DefinitionsOption] = None,
+    add_zones: Annotated[
+        bool,
+        typer.Option("--add-zones", help="aerleon: add the policy's networks as zones (those not known yet)"),
+    ] = False,
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Load one firewall's rules: all of them, or nothing when any is wrong."""
     lang = normalise_language(lang)
     try:
-        parsed = read_firewall(file, firewall, file_format, interfaces=_interfaces(interface))
+        parsed = read_firewall(
+            file, firewall, file_format, interfaces=_interfaces(interface), definitions=definitions or ()
+        )
         with database() as session:
             target = org_service.find_establishment(session, establishment)
-            row = service.import_firewall(session, target.id, parsed)
+            before = {z.name for z in service.list_zones(session, target.id)}
+            row = service.import_firewall(session, target.id, parsed, with_zones=add_zones)
             count = len(row.rules)
+            added = sorted({z.name for z in service.list_zones(session, target.id)} - before)
             audit.record(
                 session,
                 actor=audit.cli_actor(),
@@ -125,16 +141,25 @@ def import_(
                 object_type="network_firewall",
                 object_id=row.id,
                 establishment_id=target.id,
-                details={"file": parsed.file_name, "sha256": parsed.sha256, "rules": count},
+                details={
+                    "file": parsed.file_name,
+                    "sha256": parsed.sha256,
+                    "rules": count,
+                    "zones_added": len(added),
+                },
             )
     except ImportRejectedError as exc:
         raise _rejected(exc, file, lang) from exc
     if as_json:
-        print_json({"firewall": firewall, "rules": count, "notes": parsed.warnings})
+        print_json({"firewall": firewall, "rules": count, "zones_added": added, "notes": parsed.warnings})
         return
     console.print(
         gettext("%(count)s rule(s) loaded for %(firewall)s", lang) % {"count": count, "firewall": firewall}
     )
+    if added:
+        console.print(
+            Text(gettext("%(count)s zone(s) added", lang) % {"count": len(added)} + ": " + ", ".join(added))
+        )
     for note in parsed.warnings:
         console.print(f"  - {note}", markup=False, highlight=False)
 
@@ -238,12 +263,23 @@ def check(
         for e in report.exposures
     ]
     useless = [{"ruleset": u.ruleset, "rule": u.label, "kind": u.kind, "by": u.by} for u in report.useless]
+    expired = [
+        {
+            "firewall": e.rule.firewall,
+            "rule": e.rule.label,
+            "expires": e.rule.expires.isoformat() if e.rule.expires else None,
+            "owner": e.rule.owner,
+            "origin": e.rule.origin,
+        }
+        for e in report.expired
+    ]
     if as_json:
         print_json(
             {
                 "violations": violations,
                 "exposures": exposures,
                 "useless": useless,
+                "expired": expired,
                 "findings": report.findings,
             }
         )
@@ -265,6 +301,10 @@ def check(
     for u in useless:
         kind = _("shadowed") if u["kind"] == "shadowed" else _("redundant")
         console.print(Text(f"{u['ruleset']} {u['rule']}: {kind}"))
+    expired_on = _("expired on")
+    for x in expired:
+        owner = f" ({x['owner']})" if x["owner"] else ""
+        console.print(Text(f"{x['firewall']} {x['rule']}: {expired_on} {x['expires']}{owner}"))
     console.print(
         _("%(violations)s violation(s), %(exposures)s exposure(s), %(findings)s finding(s) recorded")
         % {"violations": len(violations), "exposures": len(exposures), "findings": report.findings}
@@ -279,6 +319,7 @@ def diff(
     firewall: Annotated[str, typer.Option("--firewall", help="Name of the firewall to compare with")],
     file_format: Annotated[FirewallFormat | None, typer.Option("--format", help="Format of the file")] = None,
     interface: Annotated[list[str] | None, InterfaceOption] = None,
+    definitions: Annotated[list[Path] | None, DefinitionsOption] = None,
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -289,7 +330,9 @@ def diff(
         return gettext(message, lang)
 
     try:
-        parsed = read_firewall(file, firewall, file_format, interfaces=_interfaces(interface))
+        parsed = read_firewall(
+            file, firewall, file_format, interfaces=_interfaces(interface), definitions=definitions or ()
+        )
     except ImportRejectedError as exc:
         raise _rejected(exc, file, lang) from exc
     with database() as session:

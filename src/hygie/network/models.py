@@ -12,10 +12,10 @@ findings of the plan.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hygie.core.db import Base, EnumText, UTCDateTime
@@ -44,6 +44,9 @@ class FirewallFormat(StrEnum):
     NFTABLES = "nftables"
     PFSENSE = "pfsense"
     CSV = "csv"
+    CISCO_IOS = "cisco-ios"
+    CISCO_ASA = "cisco-asa"
+    AERLEON = "aerleon"
 
 
 class Zone(Base):
@@ -76,6 +79,8 @@ class Firewall(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     interfaces: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # interface → zone name
     policies: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # direction → default action
+    # the networks and services a policy file (aerleon) defines: {"networks": {name: [cidr]}, "services": …}
+    catalogue: Mapped[dict[str, dict[str, list[str]]]] = mapped_column(JSON, default=dict)
 
     rules: Mapped[list[Rule]] = relationship(
         back_populates="firewall", cascade="all, delete-orphan", order_by="Rule.direction, Rule.position"
@@ -105,6 +110,8 @@ class Rule(Base):
     hit_count: Mapped[int | None] = mapped_column(Integer, default=None)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     origin: Mapped[str | None] = mapped_column(String(600), default=None)  # "file.rules:12"
+    owner: Mapped[str | None] = mapped_column(String(200), default=None)
+    expires: Mapped[date | None] = mapped_column(Date, default=None)  # an aerleon term's expiration (R18)
 
     firewall: Mapped[Firewall] = relationship(back_populates="rules")
 

@@ -2,13 +2,15 @@
 
 A policy rule forbids flows between the zones two selectors pick, on some services; every zone pair
 where the matrix still allows part of them is a violation, given with the firewall rules that
-allow that part. The exposure section rates what a scan from outside found open.
+allow that part. The exposure section rates what a scan from outside found open; the expiry
+section (R18) flags the permits still in place on or after their expiration day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -89,9 +91,24 @@ class ExposurePolicy(_Strict):
     controls: tuple[str, ...] = ()
 
 
+class ExpiryPolicy(_Strict):
+    """R18: a permit with an expiration day (aerleon ``expiration``) is flagged from that day on, as
+    aerleon itself stops generating the term on that day."""
+
+    id: str = Field(default="R18", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    title: Text = Text(
+        fr="Règle d'ouverture expirée toujours en place", en="Expired permit rule still in place"
+    )
+    severity: str = Field(default="medium", pattern="^(critical|high|medium|low|info)$")
+    controls: tuple[str, ...] = ("TEC-SEGMENT",)
+    refs: tuple[str, ...] = ()
+    enabled: bool = True
+
+
 class Policy(_Strict):
     rules: tuple[PolicyRule, ...]
     exposure: ExposurePolicy = ExposurePolicy()
+    expiry: ExpiryPolicy = ExpiryPolicy()
 
 
 def load_policy(path: Path, catalogue: ServiceCatalogue | None = None) -> Policy:
@@ -210,3 +227,37 @@ def rate_exposure(
             continue
         found.append(Exposure(port, severity, names))
     return found
+
+
+@dataclass(frozen=True)
+class DatedRule:
+    """What the expiry check needs of a stored rule."""
+
+    firewall: str
+    label: str
+    allow: bool
+    disabled: bool
+    expires: date | None
+    owner: str | None = None
+    origin: str | None = None
+
+
+@dataclass
+class ExpiredRule:
+    rule: DatedRule
+    days: int  # since the expiration day (0: expires today)
+
+    def key(self, policy: Policy) -> str:
+        return f"policy:{policy.expiry.id}:{self.rule.firewall} {self.rule.label}"
+
+
+def expired_permits(policy: Policy, rules: Iterable[DatedRule], today: date) -> list[ExpiredRule]:
+    """R18: the enabled permits whose expiration day is today or past, the oldest first."""
+    if not policy.expiry.enabled:
+        return []
+    found = [
+        ExpiredRule(rule, (today - rule.expires).days)
+        for rule in rules
+        if rule.allow and not rule.disabled and rule.expires is not None and rule.expires <= today
+    ]
+    return sorted(found, key=lambda e: (-e.days, e.rule.firewall, e.rule.label))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -62,6 +62,8 @@ class RuleIn(BaseModel):
     hit_count: int | None = Field(default=None, ge=0)
     disabled: bool = False
     origin: str | None = Field(default=None, max_length=600)
+    owner: str | None = Field(default=None, max_length=200)
+    expires: date | None = None  # the rule is to be removed or reviewed after this day (R18)
 
     @field_validator("services")
     @classmethod
@@ -115,6 +117,8 @@ class RuleOut(BaseModel):
     hit_count: int | None
     disabled: bool
     origin: str | None
+    owner: str | None = None
+    expires: date | None = None
 
 
 class FirewallOut(BaseModel):
@@ -127,6 +131,7 @@ class FirewallOut(BaseModel):
     imported_at: datetime
     interfaces: dict[str, str]
     policies: dict[str, str]
+    catalogue: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     rule_count: int = 0
 
 
@@ -163,8 +168,19 @@ class MatrixOut(BaseModel):
     useless: list[UselessRuleOut]
 
 
+class ExpiredRuleOut(BaseModel):
+    """A permit past its expiration day (R18)."""
+
+    firewall: str
+    label: str
+    expires: date
+    owner: str | None
+    origin: str | None
+
+
 class CheckOut(BaseModel):
     violations: list[ViolationOut]
     exposures: list[dict[str, Any]]
     useless: list[UselessRuleOut]
+    expired: list[ExpiredRuleOut] = Field(default_factory=list)
     findings: int

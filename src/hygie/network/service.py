@@ -22,11 +22,24 @@ from hygie.assets import service as assets_service
 from hygie.assets.schemas import AssetRecord
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.settings import get_settings
+from hygie.core.time import today
 from hygie.network.importers import ParsedFirewall
 from hygie.network.models import ExposedPort, Firewall, Rule, Zone
-from hygie.network.policy import Exposure, OpenPort, Policy, Violation, check, default_policy, load_policy
+from hygie.network.policy import (
+    DatedRule,
+    ExpiredRule,
+    Exposure,
+    OpenPort,
+    Policy,
+    Violation,
+    check,
+    default_policy,
+    expired_permits,
+    load_policy,
+)
 from hygie.network.policy import rate_exposure as _rate_exposure
 from hygie.network.reachability import (
+    UNZONED,
     Action,
     Analysis,
     FlowChange,
@@ -47,11 +60,14 @@ from hygie.plan.schemas import FindingIn
 
 __all__ = [
     "CheckReport",
+    "add_zones",
     "analyse_establishment",
     "diff_firewall",
+    "expired_rules",
     "find_firewall",
     "import_exposure",
     "import_firewall",
+    "interface_zones",
     "list_exposed_ports",
     "list_firewalls",
     "list_zones",
@@ -90,11 +106,56 @@ def replace_zones(session: Session, establishment_id: int, zones: Sequence[ZoneI
     return rows
 
 
-def import_firewall(session: Session, establishment_id: int, parsed: ParsedFirewall) -> Firewall:
-    """Creates the firewall or replaces its rules by the file's, in one savepoint."""
+def interface_zones(session: Session, establishment_id: int, parsed: ParsedFirewall) -> dict[str, str]:
+    """The interfaces' zones: those given, then, for an interface whose subnet the file gives
+    (Cisco ``ip address``), the zone that holds that subnet's first address."""
+    interfaces = dict(parsed.firewall.interfaces)
+    missing = {k: v for k, v in parsed.interface_networks.items() if k not in interfaces}
+    if missing:
+        zone_map = ZoneMap(zone_specs(list_zones(session, establishment_id)))
+        for interface, network in missing.items():
+            first = int(ipaddress.IPv4Network(network, strict=False).network_address)
+            zone = zone_map.zone_of(first)
+            if zone != UNZONED:
+                interfaces[interface] = zone
+    return interfaces
+
+
+def add_zones(session: Session, establishment_id: int, zones: Sequence[ZoneIn]) -> list[Zone]:
+    """The zones whose name the establishment does not have yet are added (the others are kept as
+    they are); the zones added."""
+    org_service.get_establishment(session, establishment_id)
+    known = {z.name for z in list_zones(session, establishment_id)}
+    fresh = [z for z in zones if z.name not in known]
+    ZoneMap([ZoneSpec(z.name, z.kind.value, tuple(z.networks)) for z in fresh])  # networks parse
+    with session.begin_nested():
+        rows = [
+            Zone(
+                establishment_id=establishment_id,
+                name=z.name,
+                kind=z.kind,
+                networks=list(z.networks),
+                description=z.description,
+            )
+            for z in fresh
+        ]
+        session.add_all(rows)
+        session.flush()
+    return rows
+
+
+def import_firewall(
+    session: Session, establishment_id: int, parsed: ParsedFirewall, *, with_zones: bool = False
+) -> Firewall:
+    """Creates the firewall or replaces its rules by the file's, in one savepoint. With
+    ``with_zones``, the zones the file proposes (aerleon networks) that the establishment lacks are
+    added in the same savepoint."""
     org_service.get_establishment(session, establishment_id)
     data = parsed.firewall
     with session.begin_nested():
+        if with_zones and parsed.zones:
+            add_zones(session, establishment_id, parsed.zones)
+        interfaces = interface_zones(session, establishment_id, parsed)
         firewall = session.scalar(
             select(Firewall).where(Firewall.establishment_id == establishment_id, Firewall.name == data.name)
         )
@@ -107,7 +168,8 @@ def import_firewall(session: Session, establishment_id: int, parsed: ParsedFirew
         firewall.source_format = data.source_format
         firewall.file_name = parsed.file_name
         firewall.sha256 = parsed.sha256
-        firewall.interfaces = dict(data.interfaces)
+        firewall.interfaces = interfaces
+        firewall.catalogue = dict(parsed.catalogue)
         firewall.policies = {direction: action.value for direction, action in data.policies.items()}
         session.flush()
         positions: dict[str, int] = {}
@@ -266,7 +328,10 @@ def diff_firewall(
     except NotFoundError:
         old = []
     # a new file without interface zones keeps the stored firewall's
-    interfaces = dict(data.interfaces or (old[0].interfaces if old else {}))
+    interfaces = {**(old[0].interfaces if old and not data.interfaces else {}), **data.interfaces}
+    interfaces.update(
+        {k: v for k, v in interface_zones(session, establishment_id, parsed).items() if k not in interfaces}
+    )
     new = ruleset_specs(data.name, data.rules, {d: a.value for d, a in data.policies.items()}, interfaces)
     before = {r.direction: r for r in old}
     after = {r.direction: r for r in new}
@@ -336,6 +401,7 @@ class CheckReport:
     exposures: list[Exposure]
     useless: list[RuleFinding] = field(default_factory=list)
     findings: int = 0
+    expired: list[ExpiredRule] = field(default_factory=list)  # R18
 
 
 def _violation_finding(violation: Violation) -> FindingIn:
@@ -399,22 +465,66 @@ def _useless_finding(item: RuleFinding) -> FindingIn:
     )
 
 
+def _expired_finding(policy: Policy, item: ExpiredRule) -> FindingIn:
+    rule, expiry = item.rule, policy.expiry
+    day = rule.expires.isoformat() if rule.expires else ""
+    return FindingIn(
+        key=item.key(policy)[:300],
+        title=f"{expiry.id} {expiry.title.fr} : {rule.firewall} {rule.label} (expirée le {day})"[:500],
+        severity=Severity(expiry.severity),
+        control_ids=list(expiry.controls),
+        evidence={
+            "policy_rule": expiry.id,
+            "title_en": f"{expiry.id} {expiry.title.en}: {rule.firewall} {rule.label} (expired on {day})",
+            "firewall": rule.firewall,
+            "rule": rule.label,
+            "expires": day,
+            "owner": rule.owner,
+            "origin": rule.origin,
+            "fix": "Supprimer la règle, ou la revoir avec son propriétaire et repousser son expiration",
+            "refs": list(expiry.refs),
+        },
+    )
+
+
+def expired_rules(session: Session, establishment_id: int, policy: Policy | None = None) -> list[ExpiredRule]:
+    """R18: the stored permits past their expiration day."""
+    dated = [
+        DatedRule(
+            firewall.name,
+            rule.label,
+            Action(rule.action) is Action.ALLOW,
+            rule.disabled,
+            rule.expires,
+            rule.owner,
+            rule.origin,
+        )
+        for firewall in list_firewalls(session, establishment_id)
+        for rule in firewall.rules
+        if rule.expires is not None
+    ]
+    return expired_permits(policy or policy_for(), dated, today())
+
+
 def run_check(
     session: Session, establishment_id: int, policy: Policy | None = None, *, record: bool = True
 ) -> CheckReport:
-    """The matrix against the policy, the exposure rated, the useless rules; with ``record`` the
-    findings of the network source become these (R17: shadowed/redundant rules are low findings)."""
+    """The matrix against the policy, the exposure rated, the useless rules, the expired permits;
+    with ``record`` the findings of the network source become these (R17: shadowed/redundant rules
+    are low findings; R18: expired permits)."""
     policy = policy or policy_for()
     zones, analysis = analyse_establishment(session, establishment_id)
     violations = check(policy, zones, analysis)
     zone_map = ZoneMap(zones)
     kinds = {z.name: z.kind for z in zones}
     exposures = _rate_exposure(policy, open_ports_from_outside(session, establishment_id, zone_map), kinds)
-    report = CheckReport(zones, analysis, violations, exposures, list(analysis.useless))
+    expired = expired_rules(session, establishment_id, policy)
+    report = CheckReport(zones, analysis, violations, exposures, list(analysis.useless), expired=expired)
     if record:
         findings = [_violation_finding(v) for v in violations]
         findings += [_exposure_finding(e, policy.exposure.controls) for e in exposures]
         findings += [_useless_finding(u) for u in analysis.useless]
+        findings += [_expired_finding(policy, e) for e in expired]
         plan_service.upsert_findings(session, establishment_id, FindingSource.NETWORK, findings)
         report.findings = len(findings)
     return report

@@ -8,6 +8,7 @@ into an ``ImportRejectedError`` that names the file, the line (or the rule) and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import yaml
 from hygie.core.csvtext import decode_utf8
 from hygie.core.errors import ContentError, ImportRejectedError, Location
 from hygie.core.files import MAX_IMPORT_BYTES, check_size, sha256_of
-from hygie.network.importers import csvflows, iptables, nftables, pfsense
+from hygie.network.importers import aerleon_policy, cisco, csvflows, iptables, nftables, pfsense
 from hygie.network.models import FirewallFormat
 from hygie.network.reachability import Action
 from hygie.network.schemas import FirewallIn, RuleIn, ZoneFile, ZoneIn
@@ -31,16 +32,32 @@ class ParsedFirewall:
     file_name: str
     sha256: str
     warnings: list[str] = field(default_factory=list)
+    # interface → its subnet (Cisco ``ip address``): the service ties it to the zone holding it
+    interface_networks: dict[str, str] = field(default_factory=dict)
+    # what a policy file defines (aerleon): its networks as zone proposals, and the catalogue
+    zones: list[ZoneIn] = field(default_factory=list)
+    catalogue: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def guess_format(head: bytes) -> FirewallFormat | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if (
+        text.startswith(b"filters:")
+        or b"\nfilters:" in head
+        or b"\nheader {" in head
+        or text.startswith(b"header {")
+    ):
+        return FirewallFormat.AERLEON
     if text.startswith(b"<"):
         return FirewallFormat.PFSENSE if b"<pfsense" in head or b"<opnsense" in head else None
     if text.startswith(b"{"):
         return FirewallFormat.NFTABLES if b'"nftables"' in head else None
     if text.startswith((b"#", b"*")) or b"\n*filter" in head:
         return FirewallFormat.IPTABLES
+    if b"\nnameif " in head or b"\n nameif " in head or text.startswith(b"ASA Version"):
+        return FirewallFormat.CISCO_ASA
+    if b"\nip access-list " in head or b"\naccess-list " in head or b"\ninterface " in head:
+        return FirewallFormat.CISCO_IOS
     return FirewallFormat.CSV if text else None
 
 
@@ -51,8 +68,10 @@ def read_firewall(
     *,
     interfaces: dict[str, str] | None = None,
     max_bytes: int = MAX_IMPORT_BYTES,
+    definitions: Sequence[Path] = (),
 ) -> ParsedFirewall:
-    """The rules of one firewall's configuration file, read by the reader its format needs."""
+    """The rules of one firewall's configuration file, read by the reader its format needs
+    (``definitions``: aerleon's networks/services files or folders, for an aerleon policy)."""
     file_name = path.name
     try:
         if check_size(path, max_bytes) == 0:
@@ -62,14 +81,30 @@ def read_firewall(
                 source_format = guess_format(handle.read(4096))
             if source_format is None:
                 raise ContentError(
-                    "cannot tell the format (iptables-save, nft -j, pfSense/OPNsense XML or CSV): give it "
-                    "with --format",
+                    "cannot tell the format (iptables-save, nft -j, pfSense/OPNsense XML, Cisco, aerleon "
+                    "or CSV): give it with --format",
                     Location(file_name),
                 )
         warnings: list[str] = []
         policies: dict[str, Action] = {}
+        networks: dict[str, str] = {}
+        zones: list[ZoneIn] = []
+        catalogue: dict[str, dict[str, list[str]]] = {}
         rules: list[RuleIn]
-        if source_format is FirewallFormat.IPTABLES:
+        if source_format is FirewallFormat.AERLEON:
+            policy = aerleon_policy.parse(path, definitions, max_bytes)
+            rules, policies, warnings = policy.rules, policy.policies, policy.warnings
+            zones, catalogue = policy.zones, policy.catalogue
+        elif source_format in (FirewallFormat.CISCO_IOS, FirewallFormat.CISCO_ASA):
+            text = decode_utf8(path.read_bytes(), file_name)
+            found = cisco.parse(path, text, asa=source_format is FirewallFormat.CISCO_ASA)
+            rules, policies, warnings, networks = (
+                found.rules,
+                found.policies,
+                found.warnings,
+                found.interface_networks,
+            )
+        elif source_format is FirewallFormat.IPTABLES:
             rules, policies, warnings = iptables.parse(path, decode_utf8(path.read_bytes(), file_name))
         elif source_format is FirewallFormat.NFTABLES:
             rules, policies, warnings = nftables.parse(path, decode_utf8(path.read_bytes(), file_name))
@@ -93,7 +128,7 @@ def read_firewall(
             file_name,
             [ContentError(error["msg"], Location(file_name, None, ".".join(map(str, error["loc"]))))],
         ) from exc
-    return ParsedFirewall(firewall, file_name[-500:], sha256_of(path), warnings)
+    return ParsedFirewall(firewall, file_name[-500:], sha256_of(path), warnings, networks, zones, catalogue)
 
 
 def read_zones(path: Path, max_bytes: int = 16 * 1024 * 1024) -> list[ZoneIn]:
