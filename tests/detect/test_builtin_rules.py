@@ -11,6 +11,7 @@ import pytest
 
 from hygie.detect.sigma.compiler import CompiledRules, compile_paths
 from hygie.detect.sigma.engine import run
+from hygie.detect.sigma.logsources import Source, UnmappedLogSource, source_of
 from hygie.detect.sigma.rules import BUILTIN_RULES, installed_rule_dirs
 from tests.detect.evtx_events import table_of
 
@@ -280,3 +281,15 @@ def test_every_builtin_rule_compiles_and_is_active_by_default(hygie_home: Any) -
     assert installed_rule_dirs()[0] == BUILTIN_RULES  # with or without rules imported into the home
     tagged = [r for r in compiled.rules if r.emit] + compiled.correlations  # type: ignore[operator]
     assert all(any(t.startswith("attack.t") for t in r.tags) for r in tagged)
+
+
+def test_linux_postfix_and_4688_log_sources() -> None:
+    assert source_of("linux", None, "sshd") == Source(("sshd", "sshd-session"))
+    assert {"sshd", "sudo", "su"} <= set(source_of("linux", None, "auth").channels)  # type: ignore[union-attr]
+    assert "postfix/cleanup" in source_of("postfix", None, None).channels  # type: ignore[union-attr]
+    assert source_of("windows", "process_creation", None) == Source((SYSMON, "Security"), (1, 4688))
+    assert source_of("windows", "process_access", None) == Source((SYSMON,), (10,))
+    # Linux sources Hygie has no reader for, or none at all: refused, not run over every event.
+    for category, service in (("process_creation", None), (None, None), (None, "auditd")):
+        with pytest.raises(UnmappedLogSource):
+            source_of("linux", category, service)
