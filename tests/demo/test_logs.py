@@ -21,6 +21,7 @@ from tests.detect.test_builtin_rules import (
     BACKUP_STOPPED,
     BACKUP_TAMPERING,
     DUMP_TOOLS,
+    FAILED_BURST,
     MAIL_ATTACHMENT,
     MANY_HOSTS,
     MASS_STOP,
@@ -85,7 +86,11 @@ def test_the_detection_finds_each_step_of_the_attack(session: Session, home: Set
     [phishing] = alerts[MAIL_ATTACHMENT]
     assert short(phishing.host) == "mss-relay01" and wall(phishing.first_seen).strftime("%a %H") == "Mon 08"
     assert phishing.event_count > 50 and phishing.techniques == ["T1566.001"]
-    # 2. Tuesday night: the stolen account by remote desktop from the internet, then LSASS dumped.
+    # 2. Tuesday night: a password spray, the stolen account by RDP from the internet, LSASS dumped.
+    [spray] = alerts[FAILED_BURST]
+    # 24 sprayed, then the victim's 4 failures from 02:03:00 every 41 s: the five-minute window still holds
+    # 20 failures at the second of them (02:03:41), not at the third (15 sprayed after 01:59:22, plus 3).
+    assert short(spray.host) == "rdp-prestataire" and spray.event_count == 26
     [rdp] = alerts[RDP_OUTSIDE]
     assert (short(rdp.host), rdp.user) == ("rdp-prestataire", victim)
     assert wall(rdp.first_seen).strftime("%a %H:%M") == "Tue 02:07"
@@ -104,8 +109,8 @@ def test_the_detection_finds_each_step_of_the_attack(session: Session, home: Set
     # 5. The backup jobs fail on the nights of Wednesday and Thursday.
     assert sorted(wall(a.first_seen).strftime("%a") for a in alerts[BACKUP_FAILED]) == ["Thu", "Wed"]
     # Nothing else: the ordinary week around the attack stays quiet.
-    expected = {MAIL_ATTACHMENT, RDP_OUTSIDE, DUMP_TOOLS, PSEXEC, MANY_HOSTS, SSH_BRUTE, BACKUP_STOPPED,
-                BACKUP_TAMPERING, MASS_STOP, SHADOW, BACKUP_FAILED}  # fmt: skip
+    expected = {MAIL_ATTACHMENT, FAILED_BURST, RDP_OUTSIDE, DUMP_TOOLS, PSEXEC, MANY_HOSTS, SSH_BRUTE,
+                BACKUP_STOPPED, BACKUP_TAMPERING, MASS_STOP, SHADOW, BACKUP_FAILED}  # fmt: skip
     assert set(alerts) == expected
     assert result.alerts == sum(len(found) for found in alerts.values())
 

@@ -248,7 +248,7 @@ def test_mail_with_an_iso_or_macro_attachment() -> None:
     def warning(name: str) -> dict[str, Any]:
         message = (
             f'4F2A31C0B2: warning: header Content-Disposition: attachment; filename="{name}" from '
-            "mx.example.net[198.51.100.4]; from=<facturation@example.net> to=<a.petit@ch-saint-aurele.fr> "
+            "mx.example.net[198.51.100.4]; from=<facturation@example.net> to=<a.petit@saint-aurele.demo> "
             "proto=ESMTP helo=<mx.example.net>"
         )
         return syslog("postfix/cleanup", message, host="mss-relay01")

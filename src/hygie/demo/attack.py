@@ -2,8 +2,9 @@
 
 1. Monday 16, 08:40–10:40: a phishing surge, a fake pay slip as a disk image (``.iso``); most of it is
    rejected by the relay, some gets through with its attachment logged by the header checks.
-2. Night of Monday to Tuesday: the stolen account (an admissions clerk) opens a remote-desktop session on the
-   contractor's server, exposed to the internet, from an address never seen; it dumps LSASS with comsvcs.
+2. Night of Monday to Tuesday: after a password spray on the contractor's server, exposed to the internet,
+   the stolen account (an admissions clerk) opens a remote-desktop session there from an address never seen,
+   and dumps LSASS with comsvcs.
 3. With an administrator's account found in that dump, PsExec on twelve servers within half an hour, then
    SSH password guessing on the patient record database.
 4. Night of Tuesday to Wednesday: the backup service stopped and disabled, the backup catalogue deleted,
@@ -70,6 +71,7 @@ STOPPED_SERVICES = (
     "vmms",
 )
 MAIL_RELAY = "mss-relay01"
+SPRAYED = ("administrateur", "admin", "presta", "maintenance", "support", "test", "scanner", "compta")
 
 
 def victim(site: Site) -> str:
@@ -137,6 +139,11 @@ def _foothold(logs: Logs, site: Site, rng: random.Random) -> None:
     user = victim(site)
     night = WEEK + timedelta(days=1)
     start = local(night, 2 + 3 / 60)
+    # First a spray of usual account names, then the phished account (mistyped before the right password).
+    spray = local(night, 1 + 58 / 60)
+    for attempt in range(24):
+        name = SPRAYED[attempt % len(SPRAYED)]
+        failed_logon(logs, spray + timedelta(seconds=10 * attempt), rdp, name, ATTACKER_IP, logon_type=10)
     for attempt, name in enumerate((user.upper(), user, f"{user}2", user)):
         failed_logon(logs, start + timedelta(seconds=41 * attempt), rdp, name, ATTACKER_IP, logon_type=10)
     ts = start + timedelta(minutes=4)

@@ -18,8 +18,7 @@ import orjson
 
 from hygie.demo import inventory as demo_inventory
 
-DOMAIN = "ch-saint-aurele.local"
-MAIL_DOMAIN = "ch-saint-aurele.fr"
+MAIL_DOMAIN = "saint-aurele.demo"  # the demo accounts' domain: never a real one
 NETBIOS = "CHSA"
 PARIS = ZoneInfo("Europe/Paris")
 WEEK = date(2026, 11, 16)  # a Monday, after the second assessment campaign
