@@ -124,6 +124,13 @@ def test_make_demo_command(hygie_home: Path) -> None:
     assert "Saint-Aurèle" in first_page and "INDICE GLOBAL" in first_page.upper()
     listed = runner.invoke(app, ["establishments", "list", "--json"])
     assert len(json.loads(listed.output)) == 1
+    # The week of logs was ingested and detected; the rebuild replaced its alerts, it did not add to them.
+    signals = re.search(
+        r"Signaux précurseurs : .*?: (\d+) alertes dont (\d+) critiques", " ".join(outcome.output.split())
+    )
+    assert signals is not None, outcome.output
+    alerts = json.loads(runner.invoke(app, ["alerts", "list", hospital.HOSPITAL.finess, "--json"]).output)
+    assert len(alerts) == int(signals.group(1)) and int(signals.group(2)) > 0
     # The printed accounts sign in with the printed passwords, fresh at each build, TOTP off.
     first, second = printed
     assert set(second) == {"rssi@saint-aurele.demo", "direction@saint-aurele.demo"}

@@ -49,7 +49,7 @@ def demo(
 
     library = get_library()
     with console.status("Construction de l'hôpital de démonstration…"), database() as session:
-        result = demo_service.build(session, library, feeds=settings)
+        result = demo_service.build(session, library, feeds=settings, logs=settings)
         demo_accounts = demo_logins.create_accounts(session, result.establishment_id)
     written = []
     with console.status("Rapports…"):
@@ -108,6 +108,18 @@ def demo(
         "(une application jamais restaurée en test), deux exercices, deux campagnes d'hameçonnage "
         f"simulé, {len(result.incident_ids)} incidents (un clos, un en cours avec ses échéances)"
     )
+    if result.logs is not None:
+        found = result.logs
+        events, alerts = fmt_number(found.events, "fr"), fmt_number(found.alerts, "fr")
+        critical = fmt_number(found.by_level.get("critical", 0), "fr")
+        high = fmt_number(found.by_level.get("high", 0), "fr")
+        console.print(
+            f"Signaux précurseurs : une semaine de journaux ({events} événements Windows, Linux, "
+            "messagerie et métriques) avec une attaque scénarisée (hameçonnage, compte volé, PsExec, "
+            f"clichés instantanés supprimés, sauvegardes en échec) : {alerts} alertes dont {critical} "
+            f"critiques et {high} élevées ([cyan]hygie alerts list {hospital.HOSPITAL.finess}[/])",
+            markup=True,
+        )
     plan = summary.plan
     if plan is not None:
         console.print(

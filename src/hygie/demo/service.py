@@ -20,6 +20,7 @@ from hygie.demo import continuity as demo_continuity
 from hygie.demo import hospital
 from hygie.demo import incidents as demo_incidents
 from hygie.demo import inventory as demo_inventory
+from hygie.demo import logs as demo_logs
 from hygie.demo import network as demo_network
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control
@@ -48,6 +49,7 @@ class DemoResult:
     vulnerabilities: vulns_service.ScanReport | None = None
     network: network_service.CheckReport | None = None
     incident_ids: list[int] = field(default_factory=list)
+    logs: demo_logs.DemoLogs | None = None
 
 
 def _level(control: Control, campaign_index: int, rng: random.Random) -> int:
@@ -94,12 +96,15 @@ def build(
     *,
     inventory: bool = True,
     feeds: Settings | None = None,
+    logs: Settings | None = None,
 ) -> DemoResult:
     """The hospital, its inventory (3,000 assets), its two campaigns, its findings and its adopted
     plan (one action done). ``inventory=False`` leaves the inventory (and the network built on its
     zones) out: tests that do not look at it save its import (about 4 s on SQLite, 15 to 25 s on
     PostgreSQL). With ``feeds`` (the demo home's settings), the inventory is audited against that
-    home's feed snapshot, the demo catalogue being installed there when it has none."""
+    home's feed snapshot, the demo catalogue being installed there when it has none. With ``logs`` (the
+    demo home's settings too), a week of logs with a scripted attack is written there, ingested and run
+    through the detection (a few seconds more)."""
     establishment = create_establishment(session)
     result = DemoResult(establishment_id=establishment.id)
     if inventory:
@@ -147,6 +152,8 @@ def build(
     demo_awareness.build(session, establishment.id)
     result.incident_ids = demo_incidents.build(session, establishment.id)
     demo_continuity.build(session, establishment.id, library, with_assets=inventory)
+    if logs is not None:
+        result.logs = demo_logs.build(session, logs, establishment.id, seed)
     return result
 
 
@@ -159,13 +166,13 @@ def home_holds_other_data(session: Session, home: Path) -> bool:
 
 
 def reset(engine: Engine, home: Path) -> None:
-    """Empties a demo home: every Hygie table dropped, evidence and reports removed."""
+    """Empties a demo home: every Hygie table dropped, evidence, reports, events and logs removed."""
     import hygie.models  # noqa: F401  (every table on the metadata)
 
     with engine.begin() as connection:
         Base.metadata.drop_all(connection)
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    for folder in ("evidence", "reports", "library"):
+    for folder in ("evidence", "reports", "library", "events", "logs"):
         shutil.rmtree(home / folder, ignore_errors=True)
     (home / MARKER).unlink(missing_ok=True)
 

@@ -21,12 +21,18 @@ from sigma.correlations import (
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from hygie.detect.sigma.backend import DIALECTS, SqlTreeBackend, field_expr, project, render
-from hygie.detect.sigma.logsources import SPACED_SERVICES, Source, UnmappedLogSource, source_of
+from hygie.detect.sigma.backend import DIALECTS, FIELDS_COLUMN, SqlTreeBackend, field_expr, project, render
+from hygie.detect.sigma.logsources import (
+    PROCESS_CREATION_FALLBACKS,
+    SPACED_SERVICES,
+    Source,
+    UnmappedLogSource,
+    source_of,
+)
 from hygie.detect.sigma.rules import LoadedRule, RuleSet, load_rules, rule_files
 
 # Bump when the generated SQL changes: cached rule sets of another version are recompiled.
-COMPILER_VERSION = "4"
+COMPILER_VERSION = "5"
 CORRELATION_KINDS = ("event_count", "value_count", "temporal", "temporal_ordered")
 
 
@@ -120,12 +126,43 @@ def _rule_tree(backend: SqlTreeBackend, rule: SigmaRule) -> Any:
     return trees[0] if len(trees) == 1 else exp.or_(*(exp.paren(t) for t in trees))
 
 
+def _map_key(node: exp.Expression) -> str | None:
+    """The key of a ``fields['key']`` lookup, None for any other node."""
+    if (
+        isinstance(node, exp.Bracket)
+        and isinstance(node.this, exp.Column)
+        and node.this.name == FIELDS_COLUMN
+    ):
+        keys = node.expressions
+        if len(keys) == 1 and isinstance(keys[0], exp.Literal) and keys[0].is_string:
+            return str(keys[0].this)
+    return None
+
+
+def with_fallbacks(tree: Any, fallbacks: dict[str, str]) -> Any:
+    """``fields['Image']`` becomes ``COALESCE(fields['Image'], fields['NewProcessName'])``: a Sysmon rule
+    also reads the Security 4688 event, whose fields have other names (absent, so NULL, in Sysmon events)."""
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        key = _map_key(node)
+        if key in fallbacks:
+            other = exp.Bracket(
+                this=exp.column(FIELDS_COLUMN), expressions=[exp.Literal.string(fallbacks[key])]
+            )
+            return exp.Coalesce(this=node.copy(), expressions=[other])
+        return node
+
+    return tree.transform(replace)
+
+
 def _compile_rule(backend: SqlTreeBackend, loaded: LoadedRule) -> CompiledRule:
     rule = loaded.rule
     assert isinstance(rule, SigmaRule)
     source = source_of(rule.logsource.product, rule.logsource.category, rule.logsource.service) or Source(())
     backend.spaced_fields = rule.logsource.service in SPACED_SERVICES
     tree = _rule_tree(backend, rule)
+    if rule.logsource.category == "process_creation":
+        tree = with_fallbacks(tree, PROCESS_CREATION_FALLBACKS)
     projected, raw_keys, lower_keys = project(tree)
     return CompiledRule(
         id=loaded.id,

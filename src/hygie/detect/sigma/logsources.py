@@ -137,12 +137,40 @@ FIELD_ALIASES: dict[str, str] = {
 }
 
 
+# Security 4688 is the process creation of hosts without Sysmon: the same rules apply, under other names.
+SECURITY_PROCESS_CREATION = 4688
+PROCESS_CREATION_FALLBACKS: dict[str, str] = {"Image": "NewProcessName", "ParentImage": "ParentProcessName"}
+"""Sysmon field -> its 4688 name, read when the Sysmon one is absent (the other fields share their names)."""
+
+# Linux syslog: the channel is the program that wrote the line (sshd, sudo...).
+SSHD = ("sshd", "sshd-session")
+LINUX_SERVICES: dict[str, tuple[str, ...]] = {
+    "sshd": SSHD,
+    "sudo": ("sudo",),
+    "cron": ("CRON", "cron", "crond"),
+    "auth": (*SSHD, "sudo", "su", "login", "systemd-logind", "passwd", "chpasswd", "useradd", "usermod",
+             "userdel", "groupadd", "groupmod", "gpasswd", "polkitd", "unix_chkpwd"),
+}  # fmt: skip
+# Hygie's own product for mail relays (Sigma has no mail logsource): the Postfix programs.
+POSTFIX_PROGRAMS = tuple(
+    f"postfix/{name}"
+    for name in (
+        "smtpd", "smtp", "cleanup", "qmgr", "pickup", "local", "lmtp", "bounce", "error", "pipe",
+        "virtual", "postscreen", "anvil", "master", "submission/smtpd", "smtps/smtpd",
+    )
+)  # fmt: skip
+
+
 class UnmappedLogSource(Exception):  # noqa: N818
     """The rule's log source has no known channel: converting it would fire across providers."""
 
 
 def source_of(product: str | None, category: str | None, service: str | None) -> Source | None:
     """The channels/event codes of a Sigma log source; None when it does not restrict (no product)."""
+    if product == "linux":
+        return _linux_source(category, service)
+    if product == "postfix" and category is None and service is None:
+        return Source(POSTFIX_PROGRAMS)
     if product not in (None, "windows"):
         raise UnmappedLogSource(f"product {product!r} has no mapping to the event table")
     if service is not None:
@@ -153,6 +181,8 @@ def source_of(product: str | None, category: str | None, service: str | None) ->
             raise UnmappedLogSource(f"category {category!r} with service {service!r}")
         return Source(channels)
     if category is not None:
+        if category == "process_creation":
+            return Source((SYSMON, "Security"), (*SYSMON_CATEGORIES[category], SECURITY_PROCESS_CREATION))
         if category in SYSMON_CATEGORIES:
             return Source((SYSMON,), SYSMON_CATEGORIES[category])
         if category in OTHER_CATEGORIES:
@@ -161,3 +191,13 @@ def source_of(product: str | None, category: str | None, service: str | None) ->
     if product is None:
         return None
     return Source(())  # product windows alone: every Windows event
+
+
+def _linux_source(category: str | None, service: str | None) -> Source:
+    """Syslog programs of a Linux service; Linux categories (auditd, eBPF) have no reader yet."""
+    if category is not None or service is None:
+        raise UnmappedLogSource(f"linux {category or 'events'} have no reader (only syslog services)")
+    channels = LINUX_SERVICES.get(service)
+    if channels is None:
+        raise UnmappedLogSource(f"linux service {service!r} has no known syslog program")
+    return Source(channels)

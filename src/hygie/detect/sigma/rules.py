@@ -99,13 +99,18 @@ def _resolve_correlations(ruleset: RuleSet) -> None:
     ruleset.rules = kept
 
 
+BUILTIN_RULES = Path(__file__).resolve().parent.parent / "rules"
+"""Hygie's own rules for hospital signals, shipped in the package and always part of the active set."""
+
+
 def rules_home() -> Path:
     return get_settings().home / "rules"
 
 
 def installed_rule_dirs() -> list[Path]:
+    """The active rule set: Hygie's own rules, then what was imported or downloaded into HYGIE_HOME/rules."""
     home = rules_home()
-    return [home] if home.is_dir() else []
+    return [BUILTIN_RULES, home] if home.is_dir() else [BUILTIN_RULES]
 
 
 def import_rules(source: Path, name: str | None = None) -> tuple[Path, RuleSet]:

@@ -1,0 +1,123 @@
+"""The demo's week of logs: the real ingestion and detection find every step of the scripted attack, and the
+ordinary week alone raises nothing serious."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from hygie.core.settings import Settings, get_settings
+from hygie.demo import attack, logrecords, logs
+from hygie.detect import service as detect_service
+from hygie.detect.models import Alert, AlertLevel
+from tests.detect.test_builtin_rules import (
+    BACKUP_FAILED,
+    BACKUP_STOPPED,
+    BACKUP_TAMPERING,
+    DUMP_TOOLS,
+    FAILED_BURST,
+    MAIL_ATTACHMENT,
+    MANY_HOSTS,
+    MASS_STOP,
+    PSEXEC,
+    RDP_OUTSIDE,
+    SHADOW,
+    SSH_BRUTE,
+)
+from tests.factories import make_establishment
+
+PARIS = logrecords.PARIS
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    monkeypatch.setenv("HYGIE_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def short(host: str) -> str:
+    return host.split(".")[0].lower()
+
+
+def wall(ts: datetime) -> datetime:
+    return ts.astimezone(PARIS)
+
+
+def test_same_seed_same_files_another_seed_other_files() -> None:
+    def digest(generated: logrecords.Logs) -> str:
+        text = b"\n".join(generated.windows) + "\n".join(generated.syslog + generated.postfix).encode()
+        return hashlib.sha256(text + "\n".join(generated.metrics).encode()).hexdigest()
+
+    first = logs.generate(2026)
+    assert digest(first) == digest(logs.generate(2026))
+    assert digest(first) != digest(logs.generate(7))
+    # Between 50,000 and 200,000 events, and four weeks of hourly metrics before the week.
+    total = len(first.windows) + len(first.syslog) + len(first.postfix) + len(first.metrics) - 1
+    assert 50_000 <= total <= 200_000
+    assert first.metrics[1].startswith("2026-10-18T22:00:00+00:00,")  # 19 October 00:00 in Paris (CEST)
+
+
+def test_the_detection_finds_each_step_of_the_attack(session: Session, home: Settings) -> None:
+    establishment = make_establishment(session)
+    result = logs.build(session, home, establishment.id)
+    assert [p.name for p in result.files] == [
+        "windows-winlogbeat.ndjson",
+        "linux-syslog.log",
+        "postfix-mss-relay01.log",
+        "metrics-hourly.csv",
+    ]
+    assert result.events > 50_000
+    alerts: dict[str, list[Alert]] = defaultdict(list)
+    for alert in detect_service.list_alerts(session, establishment.id):
+        alerts[alert.rule_id].append(alert)
+    hosts = {rule: sorted({short(a.host) for a in found}) for rule, found in alerts.items()}
+    site = logrecords.site(2026)
+    victim = attack.victim(site)
+
+    # 1. Monday morning: the phishing with its disk image, on the mail relay.
+    [phishing] = alerts[MAIL_ATTACHMENT]
+    assert short(phishing.host) == "mss-relay01" and wall(phishing.first_seen).strftime("%a %H") == "Mon 08"
+    assert phishing.event_count > 50 and phishing.techniques == ["T1566.001"]
+    # 2. Tuesday night: a password spray, the stolen account by RDP from the internet, LSASS dumped.
+    [spray] = alerts[FAILED_BURST]
+    # 24 sprayed, then the victim's 4 failures from 02:03:00 every 41 s: the five-minute window still holds
+    # 20 failures at the second of them (02:03:41), not at the third (15 sprayed after 01:59:22, plus 3).
+    assert short(spray.host) == "rdp-prestataire" and spray.event_count == 26
+    [rdp] = alerts[RDP_OUTSIDE]
+    assert (short(rdp.host), rdp.user) == ("rdp-prestataire", victim)
+    assert wall(rdp.first_seen).strftime("%a %H:%M") == "Tue 02:07"
+    [dump] = alerts[DUMP_TOOLS]
+    assert (short(dump.host), dump.level) == ("rdp-prestataire", AlertLevel.CRITICAL)
+    # 3. PsExec on the twelve servers, the same administrator on ten hosts or more within the hour, SSH.
+    assert hosts[PSEXEC] == sorted(attack.TARGETS)
+    assert len(hosts[MANY_HOSTS]) >= 10 and {a.user for a in alerts[MANY_HOSTS]} == {attack.ADMIN}
+    assert hosts[SSH_BRUTE] == ["dpi-db01"]
+    # 4. Wednesday night: backups sabotaged, services stopped in bulk, shadow copies deleted.
+    assert hosts[BACKUP_STOPPED] == ["backup01"]
+    assert hosts[BACKUP_TAMPERING] == ["backup01", "dpi-app01", "file01"]  # Veeam's agent among the stops
+    assert hosts[MASS_STOP] == ["dpi-app01", "file01"]
+    assert hosts[SHADOW] == ["backup01", "dpi-app01", "file01", "pacs-srv01"]
+    assert all(a.level == AlertLevel.CRITICAL and a.techniques == ["T1490"] for a in alerts[SHADOW])
+    # 5. The backup jobs fail on the nights of Wednesday and Thursday.
+    assert sorted(wall(a.first_seen).strftime("%a") for a in alerts[BACKUP_FAILED]) == ["Thu", "Wed"]
+    # Nothing else: the ordinary week around the attack stays quiet.
+    expected = {MAIL_ATTACHMENT, FAILED_BURST, RDP_OUTSIDE, DUMP_TOOLS, PSEXEC, MANY_HOSTS, SSH_BRUTE,
+                BACKUP_STOPPED, BACKUP_TAMPERING, MASS_STOP, SHADOW, BACKUP_FAILED}  # fmt: skip
+    assert set(alerts) == expected
+    assert result.alerts == sum(len(found) for found in alerts.values())
+
+
+def test_the_ordinary_week_alone_raises_no_alert(session: Session, home: Settings) -> None:
+    establishment = make_establishment(session)
+    result = logs.build(session, home, establishment.id, attack=False)
+    assert result.events > 50_000
+    assert detect_service.list_alerts(session, establishment.id) == []
+    assert result.by_level.get("critical", 0) == result.by_level.get("high", 0) == 0
