@@ -105,6 +105,8 @@ class Rule(Base):
     hit_count: Mapped[int | None] = mapped_column(Integer, default=None)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     origin: Mapped[str | None] = mapped_column(String(600), default=None)  # "file.rules:12"
+    # whether the rule logs what it matches (R19); None where the format or its reader does not say
+    log: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
     firewall: Mapped[Firewall] = relationship(back_populates="rules")
 

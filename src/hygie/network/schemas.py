@@ -62,6 +62,7 @@ class RuleIn(BaseModel):
     hit_count: int | None = Field(default=None, ge=0)
     disabled: bool = False
     origin: str | None = Field(default=None, max_length=600)
+    log: bool | None = None  # the rule logs what it matches; None: the file does not say
 
     @field_validator("services")
     @classmethod
@@ -115,6 +116,7 @@ class RuleOut(BaseModel):
     hit_count: int | None
     disabled: bool
     origin: str | None
+    log: bool | None = None
 
 
 class FirewallOut(BaseModel):

@@ -22,9 +22,24 @@ from hygie.assets import service as assets_service
 from hygie.assets.schemas import AssetRecord
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.settings import get_settings
+from hygie.core.time import today
 from hygie.network.importers import ParsedFirewall
 from hygie.network.models import ExposedPort, Firewall, Rule, Zone
-from hygie.network.policy import Exposure, OpenPort, Policy, Violation, check, default_policy, load_policy
+from hygie.network.policy import (
+    CleartextRule,
+    Device,
+    Exposure,
+    LoggingRule,
+    Misplacement,
+    OpenPort,
+    Policy,
+    RuleHead,
+    Violation,
+    check,
+    check_inventory,
+    default_policy,
+    load_policy,
+)
 from hygie.network.policy import rate_exposure as _rate_exposure
 from hygie.network.reachability import (
     Action,
@@ -55,6 +70,7 @@ __all__ = [
     "list_exposed_ports",
     "list_firewalls",
     "list_zones",
+    "medical_devices",
     "open_ports_from_outside",
     "policy_for",
     "replace_zones",
@@ -206,6 +222,7 @@ def _rule_spec(firewall: str, rule: Rule | Any) -> RuleSpec:
         out_interface=rule.out_interface,
         disabled=rule.disabled,
         comment=rule.comment or "",
+        log=getattr(rule, "log", None),
     )
 
 
@@ -336,6 +353,7 @@ class CheckReport:
     exposures: list[Exposure]
     useless: list[RuleFinding] = field(default_factory=list)
     findings: int = 0
+    misplacements: list[Misplacement] = field(default_factory=list)  # R26, R27
 
 
 def _violation_finding(violation: Violation) -> FindingIn:
@@ -355,10 +373,17 @@ def _violation_finding(violation: Violation) -> FindingIn:
             "destination_zone": violation.destination,
             "services": services,
             "allowed_by": {label: s.describe() for label, s in violation.allowed_by.items()},
-            "fix": f"Restreindre ou supprimer : {allowing}",
+            "fix": f"{_FIXES.get(type(rule), 'Restreindre ou supprimer')} : {allowing}",
             "refs": list(rule.refs),
         },
     )
+
+
+# What to do with the allowing rules, by kind of check (a forbidden flow: restrict or remove them).
+_FIXES: dict[type[RuleHead], str] = {
+    LoggingRule: "Activer la journalisation sur",
+    CleartextRule: "Passer à un protocole chiffré, restreindre, ou enregistrer une exception pour",
+}
 
 
 def _exposure_finding(exposure: Exposure, controls: Sequence[str]) -> FindingIn:
@@ -399,22 +424,65 @@ def _useless_finding(item: RuleFinding) -> FindingIn:
     )
 
 
+def _misplacement_finding(item: Misplacement) -> FindingIn:
+    rule = item.rule
+    return FindingIn(
+        key=item.key[:300],
+        title=f"{rule.id} {rule.title.fr} : {item.subject}"[:500],
+        severity=Severity(rule.severity),
+        control_ids=list(rule.controls),
+        asset_refs=[item.asset_ref] if item.asset_ref else [],
+        evidence={
+            "policy_rule": rule.id,
+            "title_en": f"{rule.id} {rule.title.en}: {item.subject}",
+            "subject": item.subject,
+            "zones": item.zones,
+            "detail": item.detail,
+            "fix": item.fix,
+            "refs": list(rule.refs),
+        },
+    )
+
+
+def medical_devices(session: Session, establishment_id: int) -> list[Device]:
+    """The inventory's medical devices with their IP addresses, as the R27 check reads them."""
+    return [
+        Device(
+            f"asset:{asset.id}",
+            asset.name,
+            tuple(a.value for a in asset.addresses if a.kind.value in ("ipv4", "ip")),
+        )
+        for asset in assets_service.medical_devices(session, establishment_id)
+    ]
+
+
 def run_check(
     session: Session, establishment_id: int, policy: Policy | None = None, *, record: bool = True
 ) -> CheckReport:
-    """The matrix against the policy, the exposure rated, the useless rules; with ``record`` the
-    findings of the network source become these (R17: shadowed/redundant rules are low findings)."""
+    """The matrix against the policy, the exposure rated, the useless rules, the zone map and the
+    medical devices' places; with ``record`` the findings of the network source become these (R17:
+    shadowed/redundant rules are low findings)."""
     policy = policy or policy_for()
-    zones, analysis = analyse_establishment(session, establishment_id)
-    violations = check(policy, zones, analysis)
+    zones, rulesets = _specs(session, establishment_id)
+    try:
+        analysis = analyse(zones, rulesets)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    rules = {spec.label: spec for ruleset in rulesets for spec in ruleset.rules}
+    violations = check(policy, zones, analysis, rules=rules, today=today())
+    misplacements = check_inventory(
+        policy, zones, list(rules.values()), medical_devices(session, establishment_id)
+    )
     zone_map = ZoneMap(zones)
     kinds = {z.name: z.kind for z in zones}
     exposures = _rate_exposure(policy, open_ports_from_outside(session, establishment_id, zone_map), kinds)
     report = CheckReport(zones, analysis, violations, exposures, list(analysis.useless))
+    report.misplacements = misplacements
     if record:
         findings = [_violation_finding(v) for v in violations]
         findings += [_exposure_finding(e, policy.exposure.controls) for e in exposures]
         findings += [_useless_finding(u) for u in analysis.useless]
+        findings += [_misplacement_finding(m) for m in misplacements]
         plan_service.upsert_findings(session, establishment_id, FindingSource.NETWORK, findings)
         report.findings = len(findings)
     return report
