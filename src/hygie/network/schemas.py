@@ -159,6 +159,19 @@ class ViolationOut(BaseModel):
     controls: list[str]
 
 
+class MisplacementOut(BaseModel):
+    """R26/R27: a network in no zone or in several, a medical device outside its zones."""
+
+    rule_id: str
+    title: str
+    severity: str
+    subject: str
+    zones: list[str]
+    detail: str
+    fix: str
+    controls: list[str]
+
+
 class MatrixOut(BaseModel):
     zones: list[ZoneOut]
     flows: list[FlowOut]
@@ -170,3 +183,16 @@ class CheckOut(BaseModel):
     exposures: list[dict[str, Any]]
     useless: list[UselessRuleOut]
     findings: int
+    misplacements: list[MisplacementOut] = Field(default_factory=list)
+
+
+class FirewallImportOut(BaseModel):
+    """What an upload of a firewall's configuration loaded, and the check computed after it."""
+
+    firewall: str
+    source_format: FirewallFormat
+    file_name: str
+    rules: int
+    zones: list[str]  # the zones the firewall's rules let something reach or leave
+    notes: list[str]
+    check: CheckOut

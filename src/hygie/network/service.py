@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from hygie.assets import service as assets_service
 from hygie.assets.schemas import AssetRecord
-from hygie.core.errors import NotFoundError, ValidationError
+from hygie.core.errors import ContentError, ImportRejectedError, Location, NotFoundError, ValidationError
 from hygie.core.settings import get_settings
 from hygie.core.time import today
 from hygie.network.importers import ParsedFirewall
-from hygie.network.models import ExposedPort, Firewall, Rule, Zone
+from hygie.network.models import ExposedPort, Firewall, FirewallFormat, Rule, Zone
 from hygie.network.policy import (
     CleartextRule,
     Device,
@@ -65,11 +65,13 @@ __all__ = [
     "analyse_establishment",
     "diff_firewall",
     "find_firewall",
+    "firewall_formats",
     "import_exposure",
     "import_firewall",
     "list_exposed_ports",
     "list_firewalls",
     "list_zones",
+    "load_firewall",
     "medical_devices",
     "open_ports_from_outside",
     "policy_for",
@@ -134,6 +136,26 @@ def import_firewall(session: Session, establishment_id: int, parsed: ParsedFirew
             )
         session.flush()
     session.refresh(firewall)
+    return firewall
+
+
+def firewall_formats() -> list[FirewallFormat]:
+    """The formats ``read_firewall`` reads, in the order of ``FirewallFormat``: a new importer that
+    adds its format there shows up in the web form and the API by itself."""
+    return list(FirewallFormat)
+
+
+def load_firewall(session: Session, establishment_id: int, parsed: ParsedFirewall) -> Firewall:
+    """``import_firewall``, then the matrix computed once: a file whose rules name a zone the
+    establishment does not have is refused whole (ImportRejectedError naming the file), in the same
+    savepoint, so the previous rules stay."""
+    with session.begin_nested():
+        firewall = import_firewall(session, establishment_id, parsed)
+        try:
+            analyse_establishment(session, establishment_id)
+        except ValidationError as exc:
+            problem = ContentError(str(exc), Location(parsed.file_name))
+            raise ImportRejectedError(parsed.file_name, [problem]) from exc
     return firewall
 
 
