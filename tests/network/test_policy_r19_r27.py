@@ -194,13 +194,25 @@ def test_r27_a_medical_device_outside_the_biomedical_zones_is_reported() -> None
         Device("asset:3", "Moniteur ECG", ("10.10.4.5", "10.20.4.5")),  # one leg in the workstations
         Device("asset:4", "Pousse-seringue", ()),  # no address: nothing to place
         Device("asset:5", "Echographe", ("172.31.0.9",)),  # no zone holds it: the internet's catch-all
+        Device("asset:6", "Moniteur 2", ("10.10.4.6",)),
     ]
     found = [m for m in check_inventory(default_policy(), ZONES, (), devices) if m.rule.id == "R27"]
-    assert [(m.subject, m.zones, m.asset_ref) for m in found] == [
-        ("Moniteur ECG (asset:3)", ["Postes"], "asset:3"),
-        ("Echographe (asset:5)", ["Internet"], "asset:5"),
+    # one finding per zone where devices stray, naming them all in its asset references
+    assert [(m.subject, m.zones, m.asset_refs) for m in found] == [
+        ("Internet", ["Internet"], ["asset:5"]),
+        ("Postes", ["Postes"], ["asset:3", "asset:6"]),
     ]
-    assert found[0].detail == "Moniteur ECG: 10.10.4.5 (Postes)"
+    assert found[1].detail == (
+        "2 medical device address(es) in Postes: Moniteur ECG (10.10.4.5), Moniteur 2 (10.10.4.6)"
+    )
+    assert found[1].fix.startswith("move these devices to a biomedical, imaging or laboratory VLAN")
+
+
+def test_r27_names_five_devices_and_counts_the_rest() -> None:
+    devices = [Device(f"asset:{i}", f"Pompe {i}", (f"10.10.0.{i}",)) for i in range(1, 9)]
+    (found,) = check_inventory(default_policy(), ZONES, (), devices)
+    assert found.detail.endswith("Pompe 5 (10.10.0.5) and 3 more")
+    assert len(found.asset_refs) == 8
 
 
 def test_r27_devices_in_their_zones_pass() -> None:
@@ -252,7 +264,7 @@ def test_the_check_records_r19_r26_r27_findings_with_what_to_change(session: Ses
     report = service.run_check(session, establishment.id)
     assert [(m.rule.id, m.subject) for m in report.misplacements] == [
         ("R26", "192.168.9.0/24"),
-        ("R27", f"Moniteur 3 (asset:{_asset_id(session, establishment.id, 'Moniteur 3')})"),
+        ("R27", "Postes"),
     ]
     findings = {
         f.key: f for f in plan_service.list_findings(session, establishment.id, source=FindingSource.NETWORK)
@@ -260,9 +272,9 @@ def test_the_check_records_r19_r26_r27_findings_with_what_to_change(session: Ses
     r19 = findings["policy:R19:Serveurs->Biomed"]
     assert r19.control_ids == ["TEC-LOGS", "TEC-SEGMENT"]
     assert r19.evidence["fix"] == "Activer la journalisation sur : fw FORWARD#1"
-    r27 = next(f for k, f in findings.items() if k.startswith("policy:R27:"))
+    r27 = findings["policy:R27:Postes"]
     assert r27.severity.value == "medium" and r27.control_ids == ["TEC-BIOMED", "TEC-SEGMENT"]
-    assert r27.asset_refs and r27.asset_refs[0].startswith("asset:")
+    assert r27.asset_refs == [f"asset:{_asset_id(session, establishment.id, 'Moniteur 3')}"]
     assert "policy:R26:192.168.9.0/24" in findings
 
 

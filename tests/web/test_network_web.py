@@ -34,7 +34,9 @@ def test_page_shows_heat_map_and_violations(session: Session, client: TestClient
     assert "style=" not in html
     # Wi-Fi invités → Serveurs: RDP from the guest Wi-Fi, a critical violation: the darkest cell
     assert re.search(
-        r'<td class="heat heat-4" title="Wi-Fi invités → Serveurs : tcp/3389 \(RDP\)">1</td>', html
+        r'<td class="heat heat-4" title="Wi-Fi invités → Serveurs : tcp/3389 \(RDP\)">'
+        r'<a href="/e/\d+/network/pair\?from=Wi-Fi\+invit%C3%A9s&amp;to=Serveurs">1</a></td>',
+        html,
     )
     assert 'class="heat heat-1" title="Wi-Fi soins → Serveurs' in html
     assert 'class="heat heat-2" title="Postes de travail → Serveurs' in html  # R20: HTTP in clear

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from hygie.network.services import PORTED, ServiceSet
 from hygie.reports.charts import FONT
 
 # Zones around the ellipse from the outside in, so that neighbours are alike: internet and guests,
@@ -34,9 +35,9 @@ TIERS = {
     "administration": 6,
     "backup": 6,
 }
-WIDTH, HEIGHT = 1000.0, 700.0
+WIDTH, HEIGHT = 1000.0, 640.0
 BOX_W, BOX_H = 128.0, 38.0
-RX, RY = 390.0, 270.0
+RX, RY = 400.0, 250.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,16 @@ class GraphEdge:
     count: int | None  # services allowed; None: every service
     violation: str | None  # the worst severity the pair breaks, None when within the policy
     label: str  # what the link says to a screen reader and in its tooltip
+
+
+def service_count(allowed: ServiceSet) -> int | None:
+    """How many services a set allows: a port or a range of ports each, a protocol without ports
+    once; None when every protocol is allowed."""
+    if allowed.others:
+        return None
+    return sum(
+        len(service.ports.spans) if service.protocol in PORTED else 1 for service in allowed.services()
+    )
 
 
 def _n(value: float) -> str:

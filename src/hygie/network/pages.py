@@ -15,7 +15,7 @@ from hygie.core.errors import ContentError, ImportRejectedError, NotFoundError, 
 from hygie.core.i18n import N_
 from hygie.network import service
 from hygie.network.api import MAX_WEB_IMPORT_BYTES, import_firewall_upload, parse_interfaces
-from hygie.network.graph import GraphEdge, GraphZone, zone_graph
+from hygie.network.graph import GraphEdge, GraphZone, service_count, zone_graph
 from hygie.network.models import FirewallFormat, ZoneKind
 from hygie.network.schemas import FirewallImportOut
 from hygie.org import audit
@@ -68,10 +68,6 @@ def _worst(report: service.CheckReport) -> dict[tuple[str, str], str]:
     return worst
 
 
-def _count(allowed: Any) -> int | None:
-    return None if allowed.others else sum(1 for _ in allowed.services())
-
-
 def _cells(report: service.CheckReport, establishment_id: int) -> tuple[list[str], list[dict[str, Any]]]:
     names = [z.name for z in report.zones][:MAX_ZONES]
     worst = _worst(report)
@@ -84,7 +80,7 @@ def _cells(report: service.CheckReport, establishment_id: int) -> tuple[list[str
                 cells.append({"level": 0, "text": "", "title": "", "href": ""})
                 continue
             severity = worst.get((source, destination))
-            count = _count(allowed)
+            count = service_count(allowed)
             cells.append(
                 {
                     "level": _HEAT[severity] if severity else 1,
@@ -222,7 +218,7 @@ def _graph(
         label = f"{source} → {destination} : {services}"
         if severity:
             label += " — " + layout._("violates the policy")
-        edge = GraphEdge(source, destination, _count(flow.allowed), severity, label)
+        edge = GraphEdge(source, destination, service_count(flow.allowed), severity, label)
         edges.append(edge)
         rows.append(
             {

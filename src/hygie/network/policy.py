@@ -310,6 +310,9 @@ def _cleartext(
 # --- The zone map and the inventory (R26, R27) -----------------------------------------------------
 
 
+DEVICES_NAMED = 5  # devices a R27 finding names; its asset references list them all
+
+
 @dataclass(frozen=True)
 class Device:
     """An inventoried medical device and its IP addresses (the inventory's, as given to the check)."""
@@ -325,11 +328,11 @@ class Misplacement:
     sit in; ``fix`` says what to change (the zone file, a rule or the device's VLAN)."""
 
     rule: RuleHead
-    subject: str  # the network or the device
+    subject: str  # the network, or the zone the misplaced devices are in
     zones: list[str]
     detail: str  # English; the finding's French title is built from the same parts
     fix: str
-    asset_ref: str | None = None
+    asset_refs: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -421,8 +424,9 @@ def check_inventory(
                     )
                 )
     for placement in policy.placement:
+        # one finding per zone: the fix is the VLAN's (move its devices, or make it a device zone)
+        astray: dict[str, list[tuple[Device, str]]] = {}
         for device in devices:
-            astray: list[tuple[str, str]] = []
             for address in device.addresses:
                 try:
                     number = int(ipaddress.IPv4Address(address))
@@ -430,20 +434,22 @@ def check_inventory(
                     continue
                 held = zone_map.zone_of(number)
                 if kinds.get(held) not in placement.kinds:
-                    astray.append((address, held))
-            if astray:
-                where = ", ".join(f"{a} ({z})" for a, z in astray)
-                found.append(
-                    Misplacement(
-                        placement,
-                        f"{device.name} ({device.ref})",
-                        sorted({z for _, z in astray}),
-                        f"{device.name}: {where}",
-                        "move the device to a biomedical, imaging or laboratory VLAN, or add its "
-                        "subnet to such a zone in the zone file",
-                        device.ref,
-                    )
+                    astray.setdefault(held, []).append((device, address))
+        for held, found_here in sorted(astray.items()):
+            listed = ", ".join(f"{d.name} ({a})" for d, a in found_here[:DEVICES_NAMED])
+            more = len(found_here) - DEVICES_NAMED
+            found.append(
+                Misplacement(
+                    placement,
+                    held,
+                    [held],
+                    f"{len(found_here)} medical device address(es) in {held}: {listed}"
+                    + (f" and {more} more" if more > 0 else ""),
+                    f"move these devices to a biomedical, imaging or laboratory VLAN, or make {held} "
+                    "a zone of that kind in the zone file if it holds only such devices",
+                    sorted({d.ref for d, _ in found_here}),
                 )
+            )
     return found
 
 

@@ -453,7 +453,7 @@ def _misplacement_finding(item: Misplacement) -> FindingIn:
         title=f"{rule.id} {rule.title.fr} : {item.subject}"[:500],
         severity=Severity(rule.severity),
         control_ids=list(rule.controls),
-        asset_refs=[item.asset_ref] if item.asset_ref else [],
+        asset_refs=item.asset_refs,
         evidence={
             "policy_rule": rule.id,
             "title_en": f"{rule.id} {rule.title.en}: {item.subject}",
