@@ -206,6 +206,9 @@ def test_r27_a_medical_device_outside_the_biomedical_zones_is_reported() -> None
         "2 medical device address(es) in Postes: Moniteur ECG (10.10.4.5), Moniteur 2 (10.10.4.6)"
     )
     assert found[1].fix.startswith("move these devices to a biomedical, imaging or laboratory VLAN")
+    assert found[1].detail_in("fr") == (
+        "2 adresse(s) de dispositifs médicaux dans Postes : Moniteur ECG (10.10.4.5), Moniteur 2 (10.10.4.6)"
+    )
 
 
 def test_r27_names_five_devices_and_counts_the_rest() -> None:
@@ -275,7 +278,9 @@ def test_the_check_records_r19_r26_r27_findings_with_what_to_change(session: Ses
     r27 = findings["policy:R27:Postes"]
     assert r27.severity.value == "medium" and r27.control_ids == ["TEC-BIOMED", "TEC-SEGMENT"]
     assert r27.asset_refs == [f"asset:{_asset_id(session, establishment.id, 'Moniteur 3')}"]
-    assert "policy:R26:192.168.9.0/24" in findings
+    r26 = findings["policy:R26:192.168.9.0/24"]
+    assert r26.evidence["fix"] == "fichier des zones : ajouter 192.168.9.0/24 à la zone dont il fait partie"
+    assert r26.evidence["detail_en"] == "192.168.9.0/24, named by fw FORWARD#2, is in no zone"
 
 
 def _asset_id(session: Session, establishment_id: int, name: str) -> int:

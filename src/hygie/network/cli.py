@@ -238,12 +238,23 @@ def check(
         for e in report.exposures
     ]
     useless = [{"ruleset": u.ruleset, "rule": u.label, "kind": u.kind, "by": u.by} for u in report.useless]
+    misplaced = [
+        {
+            "rule": m.rule.id,
+            "severity": m.rule.severity,
+            "subject": m.subject,
+            "detail": m.detail_in(lang),
+            "fix": m.fix_in(lang),
+        }
+        for m in report.misplacements
+    ]
     if as_json:
         print_json(
             {
                 "violations": violations,
                 "exposures": exposures,
                 "useless": useless,
+                "misplacements": misplaced,
                 "findings": report.findings,
             }
         )
@@ -265,6 +276,8 @@ def check(
     for u in useless:
         kind = _("shadowed") if u["kind"] == "shadowed" else _("redundant")
         console.print(Text(f"{u['ruleset']} {u['rule']}: {kind}"))
+    for m in misplaced:
+        console.print(Text(f"{m['rule']} ({_(str(m['severity']).capitalize())}) {m['detail']} → {m['fix']}"))
     console.print(
         _("%(violations)s violation(s), %(exposures)s exposure(s), %(findings)s finding(s) recorded")
         % {"violations": len(violations), "exposures": len(exposures), "findings": report.findings}

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from hygie.core.errors import ContentError, Location
+from hygie.core.i18n import N_, gettext
 from hygie.frameworks.schema import Text
 from hygie.network.intervals import IntervalSet, format_addresses, parse_network
 from hygie.network.reachability import Analysis, RuleSpec, ZoneMap, ZoneSpec
@@ -330,13 +331,44 @@ class Misplacement:
     rule: RuleHead
     subject: str  # the network, or the zone the misplaced devices are in
     zones: list[str]
-    detail: str  # English; the finding's French title is built from the same parts
-    fix: str
+    kind: str  # a key of DETAILS and FIXES
+    args: dict[str, str]  # their parameters
     asset_refs: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
         return f"policy:{self.rule.id}:{self.subject}"
+
+    def detail_in(self, lang: str) -> str:
+        return gettext(DETAILS[self.kind], lang) % self.args
+
+    def fix_in(self, lang: str) -> str:
+        return gettext(FIXES[self.kind.removesuffix("_more")], lang) % self.args
+
+    @property
+    def detail(self) -> str:
+        return self.detail_in("en")
+
+    @property
+    def fix(self) -> str:
+        return self.fix_in("en")
+
+
+# What a misplacement says, by kind (msgids: the page and the finding translate them).
+DETAILS = {
+    "ambiguous": N_("%(network)s is in %(num)s zones: %(zones)s"),
+    "unmapped": N_("%(addresses)s, named by %(rules)s, is in no zone"),
+    "devices": N_("%(num)s medical device address(es) in %(zone)s: %(devices)s"),
+    "devices_more": N_("%(num)s medical device address(es) in %(zone)s: %(devices)s and %(more)s more"),
+}
+FIXES = {
+    "ambiguous": N_("zone file: keep %(network)s in one zone only"),
+    "unmapped": N_("zone file: add %(network)s to the zone it belongs to"),
+    "devices": N_(
+        "move these devices to a biomedical, imaging or laboratory VLAN, or make %(zone)s a zone of "
+        "that kind in the zone file if it holds only such devices"
+    ),
+}
 
 
 def _ambiguous(zones: Sequence[ZoneSpec]) -> list[tuple[str, list[str]]]:
@@ -381,8 +413,8 @@ def check_inventory(
                     rule,
                     network,
                     names,
-                    f"{network} is in {len(names)} zones: {', '.join(names)}",
-                    f"zone file: keep {network} in one zone only",
+                    "ambiguous",
+                    {"network": network, "num": str(len(names)), "zones": ", ".join(names)},
                 )
             )
         internal = IntervalSet()
@@ -418,9 +450,12 @@ def check_inventory(
                         rule,
                         network,
                         [],
-                        f"{format_addresses(outside)}, named by {', '.join(sorted(set(labels)))}, "
-                        "is in no zone",
-                        f"zone file: add {network} to the zone it belongs to",
+                        "unmapped",
+                        {
+                            "network": network,
+                            "addresses": format_addresses(outside),
+                            "rules": ", ".join(sorted(set(labels))),
+                        },
                     )
                 )
     for placement in policy.placement:
@@ -443,10 +478,8 @@ def check_inventory(
                     placement,
                     held,
                     [held],
-                    f"{len(found_here)} medical device address(es) in {held}: {listed}"
-                    + (f" and {more} more" if more > 0 else ""),
-                    f"move these devices to a biomedical, imaging or laboratory VLAN, or make {held} "
-                    "a zone of that kind in the zone file if it holds only such devices",
+                    "devices_more" if more > 0 else "devices",
+                    {"num": str(len(found_here)), "zone": held, "devices": listed, "more": str(more)},
                     sorted({d.ref for d, _ in found_here}),
                 )
             )

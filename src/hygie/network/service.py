@@ -459,8 +459,10 @@ def _misplacement_finding(item: Misplacement) -> FindingIn:
             "title_en": f"{rule.id} {rule.title.en}: {item.subject}",
             "subject": item.subject,
             "zones": item.zones,
-            "detail": item.detail,
-            "fix": item.fix,
+            "detail": item.detail_in("fr"),
+            "detail_en": item.detail,
+            "fix": item.fix_in("fr"),
+            "fix_en": item.fix,
             "refs": list(rule.refs),
         },
     )
