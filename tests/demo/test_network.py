@@ -21,6 +21,7 @@ def test_demo_firewalls_show_their_mistakes(session: Session) -> None:
         ("R09", "Wi-Fi invités", "Serveurs", "tcp/3389 (RDP)"),
         ("R04", "Biomédical", "Internet", "tcp/443 (HTTPS)"),
         ("R07", "Imagerie", "Serveurs", "tcp/445 (SMB)"),
+        ("R20", "Postes de travail", "Serveurs", "tcp/80 (HTTP)"),
     }
     pumps = next(v for v in report.violations if v.rule.id == "R04")
     assert set(pumps.allowed_by) == {"fw-ext FORWARD#9"}
@@ -32,5 +33,5 @@ def test_demo_firewalls_show_their_mistakes(session: Session) -> None:
         ("10.1.0.40", 3389, "critical")
     ]
     findings = plan_service.list_findings(session, establishment.id, source=FindingSource.NETWORK)
-    assert len(findings) == 6 + 1 + 2
+    assert len(findings) == 7 + 1 + 2
     assert sum(f.severity is Severity.CRITICAL for f in findings) == 6

@@ -32,6 +32,8 @@ def test_language_switch_changes_the_texts_and_stays(page: Page, demo_server: De
     screenshot(page, "dashboard-en")
 
     # The choice is a cookie: it holds on the next pages.
+    # the plan is under the "Act" heading: its entries drop down on hover
+    page.locator(MAIN_NAV).get_by_role("link", name="Act", exact=True).hover()
     page.locator(MAIN_NAV).get_by_role("link", name="Action plan").click()
     expect(page.locator("h1")).to_have_text("Action plan")
     expect(page.locator("html")).to_have_attribute("lang", "en")

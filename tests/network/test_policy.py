@@ -74,6 +74,7 @@ def test_each_mistake_is_found_by_its_rule() -> None:
         ("R21", "GTB", "Postes"),
         ("R16", "GTB", "Postes"),
         ("R11", "GTB", "Postes"),  # "any" includes RDP and SSH
+        ("R20", "GTB", "Postes"),  # and Telnet, HTTP, FTP…
         ("R12", "Admin", "Internet"),
         ("R07", "Imagerie", "Serveurs"),
     }

@@ -47,6 +47,7 @@ def test_check_turns_violations_into_findings(session: Session) -> None:
         "policy:R09:Invites->Serveurs",
         "policy:R11:Postes->Serveurs",
         "policy:R01:Internet->Serveurs",  # FORWARD#6: DNS to 10.1.0.10 from any source
+        "policy:R20:Postes->Serveurs",  # HTTP on tcp/80
         "rule:shadowed:fw-int FORWARD#5",
     }
     r09 = findings["policy:R09:Invites->Serveurs"]
@@ -54,7 +55,7 @@ def test_check_turns_violations_into_findings(session: Session) -> None:
     assert r09.control_ids == ["TEC-WIFI", "TEC-SEGMENT"]
     assert r09.evidence["allowed_by"] == {"fw-int FORWARD#2>GUEST#1": "tcp/3389 (RDP)"}
     assert findings["rule:shadowed:fw-int FORWARD#5"].evidence["by"] == ["fw-int FORWARD#4"]
-    assert report.findings == 5
+    assert report.findings == 6
     # the matrix as the rules decide it; INPUT is towards the firewall itself
     postes = report.analysis.allowed("Postes", "Serveurs")
     assert postes.describe() == "tcp/80,443,3389 (RDP, HTTP, HTTPS); udp/53 (DNS)"

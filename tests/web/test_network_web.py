@@ -34,9 +34,12 @@ def test_page_shows_heat_map_and_violations(session: Session, client: TestClient
     assert "style=" not in html
     # Wi-Fi invités → Serveurs: RDP from the guest Wi-Fi, a critical violation: the darkest cell
     assert re.search(
-        r'<td class="heat heat-4" title="Wi-Fi invités → Serveurs : tcp/3389 \(RDP\)">1</td>', html
+        r'<td class="heat heat-4" title="Wi-Fi invités → Serveurs : tcp/3389 \(RDP\)">'
+        r'<a href="/e/\d+/network/pair\?from=Wi-Fi\+invit%C3%A9s&amp;to=Serveurs">1</a></td>',
+        html,
     )
-    assert 'class="heat heat-1" title="Postes de travail → Serveurs' in html
+    assert 'class="heat heat-1" title="Wi-Fi soins → Serveurs' in html
+    assert 'class="heat heat-2" title="Postes de travail → Serveurs' in html  # R20: HTTP in clear
     assert "fw-int FORWARD#2&gt;INVITES#1" in html
     assert (
         "R04 — Les dispositifs médicaux, l&#39;imagerie et le laboratoire n&#39;accèdent pas à internet"
@@ -54,7 +57,7 @@ def test_record_check_needs_write_and_csrf(session: Session, client: TestClient)
         f"/e/{establishment_id}/network/check", data={"csrf_token": token}, follow_redirects=False
     )
     assert response.status_code == 303 and response.headers["location"].endswith("/network?recorded=1")
-    assert len(plan_service.list_findings(session, establishment_id, source=FindingSource.NETWORK)) == 9
+    assert len(plan_service.list_findings(session, establishment_id, source=FindingSource.NETWORK)) == 10
 
 
 def test_read_only_role_sees_no_record_button(session: Session, client: TestClient) -> None:
@@ -80,7 +83,7 @@ def test_api_matrix_and_check(session: Session, client: TestClient) -> None:
     pairs = {(f["source"], f["destination"]): f for f in matrix["flows"]}
     assert pairs[("Biomédical", "Internet")]["rules"] == {"fw-ext FORWARD#9": "tcp/443 (HTTPS)"}
     check = client.get(f"/api/v1/establishments/{establishment_id}/network/check").json()
-    assert {v["rule_id"] for v in check["violations"]} == {"R01", "R02", "R04", "R07", "R09"}
+    assert {v["rule_id"] for v in check["violations"]} == {"R01", "R02", "R04", "R07", "R09", "R20"}
     assert check["findings"] == 0  # reading records nothing
     firewalls = client.get(f"/api/v1/establishments/{establishment_id}/network/firewalls").json()
     assert [(f["name"], f["rule_count"]) for f in firewalls] == [("fw-ext", 14), ("fw-int", 16)]

@@ -273,6 +273,16 @@ def check(
         }
         for e in report.expired
     ]
+    misplaced = [
+        {
+            "rule": m.rule.id,
+            "severity": m.rule.severity,
+            "subject": m.subject,
+            "detail": m.detail_in(lang),
+            "fix": m.fix_in(lang),
+        }
+        for m in report.misplacements
+    ]
     if as_json:
         print_json(
             {
@@ -280,6 +290,7 @@ def check(
                 "exposures": exposures,
                 "useless": useless,
                 "expired": expired,
+                "misplacements": misplaced,
                 "findings": report.findings,
             }
         )
@@ -305,6 +316,8 @@ def check(
     for x in expired:
         owner = f" ({x['owner']})" if x["owner"] else ""
         console.print(Text(f"{x['firewall']} {x['rule']}: {expired_on} {x['expires']}{owner}"))
+    for m in misplaced:
+        console.print(Text(f"{m['rule']} ({_(str(m['severity']).capitalize())}) {m['detail']} → {m['fix']}"))
     console.print(
         _("%(violations)s violation(s), %(exposures)s exposure(s), %(findings)s finding(s) recorded")
         % {"violations": len(violations), "exposures": len(exposures), "findings": report.findings}

@@ -112,6 +112,8 @@ class Rule(Base):
     origin: Mapped[str | None] = mapped_column(String(600), default=None)  # "file.rules:12"
     owner: Mapped[str | None] = mapped_column(String(200), default=None)
     expires: Mapped[date | None] = mapped_column(Date, default=None)  # an aerleon term's expiration (R18)
+    # whether the rule logs what it matches (R19); None where the format or its reader does not say
+    log: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
     firewall: Mapped[Firewall] = relationship(back_populates="rules")
 

@@ -55,6 +55,7 @@ class RuleSpec:
     out_interface: str | None = None
     disabled: bool = False
     comment: str = ""
+    log: bool | None = None  # whether the rule logs what it matches; None: the file does not say
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ class RuleIn(BaseModel):
     origin: str | None = Field(default=None, max_length=600)
     owner: str | None = Field(default=None, max_length=200)
     expires: date | None = None  # the rule is to be removed or reviewed after this day (R18)
+    log: bool | None = None  # the rule logs what it matches; None: the file does not say
 
     @field_validator("services")
     @classmethod
@@ -119,6 +120,7 @@ class RuleOut(BaseModel):
     origin: str | None
     owner: str | None = None
     expires: date | None = None
+    log: bool | None = None
 
 
 class FirewallOut(BaseModel):
@@ -162,6 +164,19 @@ class ViolationOut(BaseModel):
     controls: list[str]
 
 
+class MisplacementOut(BaseModel):
+    """R26/R27: a network in no zone or in several, a medical device outside its zones."""
+
+    rule_id: str
+    title: str
+    severity: str
+    subject: str
+    zones: list[str]
+    detail: str
+    fix: str
+    controls: list[str]
+
+
 class MatrixOut(BaseModel):
     zones: list[ZoneOut]
     flows: list[FlowOut]
@@ -184,3 +199,16 @@ class CheckOut(BaseModel):
     useless: list[UselessRuleOut]
     expired: list[ExpiredRuleOut] = Field(default_factory=list)
     findings: int
+    misplacements: list[MisplacementOut] = Field(default_factory=list)
+
+
+class FirewallImportOut(BaseModel):
+    """What an upload of a firewall's configuration loaded, and the check computed after it."""
+
+    firewall: str
+    source_format: FirewallFormat
+    file_name: str
+    rules: int
+    zones: list[str]  # the zones the firewall's rules let something reach or leave
+    notes: list[str]
+    check: CheckOut

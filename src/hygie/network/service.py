@@ -20,19 +20,25 @@ from sqlalchemy.orm import Session, selectinload
 
 from hygie.assets import service as assets_service
 from hygie.assets.schemas import AssetRecord
-from hygie.core.errors import NotFoundError, ValidationError
+from hygie.core.errors import ContentError, ImportRejectedError, Location, NotFoundError, ValidationError
 from hygie.core.settings import get_settings
 from hygie.core.time import today
 from hygie.network.importers import ParsedFirewall
-from hygie.network.models import ExposedPort, Firewall, Rule, Zone
+from hygie.network.models import ExposedPort, Firewall, FirewallFormat, Rule, Zone
 from hygie.network.policy import (
+    CleartextRule,
     DatedRule,
+    Device,
     ExpiredRule,
     Exposure,
+    LoggingRule,
+    Misplacement,
     OpenPort,
     Policy,
+    RuleHead,
     Violation,
     check,
+    check_inventory,
     default_policy,
     expired_permits,
     load_policy,
@@ -65,12 +71,15 @@ __all__ = [
     "diff_firewall",
     "expired_rules",
     "find_firewall",
+    "firewall_formats",
     "import_exposure",
     "import_firewall",
     "interface_zones",
     "list_exposed_ports",
     "list_firewalls",
     "list_zones",
+    "load_firewall",
+    "medical_devices",
     "open_ports_from_outside",
     "policy_for",
     "replace_zones",
@@ -183,6 +192,26 @@ def import_firewall(
     return firewall
 
 
+def firewall_formats() -> list[FirewallFormat]:
+    """The formats ``read_firewall`` reads, in the order of ``FirewallFormat``: a new importer that
+    adds its format there shows up in the web form and the API by itself."""
+    return list(FirewallFormat)
+
+
+def load_firewall(session: Session, establishment_id: int, parsed: ParsedFirewall) -> Firewall:
+    """``import_firewall``, then the matrix computed once: a file whose rules name a zone the
+    establishment does not have is refused whole (ImportRejectedError naming the file), in the same
+    savepoint, so the previous rules stay."""
+    with session.begin_nested():
+        firewall = import_firewall(session, establishment_id, parsed)
+        try:
+            analyse_establishment(session, establishment_id)
+        except ValidationError as exc:
+            problem = ContentError(str(exc), Location(parsed.file_name))
+            raise ImportRejectedError(parsed.file_name, [problem]) from exc
+    return firewall
+
+
 def import_exposure(
     session: Session, establishment_id: int, records: Sequence[AssetRecord], file_name: str
 ) -> int:
@@ -268,6 +297,7 @@ def _rule_spec(firewall: str, rule: Rule | Any) -> RuleSpec:
         out_interface=rule.out_interface,
         disabled=rule.disabled,
         comment=rule.comment or "",
+        log=getattr(rule, "log", None),
     )
 
 
@@ -402,6 +432,7 @@ class CheckReport:
     useless: list[RuleFinding] = field(default_factory=list)
     findings: int = 0
     expired: list[ExpiredRule] = field(default_factory=list)  # R18
+    misplacements: list[Misplacement] = field(default_factory=list)  # R26, R27
 
 
 def _violation_finding(violation: Violation) -> FindingIn:
@@ -421,10 +452,17 @@ def _violation_finding(violation: Violation) -> FindingIn:
             "destination_zone": violation.destination,
             "services": services,
             "allowed_by": {label: s.describe() for label, s in violation.allowed_by.items()},
-            "fix": f"Restreindre ou supprimer : {allowing}",
+            "fix": f"{_FIXES.get(type(rule), 'Restreindre ou supprimer')} : {allowing}",
             "refs": list(rule.refs),
         },
     )
+
+
+# What to do with the allowing rules, by kind of check (a forbidden flow: restrict or remove them).
+_FIXES: dict[type[RuleHead], str] = {
+    LoggingRule: "Activer la journalisation sur",
+    CleartextRule: "Passer à un protocole chiffré, restreindre, ou enregistrer une exception pour",
+}
 
 
 def _exposure_finding(exposure: Exposure, controls: Sequence[str]) -> FindingIn:
@@ -487,6 +525,28 @@ def _expired_finding(policy: Policy, item: ExpiredRule) -> FindingIn:
     )
 
 
+def _misplacement_finding(item: Misplacement) -> FindingIn:
+    rule = item.rule
+    return FindingIn(
+        key=item.key[:300],
+        title=f"{rule.id} {rule.title.fr} : {item.subject}"[:500],
+        severity=Severity(rule.severity),
+        control_ids=list(rule.controls),
+        asset_refs=item.asset_refs,
+        evidence={
+            "policy_rule": rule.id,
+            "title_en": f"{rule.id} {rule.title.en}: {item.subject}",
+            "subject": item.subject,
+            "zones": item.zones,
+            "detail": item.detail_in("fr"),
+            "detail_en": item.detail,
+            "fix": item.fix_in("fr"),
+            "fix_en": item.fix,
+            "refs": list(rule.refs),
+        },
+    )
+
+
 def expired_rules(session: Session, establishment_id: int, policy: Policy | None = None) -> list[ExpiredRule]:
     """R18: the stored permits past their expiration day."""
     dated = [
@@ -506,25 +566,54 @@ def expired_rules(session: Session, establishment_id: int, policy: Policy | None
     return expired_permits(policy or policy_for(), dated, today())
 
 
+def medical_devices(session: Session, establishment_id: int) -> list[Device]:
+    """The inventory's medical devices with their IP addresses, as the R27 check reads them."""
+    return [
+        Device(
+            f"asset:{asset.id}",
+            asset.name,
+            tuple(a.value for a in asset.addresses if a.kind.value in ("ipv4", "ip")),
+        )
+        for asset in assets_service.medical_devices(session, establishment_id)
+    ]
+
+
 def run_check(
     session: Session, establishment_id: int, policy: Policy | None = None, *, record: bool = True
 ) -> CheckReport:
-    """The matrix against the policy, the exposure rated, the useless rules, the expired permits;
-    with ``record`` the findings of the network source become these (R17: shadowed/redundant rules
-    are low findings; R18: expired permits)."""
+    """The matrix against the policy, the exposure rated, the useless rules, the expired permits, the
+    zone map and the medical devices' places; with ``record`` the findings of the network source become
+    these (R17: shadowed/redundant rules are low findings; R18: expired permits)."""
     policy = policy or policy_for()
-    zones, analysis = analyse_establishment(session, establishment_id)
-    violations = check(policy, zones, analysis)
+    zones, rulesets = _specs(session, establishment_id)
+    try:
+        analysis = analyse(zones, rulesets)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    rules = {spec.label: spec for ruleset in rulesets for spec in ruleset.rules}
+    violations = check(policy, zones, analysis, rules=rules, today=today())
+    misplacements = check_inventory(
+        policy, zones, list(rules.values()), medical_devices(session, establishment_id)
+    )
     zone_map = ZoneMap(zones)
     kinds = {z.name: z.kind for z in zones}
     exposures = _rate_exposure(policy, open_ports_from_outside(session, establishment_id, zone_map), kinds)
     expired = expired_rules(session, establishment_id, policy)
-    report = CheckReport(zones, analysis, violations, exposures, list(analysis.useless), expired=expired)
+    report = CheckReport(
+        zones,
+        analysis,
+        violations,
+        exposures,
+        list(analysis.useless),
+        expired=expired,
+        misplacements=misplacements,
+    )
     if record:
         findings = [_violation_finding(v) for v in violations]
         findings += [_exposure_finding(e, policy.exposure.controls) for e in exposures]
         findings += [_useless_finding(u) for u in analysis.useless]
         findings += [_expired_finding(policy, e) for e in expired]
+        findings += [_misplacement_finding(m) for m in misplacements]
         plan_service.upsert_findings(session, establishment_id, FindingSource.NETWORK, findings)
         report.findings = len(findings)
     return report

@@ -13,7 +13,7 @@ from hygie.core.i18n import gettext
 from hygie.org.access import Principal
 from hygie.org.models import Establishment, User
 from hygie.web.deps import CurrentPrincipal, CurrentUser, Db, visible
-from hygie.web.registry import NavItem
+from hygie.web.registry import NavItem, group_items
 from hygie.web.templating import render, request_language
 
 
@@ -22,6 +22,16 @@ class NavLink:
     label: str
     href: str
     current: bool
+
+
+@dataclass(frozen=True)
+class NavGroupLink:
+    """A heading of the nav: it links to its first entry and is current when one of them is."""
+
+    label: str
+    href: str
+    current: bool
+    links: list[NavLink]
 
 
 @dataclass
@@ -50,6 +60,21 @@ class Layout:
             links.append(NavLink(gettext(item.label, self.lang), href, current))
         return links
 
+    def nav_groups(self, establishment: Establishment | None) -> list[NavGroupLink]:
+        if establishment is None:
+            return []
+        items: list[NavItem] = self.request.app.state.nav
+        links = dict(zip(items, self.nav(establishment), strict=True))
+        groups = []
+        for label, entries in group_items(items):
+            members = [links[item] for item in entries]
+            groups.append(
+                NavGroupLink(
+                    gettext(label, self.lang), members[0].href, any(m.current for m in members), members
+                )
+            )
+        return groups
+
     def render(
         self, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
     ) -> HTMLResponse:
@@ -60,6 +85,7 @@ class Layout:
             "establishments": visible(self.db, self.principal),
             "establishment": establishment,
             "nav": self.nav(establishment),
+            "nav_groups": self.nav_groups(establishment),
         }
         values.update(context or {})
         return render(self.request, template, values, status_code=status_code)

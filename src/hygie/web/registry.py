@@ -7,7 +7,7 @@ with one line in ``registered_domains()``. Its templates live in ``src/hygie/<na
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +15,8 @@ from types import ModuleType
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
+
+from hygie.core.i18n import N_
 
 SCOPE_MARKER = "__hygie_establishment_scope__"
 
@@ -32,6 +34,50 @@ class NavItem:
     path: str
     order: int = 100
     also: tuple[str, ...] = ()  # other paths (same form) under which the entry is the current one
+    group: str | None = None  # the msgid of a group of NAV_GROUPS; None: the one listing its path
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    """A heading of the main nav and the paths of its entries, in the order they are shown."""
+
+    label: str  # English msgid
+    paths: tuple[str, ...]
+
+
+# Thirteen entries do not fit on one line of a laptop: the nav shows these five headings, each with
+# its entries under it (a dropdown, and a second row for the heading of the current page). An entry
+# no group lists, and that names no group itself, goes under "More" at the end.
+NAV_GROUPS = (
+    NavGroup(N_("Assess"), ("/dashboard", "/assess", "")),
+    NavGroup(N_("Find"), ("/assets", "/network", "/findings")),
+    NavGroup(N_("Act"), ("/plan", "/awareness", "/reports")),
+    NavGroup(N_("Monitor"), ("/vulnerabilities", "/alerts")),
+    NavGroup(N_("Respond"), ("/incidents", "/continuity")),
+)
+OTHER_GROUP = N_("More")
+
+
+def group_items(
+    items: Iterable[NavItem], groups: Sequence[NavGroup] = NAV_GROUPS
+) -> list[tuple[str, list[NavItem]]]:
+    """The nav's entries under their headings, headings in the order of ``groups`` (empty ones left
+    out), then "More" for the entries no group takes."""
+    found: dict[str, list[NavItem]] = {g.label: [] for g in groups}
+    rest: list[NavItem] = []
+    placed = {path: g.label for g in groups for path in g.paths}
+    rank = {path: i for g in groups for i, path in enumerate(g.paths)}
+    for item in items:
+        label = item.group if item.group in found else placed.get(item.path)
+        (found[label] if label else rest).append(item)
+    out = [
+        (label, sorted(entries, key=lambda i: (rank.get(i.path, len(rank)), i.order, i.label)))
+        for label, entries in found.items()
+        if entries
+    ]
+    if rest:
+        out.append((OTHER_GROUP, rest))
+    return out
 
 
 @dataclass(frozen=True)

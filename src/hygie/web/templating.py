@@ -85,6 +85,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "establishments": [],
         "establishment": None,
         "nav": [],
+        "nav_groups": [],
     }
 
 
