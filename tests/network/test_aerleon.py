@@ -97,12 +97,13 @@ def test_one_file_carries_definitions_and_policy(tmp_path: Path) -> None:
         "services:\n  RDP:\n    - port: 3389\n      protocol: tcp\n"
         "filters:\n  - header:\n      targets:\n        iptables: FORWARD ACCEPT\n"
         "    terms:\n      - name: no-rdp\n        destination-address: SRV\n"
-        "        protocol: tcp\n        destination-port: RDP\n        action: deny\n"
+        "        protocol: tcp\n        destination-port: RDP\n        action: deny\n        logging: true\n"
         "      - name: vrrp\n        protocol: vrrp\n        action: accept\n"
     )
     parsed = read_firewall(bundle, "fw", FirewallFormat.AERLEON)
     rule, vrrp = parsed.firewall.rules
     assert vrrp.services == ["112"]  # a protocol Hygie does not name, from aerleon's table
+    assert (rule.log, vrrp.log) == (True, False)  # R19 reads whether the term asks for logging
     assert (rule.direction, rule.action, rule.destinations, rule.services) == (
         "FORWARD",
         Action.DENY,

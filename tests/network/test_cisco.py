@@ -61,6 +61,7 @@ def test_ios_rules_in_order_per_interface() -> None:
     assert [r.origin for r in biomed] == [f"cr-core.ios.cfg:{n}" for n in (60, 61, 62, 64, 66, 65)]
     assert biomed[0].sources == ["10.20.0.0/16"] and biomed[0].destinations == ["10.1.0.40"]
     assert biomed[0].comment == "moniteurs vers la passerelle HL7 de supervision"
+    assert [r.log for r in biomed] == [False] * 5 + [True]  # "50 deny ip any any log" (R19)
     assert biomed[1].destinations == ["10.1.0.30", "10.1.5.0/24"]  # object-group: host + subnet mask
     assert all(r.in_interface == "Vlan20" and r.out_interface is None for r in biomed)
     postes = {r.label: r for r in rules if r.direction == "Vlan10 in"}

@@ -371,6 +371,9 @@ def _rule(term: Any, direction: str, name: str, line: int | None, warnings: list
     if established:
         comment = f"{comment} (established connections only)" if comment else "established connections only"
     expires = term.expiration if isinstance(term.expiration, dt.date) else None
+    # aerleon generates a logging statement only when the term asks for one (R19 reads it)
+    logging_values = [str(v).lower() for v in term.logging]
+    logs = bool(logging_values) and not any(v in ("disable", "false") for v in logging_values)
     return RuleIn(
         direction=direction,
         label=f"{direction}/{term.name}"[:200],
@@ -383,6 +386,7 @@ def _rule(term: Any, direction: str, name: str, line: int | None, warnings: list
         origin=f"{name}:{line}" if line else f"{name} (term {term.name})",
         owner=str(term.owner)[:200] if term.owner else None,
         expires=expires,
+        log=logs,
     )
 
 

@@ -342,6 +342,7 @@ class _Reader:
                     comment=comment[:2000] if comment else None,
                     disabled=disabled,
                     origin=f"{self.name}:{entry.line}",
+                    log=ace.log,
                 )
             )
         return rules

@@ -67,6 +67,7 @@ class Ace:
     notes: list[str] = field(default_factory=list)
     established: bool = False
     inactive: bool = False
+    log: bool = False  # the entry's ``log`` keyword (R19)
 
 
 def address(text: str) -> int:
@@ -470,6 +471,7 @@ def _options(words: Words, ace: Ace, protocols: list[int | None]) -> None:
     while not words.done():
         word = words.take().lower()
         if word in ("log", "log-input"):
+            ace.log = True
             while (following := (words.peek() or "").lower()) and (
                 following in _LOG_WORDS or following.isdigit()
             ):
