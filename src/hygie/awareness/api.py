@@ -16,6 +16,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 
+from hygie.assess import evidence
 from hygie.awareness import service, trainings_csv
 from hygie.awareness.gophish import campaign_name, parse_csv, read_mapping
 from hygie.awareness.models import RecordSource
@@ -27,6 +28,7 @@ from hygie.awareness.schemas import (
     TrainingOut,
 )
 from hygie.core.errors import ValidationError
+from hygie.frameworks.service import get_library
 from hygie.org import audit
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
 from hygie.web.errors import API_ERRORS
@@ -42,6 +44,11 @@ MAX_WEB_IMPORT_BYTES = MAX_BODY_BYTES - 64 * 1024
 
 class UploadTooLargeError(ValidationError):
     """A file over the web's limit: HTTP 413 on the API, an inline message on the pages."""
+
+
+def facts_changed(scope: EstablishmentScope) -> None:
+    """After a write: the assessment's evidence gaps brought up to date with the new facts."""
+    evidence.refresh_latest(scope.db, scope.id, get_library())
 
 
 @contextmanager
@@ -74,6 +81,7 @@ def import_trainings_upload(scope: EstablishmentScope, upload: UploadFile) -> Tr
         establishment_id=scope.id,
         details=report.model_dump(),
     )
+    facts_changed(scope)
     return report
 
 
@@ -112,6 +120,7 @@ def import_phishing_upload(
         establishment_id=scope.id,
         details={"name": out.name, "source": out.source.value, "recipients": out.totals.recipients},
     )
+    facts_changed(scope)
     return out
 
 
@@ -149,6 +158,7 @@ def add_training(scope: WriteScope, body: TrainingIn) -> TrainingOut:
         object_id=row.id,
         establishment_id=scope.id,
     )
+    facts_changed(scope)
     return TrainingOut.model_validate(row)
 
 

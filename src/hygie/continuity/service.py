@@ -47,6 +47,7 @@ from hygie.continuity.schemas import (
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.time import today, utcnow
 from hygie.frameworks.loader import Library
+from hygie.network import service as network_service
 from hygie.org import service as org_service
 from hygie.plan import service as plan_service
 from hygie.plan.models import ActionStatus, Finding, FindingSource, PlanAction
@@ -317,11 +318,17 @@ def impact_of(
     asset_id: int | None = None,
     application_id: int | None = None,
     zone: str | None = None,
+    attacker_zone: str | None = None,
 ) -> impact.Impact:
-    """What stops if this asset, application or network zone is lost (give exactly one)."""
-    given = [v for v in (asset_id, application_id, zone) if v is not None]
+    """What stops if this asset, application or network zone is lost, or everything an attacker in
+    ``attacker_zone`` can reach (give exactly one)."""
+    given = [v for v in (asset_id, application_id, zone, attacker_zone) if v is not None]
     if len(given) != 1:
-        raise ValidationError("give exactly one of: an asset, an application, a network zone")
+        raise ValidationError(
+            "give exactly one of: an asset, an application, a network zone, an attacker's zone"
+        )
+    if attacker_zone is not None:
+        return attacker_impact(session, establishment_id, attacker_zone).impact
     built = graph(session, establishment_id)
     if asset_id is not None:
         assets_service.get_asset(session, establishment_id, asset_id)
@@ -330,6 +337,35 @@ def impact_of(
         get_application(session, establishment_id, application_id)
         return impact.impact_of_application(built, application_id)
     return impact.impact_of_zone(built, str(zone))
+
+
+@dataclass(frozen=True)
+class AttackerImpact:
+    """What stops if an attacker in ``zone`` takes everything the network lets them reach."""
+
+    zone: str
+    reached: dict[str, int]  # zone → hops from the attacker's zone (0: the zone itself)
+    impact: impact.Impact
+
+
+def attacker_impact(session: Session, establishment_id: int, zone: str) -> AttackerImpact:
+    """The zones reachable from ``zone`` through the firewalls' open flows (followed from zone to
+    zone), and the care services that stop when the assets in them are lost. The zone must be one of
+    the network analysis's; without firewall rules, only the zone itself is reached."""
+    declared = {
+        z.name.strip().casefold(): z.name for z in network_service.list_zones(session, establishment_id)
+    }
+    name = declared.get(zone.strip().casefold())
+    if name is None:
+        raise NotFoundError(f"no network zone {zone!r} in establishment {establishment_id}")
+    _zones, analysis = network_service.analyse_establishment(session, establishment_id)
+    reached = impact.reachable_zones(analysis.flows, name)
+    return AttackerImpact(name, reached, impact.impact_of_zones(graph(session, establishment_id), reached))
+
+
+def network_zones(session: Session, establishment_id: int) -> list[str]:
+    """The names of the network analysis's zones (where an attacker may stand)."""
+    return [z.name for z in network_service.list_zones(session, establishment_id)]
 
 
 def readiness(session: Session, establishment_id: int) -> list[tuple[CareService, impact.Readiness]]:
