@@ -210,12 +210,24 @@ def impact(
     asset_id: Annotated[int | None, Query(description="The lost asset")] = None,
     application_id: Annotated[int | None, Query(description="The lost application")] = None,
     zone: Annotated[str | None, Query(max_length=100, description="The lost network zone")] = None,
+    attacker_zone: Annotated[
+        str | None,
+        Query(
+            max_length=100, description="An attacker's network zone: everything its open flows reach is lost"
+        ),
+    ] = None,
 ) -> ImpactOut:
-    """Which care services stop (or go degraded) if this is lost, through which path, for how long."""
-    result = service.impact_of(
-        scope.db, scope.id, asset_id=asset_id, application_id=application_id, zone=zone
+    """Which care services stop (or go degraded) if this is lost, through which path, for how long;
+    with ``attacker_zone``, everything an attacker there can reach through the firewalls' open flows."""
+    result, reached = service.impact_and_reach(
+        scope.db,
+        scope.id,
+        asset_id=asset_id,
+        application_id=application_id,
+        zone=zone,
+        attacker_zone=attacker_zone,
     )
-    return views.impact_out(result, service.graph(scope.db, scope.id), "en")
+    return views.impact_out(result, service.graph(scope.db, scope.id), "en", reached)
 
 
 # --- Backups ---------------------------------------------------------------------------------------
