@@ -5,6 +5,7 @@ establishment's ids; every write audited, and the evidence gaps refreshed."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -17,10 +18,14 @@ from hygie.continuity.models import ExerciseKind
 from hygie.continuity.schemas import ExerciseIn, LessonIn
 from hygie.core.time import today
 from hygie.frameworks.service import get_library
+from hygie.network import service as network_service
+from hygie.network.importers import read_firewall
+from hygie.org import tokens
 from hygie.org.models import AuditEntry, Role
 from hygie.plan import service as plan_service
 from hygie.plan.models import FindingSource
 from tests.continuity.builders import Setup, build
+from tests.continuity.test_attacker import FLOWS, ZONES
 from tests.web.conftest import csrf_from, login, make_user
 
 
@@ -481,12 +486,8 @@ def test_a_write_refreshes_the_evidence_gaps(session: Session, client: TestClien
 
 
 def test_the_impact_of_an_attacker_zone_on_the_page_and_the_api(
-    session: Session, client: TestClient, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
-    from tests.continuity.test_attacker import ZONES, FLOWS
-    from hygie.network import service as network_service
-    from hygie.network.importers import read_firewall
-
+    session: Session, client: TestClient, tmp_path: Path
+) -> None:
     s, _other, _token = _setup(session, client)
     base = f"/e/{s.establishment_id}/continuity"
     assert "Importez les zones réseau" in client.get(f"{base}/dependencies").text
@@ -502,3 +503,22 @@ def test_the_impact_of_an_attacker_zone_on_the_page_and_the_api(
     assert "la zone d&#39;un attaquant" in both.text
     unknown = client.get(f"{base}/dependencies", params={"attacker_zone": "Ailleurs"})
     assert unknown.status_code == 200 and "Rien de ce nom" in unknown.text
+    user = make_user(session, "api@chu-exemple.fr", Role.RSSI, s.establishment_id)
+    secret, _row = tokens.create_api_token(session, user, "tests")
+    api = client.get(
+        f"/api/v1/establishments/{s.establishment_id}/continuity/impact",
+        params={"attacker_zone": "postes"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert api.status_code == 200
+    body = api.json()
+    assert [(z["zone"], z["hops"]) for z in body["reached_zones"]] == [
+        ("Postes", 0),
+        ("Serveurs", 1),
+        ("Cœur de réseau", 2),
+    ]
+    assert sorted(body["lost_applications"]) == ["Annuaire", "DPI"]
+    assert [(i["name"], i["effect"]) for i in body["services"]] == [
+        ("Urgences", "stopped"),
+        ("Laboratoire", "degraded"),
+    ]

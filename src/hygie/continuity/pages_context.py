@@ -138,11 +138,14 @@ def dependencies_context(
     names.update({("application", i): a.name for i, a in graph.applications.items()})
     edges = []
     for dep in service.list_dependencies(scope.db, scope.id):
-        who = (
-            ("service", dep.service_id) if dep.service_id is not None else ("application", dep.application_id)
-        )
+        if dep.service_id is not None:
+            who = names[("service", dep.service_id)]
+        elif dep.application_id is not None:
+            who = names[("application", dep.application_id)]
+        else:  # the check constraint makes it impossible
+            continue
         on = graph.applications[dep.on_application_id].name
-        edges.append((dep.id, names[who], on, label(dep.criticality, layout.lang)))
+        edges.append((dep.id, who, on, label(dep.criticality, layout.lang)))
     apps = [
         (a.id, a.name, label(a.kind, layout.lang), [graph.asset_names.get(i, str(i)) for i in a.asset_ids])
         for a in views.applications_out(scope.db, scope.id)

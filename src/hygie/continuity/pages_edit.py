@@ -10,6 +10,7 @@ goes through ``hygie.continuity.service``, is audited and refreshes the assessme
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import pydantic
@@ -111,7 +112,13 @@ def _save_service(
     scope: EstablishmentScope, layout: Layout, values: dict[str, Any], service_id: int | None
 ) -> tuple[int | None, dict[str, str]]:
     data, errors = _check(ServiceIn, values, layout)
-    if data is not None and data.procedure_reviewed_on is not None and data.procedure_reviewed_on > today():
+    try:
+        reviewed = (
+            date.fromisoformat(values["procedure_reviewed_on"]) if values["procedure_reviewed_on"] else None
+        )
+    except ValueError:
+        reviewed = None  # the schema's message says it
+    if reviewed is not None and reviewed > today():
         errors["procedure_reviewed_on"] = layout._(IN_FUTURE)
     if data is None or errors:
         return None, errors
