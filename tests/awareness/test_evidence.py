@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from hygie.awareness import evidence as awareness_evidence
 from hygie.awareness import service
 from hygie.awareness.gophish import GophishResults
-from hygie.awareness.models import RecordSource
+from hygie.awareness.models import RecordSource, StaffCategory
 from tests.awareness.test_service import recipients, training
 from tests.factories import make_establishment
 
@@ -49,3 +49,26 @@ def test_levels_from_the_latest_campaign_and_the_trainings(session: Session) -> 
     assert measured["AWA-TRAINING"].basis.en == "14/20 invited staff trained over 12 months (70 %)"
     stale = {m.control_id: m.level for m in awareness_evidence.measure(session, est, date(2027, 12, 1))}
     assert stale == {"AWA-PHISHING": 1, "AWA-TRAINING": 1}
+
+
+def test_it_staff_from_the_technical_staff_sessions(session: Session) -> None:
+    est = make_establishment(session).id
+    service.import_trainings(session, est, [training("Urgences", 10, 9)], "f.csv")
+    # Sessions recorded, none for the technical staff: AWA-IT-STAFF is not measured.
+    assert "AWA-IT-STAFF" not in {m.control_id for m in awareness_evidence.measure(session, est, AS_OF)}
+    old = training("DSI", 4, 4, staff_category=StaffCategory.TECHNICAL, held_on=date(2025, 5, 1))
+    service.import_trainings(session, est, [old], "old.csv")
+    measured = {m.control_id: m for m in awareness_evidence.measure(session, est, AS_OF)}
+    # The only technical session is 18 months old: → 1.
+    assert measured["AWA-IT-STAFF"].level == 1
+    assert measured["AWA-IT-STAFF"].basis.en.endswith("(last on 2025-05-01)")
+    recent = [
+        training("DSI", 6, 5, staff_category=StaffCategory.TECHNICAL),
+        training("Biomédical", 4, 4, staff_category=StaffCategory.TECHNICAL),
+    ]
+    service.import_trainings(session, est, recent, "it.csv")
+    measured = {m.control_id: m for m in awareness_evidence.measure(session, est, AS_OF)}
+    # 9 of 10 technical staff invited in the last 12 months (90 %) → 4; the nurses do not count.
+    assert measured["AWA-IT-STAFF"].level == 4
+    assert measured["AWA-IT-STAFF"].basis.fr.startswith("9/10 personnels techniques")
+    assert measured["AWA-TRAINING"].level == 4  # 18/20 overall (90 %)

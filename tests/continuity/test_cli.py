@@ -37,6 +37,26 @@ def test_continuity_commands_end_to_end(hygie_home: Path, tmp_path: Path) -> Non
     assert [(s["name"], s["effect"], s["restore_hours"], s["verdict"]) for s in impact["services"]] == [
         ("Urgences", "stopped", 6.0, "over")
     ]
+    # An attacker on the workstations reaches the servers through the one open flow: the DPI is lost.
+    zones = tmp_path / "zones.yaml"
+    zones.write_text(
+        "zones:\n  - {name: Postes, kind: clinical_workstations, networks: [10.10.0.0/16]}\n"
+        "  - {name: Serveurs, kind: servers, networks: [10.0.0.0/16]}\n",
+        encoding="utf-8",
+    )
+    flows = tmp_path / "flux.csv"
+    flows.write_text("source;destination;service;action\nPostes;Serveurs;HTTPS;allow\n", encoding="utf-8")
+    run("network", "zones", "CH Test", str(zones))
+    run("network", "import", "CH Test", str(flows), "--firewall", "matrice")
+    attack = json.loads(run("continuity", "impact", "CH Test", "--attacker-zone", "Postes", "--json"))
+    assert attack["reached_zones"] == [{"zone": "Postes", "hops": 0}, {"zone": "Serveurs", "hops": 1}]
+    assert [s["name"] for s in attack["services"]] == ["Urgences"]
+    shown = run("continuity", "impact", "CH Test", "--attacker-zone", "Postes")
+    assert "Postes (0), Serveurs (1)" in shown and "Urgences" in shown
+    serveurs = json.loads(run("continuity", "impact", "CH Test", "--attacker-zone", "Serveurs", "--json"))
+    assert serveurs["reached_zones"] == [{"zone": "Serveurs", "hops": 0}] and serveurs[
+        "lost_applications"
+    ] == ["DPI"]
     services = json.loads(run("continuity", "services", "CH Test", "--json"))
     assert services[0]["verdict"] == "over"
 

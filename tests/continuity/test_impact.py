@@ -167,3 +167,23 @@ def test_a_cycle_is_walked_once(start: int) -> None:
     assert [s.path for s in result.services] == [
         ("S", graph.applications[start].name, graph.applications[other].name)
     ]
+
+
+def test_reachable_zones_follow_open_flows_from_zone_to_zone() -> None:
+    flows = [("Postes", "Serveurs"), ("Serveurs", "Cœur"), ("Cœur", "Serveurs"), ("Invités", "Internet")]
+    # Postes → Serveurs (1 hop) → Cœur (2 hops); the cycle back to Serveurs is walked once.
+    assert impact.reachable_zones(flows, "postes ") == {"postes": 0, "Serveurs": 1, "Cœur": 2}
+    assert impact.reachable_zones(flows, "Invités") == {"Invités": 0, "Internet": 1}
+    assert impact.reachable_zones([], "DMZ") == {"DMZ": 0}
+
+
+def test_an_attacker_holding_the_reached_zones_stops_what_runs_there() -> None:
+    graph = _graph()
+    reached = impact.reachable_zones([("Postes", "Serveurs")], "Postes")
+    # Serveurs holds DPI (10, 11) and LIS (30): Urgences and Bloc stop, Maternité is untouched.
+    hit = impact.impact_of_zones(graph, reached)
+    assert hit.lost_applications == (DPI, LIS)
+    assert [(s.name, s.effect) for s in hit.services] == [
+        ("Bloc", Effect.STOPPED),
+        ("Urgences", Effect.STOPPED),
+    ]

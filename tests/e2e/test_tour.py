@@ -39,6 +39,17 @@ PAGES = [
     ("continuity-dependencies", "/continuity/dependencies?zone=Serveurs", "Dépendances et impact"),
     ("continuity-backups", "/continuity/backups", "Sauvegardes"),
     ("continuity-exercises", "/continuity/exercises", "Exercices de crise"),
+    (
+        "continuity-attacker",
+        "/continuity/dependencies?attacker_zone=Postes%20de%20travail",
+        "Dépendances et impact",
+    ),
+    ("continuity-service", "/continuity/services/1", "Urgences"),
+    ("continuity-service-edit", "/continuity/services/1/edit", "Modifier le service de soins"),
+    ("continuity-application", "/continuity/applications/1", "Dossier patient (DPI)"),
+    ("continuity-backup", "/continuity/applications/1/backup", "Sauvegarde de Dossier patient (DPI)"),
+    ("continuity-exercise", "/continuity/exercises/1", "Rançongiciel sur le DPI"),
+    ("continuity-exercise-edit", "/continuity/exercises/1/edit", "Modifier l'exercice"),
     ("establishment", "", hospital.HOSPITAL.name),
 ]
 CT_MODEL = "Scanora CT 64"  # the demo's CT scanners (hygie.demo.inventory.CT)

@@ -26,9 +26,20 @@ from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.assets import service as assets_service
 from hygie.assets.models import AssetKind, Importer
 from hygie.assets.schemas import AssetRecord, ImportSource
+from hygie.awareness import service as awareness_service
+from hygie.awareness.models import StaffCategory, TrainingFormat
+from hygie.awareness.schemas import TrainingIn
 from hygie.continuity import service as continuity_service
 from hygie.continuity.models import ExerciseKind
-from hygie.continuity.schemas import ApplicationIn, DependencyIn, ExerciseIn, LessonIn, ServiceIn
+from hygie.continuity.schemas import (
+    ApplicationIn,
+    DependencyIn,
+    ExerciseIn,
+    LessonIn,
+    PolicyIn,
+    RestoreTestIn,
+    ServiceIn,
+)
 from hygie.core.settings import Settings, get_settings
 from hygie.demo import incidents as demo_incidents
 from hygie.demo import service as demo_service
@@ -67,6 +78,9 @@ OWNED_PARAMS = frozenset(
         "application_id",
         "exercise_id",
         "lesson_id",
+        "dependency_id",
+        "test_id",
+        "training_id",
     }
 )
 # A workstation the feed samples know (Windows 7: BlueKeep, and its end of life), so that each side
@@ -148,6 +162,23 @@ def _continuity(session: Session, establishment_id: int) -> None:
         ExerciseIn(title="Exercice", kind=ExerciseKind.TABLE_TOP, held_on=date(2026, 5, 1)),
     )
     continuity_service.add_lesson(session, establishment_id, exercise.id, LessonIn(text="Leçon"))
+    continuity_service.set_policy(session, establishment_id, app.id, PolicyIn(copies=2))
+    continuity_service.log_restore_test(
+        session, establishment_id, app.id, RestoreTestIn(tested_on=date(2026, 5, 2), duration_hours=3)
+    )
+    awareness_service.add_training(
+        session,
+        establishment_id,
+        TrainingIn(
+            held_on=date(2026, 5, 3),
+            topic="Hameçonnage",
+            format=TrainingFormat.CLASSROOM,
+            department="Urgences",
+            staff_category=StaffCategory.NURSING,
+            invited=4,
+            completed=3,
+        ),
+    )
 
 
 def _one_asset(session: Session, establishment_id: int, name: str, ip: str) -> None:
@@ -209,6 +240,13 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
     )
     lessons = continuity_service.lessons_of(session, establishment_id)
     assert lessons, "the world needs continuity objects on both sides"
+    application = continuity_service.list_applications(session, establishment_id)[0]
+    # The sample application runs on the sample asset (the route that unlinks them needs the link), and
+    # has a backup policy with a restore test (the routes that remove them need them).
+    continuity_service.link_asset(session, establishment_id, application.id, assets[0].id)
+    policies = {p.application_id for p in continuity_service.list_policies(session, establishment_id)}
+    assert application.id in policies, "the sample application needs a backup policy on both sides"
+    restore_test = continuity_service.restore_tests(session, establishment_id)[0]
     alert = _alert(session, establishment_id)
     return {
         "campaign_id": str(campaign.id),
@@ -224,7 +262,10 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
         "file_id": str(incident_file.id),
         "clock": "cert_sante",
         "service_id": str(continuity_service.list_services(session, establishment_id)[0].id),
-        "application_id": str(continuity_service.list_applications(session, establishment_id)[0].id),
+        "application_id": str(application.id),
+        "dependency_id": str(continuity_service.list_dependencies(session, establishment_id)[0].id),
+        "test_id": str(restore_test.id),
+        "training_id": str(awareness_service.list_trainings(session, establishment_id)[0].id),
         "exercise_id": str(lessons[0].exercise_id),
         "lesson_id": str(lessons[0].id),
         "fmt": "html",

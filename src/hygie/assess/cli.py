@@ -45,7 +45,6 @@ from hygie.org import service as org_service
 from hygie.org.models import Establishment
 from hygie.org.schemas import Nis2Category
 from hygie.plan import service as plan_service
-from hygie.plan.models import FindingSource
 
 app = typer.Typer(help="Évaluation de maturité / maturity assessment.", no_args_is_help=True)
 
@@ -361,11 +360,7 @@ def score(
         title = f"#{campaign.id} {campaign.name} ({campaign.assessed_on.isoformat()}, {campaign.path})"
         if with_evidence:
             levels = scoring.scored_levels(library, answers, service.scope_of(campaign, library))
-            declared_levels: dict[str, int | None] = dict(levels)
-            rows = evidence.compare(declared_levels, evidence.measured_levels(session, establishment.id))
-            plan_service.upsert_findings(
-                session, establishment.id, FindingSource.EVIDENCE, evidence.gap_findings(library, rows)
-            )
+            rows = evidence.refresh(session, establishment.id, library, dict(levels))
     if as_json:
         if with_evidence:
             print_json(

@@ -8,6 +8,10 @@ returns nothing for it: a missing fact is never a measured 0.
 The maturity index is not computed from these levels (one index everywhere): they are listed next
 to the declared level, and where the declaration is at least ``GAP`` levels above the measure the
 gap becomes a finding of the plan (source ``evidence``, key ``evidence:<control>``).
+
+``refresh`` stores the gaps for given declared levels (``hygie assess score --evidence``);
+``refresh_latest`` takes them from the latest campaign, with the plan's actions done since, and is
+what the pages, the API and the demo call whenever continuity or awareness facts change.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from hygie.assess import scoring
+from hygie.assess import service as assess_service
+from hygie.core.errors import NotFoundError
 from hygie.core.time import today
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Text
@@ -149,4 +156,39 @@ def refresh_findings(
     rows = compare(declared, measured_levels(session, establishment_id, on))
     return plan_service.upsert_findings(
         session, establishment_id, FindingSource.EVIDENCE, gap_findings(library, rows)
+    )
+
+
+def refresh(
+    session: Session,
+    establishment_id: int,
+    library: Library,
+    declared: Mapping[str, int | None],
+    on: date | None = None,
+) -> list[EvidenceRow]:
+    """Like ``refresh_findings``, giving back the rows compared (declared, measured, gap)."""
+    rows = compare(declared, measured_levels(session, establishment_id, on))
+    plan_service.upsert_findings(
+        session, establishment_id, FindingSource.EVIDENCE, gap_findings(library, rows)
+    )
+    return rows
+
+
+def declared_levels(session: Session, establishment_id: int, library: Library) -> dict[str, int | None]:
+    """The scored levels of the latest campaign with the plan's actions done since (the levels every
+    screen shows); no campaign yet: nothing declared."""
+    try:
+        current = plan_service.current_maturity(session, establishment_id, library)
+    except NotFoundError:
+        return {}
+    scope = assess_service.scope_of(current.campaign, library)
+    return dict(scoring.scored_levels(library, current.answers, scope))
+
+
+def refresh_latest(
+    session: Session, establishment_id: int, library: Library, on: date | None = None
+) -> list[EvidenceRow]:
+    """The evidence gaps brought up to date after a change of the facts (or of the answers)."""
+    return refresh(
+        session, establishment_id, library, declared_levels(session, establishment_id, library), on
     )

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+from fastapi.responses import Response
 
+from hygie.assess import evidence
 from hygie.awareness import service, trainings_csv
 from hygie.awareness.gophish import campaign_name, parse_csv, read_mapping
-from hygie.awareness.models import RecordSource
+from hygie.awareness.models import RecordSource, TrainingSession
 from hygie.awareness.schemas import (
     AwarenessOverview,
     PhishingCampaignOut,
@@ -27,6 +29,7 @@ from hygie.awareness.schemas import (
     TrainingOut,
 )
 from hygie.core.errors import ValidationError
+from hygie.frameworks.service import get_library
 from hygie.org import audit
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
 from hygie.web.errors import API_ERRORS
@@ -42,6 +45,11 @@ MAX_WEB_IMPORT_BYTES = MAX_BODY_BYTES - 64 * 1024
 
 class UploadTooLargeError(ValidationError):
     """A file over the web's limit: HTTP 413 on the API, an inline message on the pages."""
+
+
+def facts_changed(scope: EstablishmentScope) -> None:
+    """After a write: the assessment's evidence gaps brought up to date with the new facts."""
+    evidence.refresh_latest(scope.db, scope.id, get_library())
 
 
 @contextmanager
@@ -74,6 +82,7 @@ def import_trainings_upload(scope: EstablishmentScope, upload: UploadFile) -> Tr
         establishment_id=scope.id,
         details=report.model_dump(),
     )
+    facts_changed(scope)
     return report
 
 
@@ -112,7 +121,36 @@ def import_phishing_upload(
         establishment_id=scope.id,
         details={"name": out.name, "source": out.source.value, "recipients": out.totals.recipients},
     )
+    facts_changed(scope)
     return out
+
+
+def record_training(scope: EstablishmentScope, data: TrainingIn) -> TrainingSession:
+    """One training session entered by hand (API or page), audited; the evidence gaps follow."""
+    row = service.add_training(scope.db, scope.id, data)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="awareness.training.add",
+        object_type="awareness_training",
+        object_id=row.id,
+        establishment_id=scope.id,
+    )
+    facts_changed(scope)
+    return row
+
+
+def remove_training(scope: EstablishmentScope, training_id: int) -> None:
+    service.delete_training(scope.db, scope.id, training_id)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="awareness.training.delete",
+        object_type="awareness_training",
+        object_id=training_id,
+        establishment_id=scope.id,
+    )
+    facts_changed(scope)
 
 
 def _too_large(exc: UploadTooLargeError) -> HTTPException:
@@ -140,16 +178,14 @@ def list_trainings(scope: ReadScope, pages: Pagination) -> Page[TrainingOut]:
 @router.post(BASE + "/trainings", response_model=TrainingOut, status_code=status.HTTP_201_CREATED)
 def add_training(scope: WriteScope, body: TrainingIn) -> TrainingOut:
     """Records one training session with its invited and completed counts."""
-    row = service.add_training(scope.db, scope.id, body)
-    audit.record_for(
-        scope.db,
-        scope.principal,
-        action="awareness.training.add",
-        object_type="awareness_training",
-        object_id=row.id,
-        establishment_id=scope.id,
-    )
-    return TrainingOut.model_validate(row)
+    return TrainingOut.model_validate(record_training(scope, body))
+
+
+@router.delete(BASE + "/trainings/{training_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_training(scope: WriteScope, training_id: int) -> Response:
+    """Removes a training session recorded by mistake."""
+    remove_training(scope, training_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

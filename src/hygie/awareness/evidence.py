@@ -7,6 +7,9 @@ Rules, as of the day ``on`` (rates over the e-mails delivered, whole establishme
   A latest campaign more than 12 months old → 1, whatever its rates.
 * AWA-TRAINING (once a training is recorded): share of the staff invited over the last 12 months who
   completed it, turned into a level by ``share_level``; nothing in 12 months → 1.
+* AWA-IT-STAFF (once a session for the technical staff — IT and biomedical teams — is recorded):
+  share of the technical staff invited over the last 12 months who completed it, by ``share_level``;
+  their last session more than 12 months ago → 1.
 No campaign or no training recorded: the control is not measured.
 """
 
@@ -20,6 +23,7 @@ from hygie.assess.evidence import MeasuredLevel, register, share_level
 from hygie.awareness import rates as rates_mod
 from hygie.awareness import service
 from hygie.awareness.findings import MAX_AGE
+from hygie.awareness.models import StaffCategory
 from hygie.frameworks.schema import Text
 
 SOURCE = "awareness"
@@ -75,7 +79,38 @@ def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredL
                 en=f"{completed}/{invited} invited staff trained over 12 months ({_pct(share)})",
             )
             result.append(MeasuredLevel("AWA-TRAINING", share_level(completed, invited), basis, SOURCE, on))
+    it_staff = _it_staff(session, establishment_id, on, facts.categories.get(StaffCategory.TECHNICAL.value))
+    if it_staff is not None:
+        result.append(it_staff)
     return result
+
+
+def _it_staff(
+    session: Session, establishment_id: int, on: date, recent: rates_mod.Completion | None
+) -> MeasuredLevel | None:
+    """The technical staff's completion over 12 months; not measured when no session for them exists."""
+    held = [
+        t.held_on
+        for t in service.list_trainings(session, establishment_id)
+        if t.staff_category == StaffCategory.TECHNICAL and t.held_on <= on
+    ]
+    if not held:
+        return None
+    if recent is None or recent.invited == 0:
+        last = max(held).isoformat()
+        basis = Text(
+            fr=f"aucune formation des personnels techniques depuis 12 mois (dernière le {last})",
+            en=f"no training of the technical staff within 12 months (last on {last})",
+        )
+        return MeasuredLevel("AWA-IT-STAFF", 1, basis, SOURCE, on)
+    share = 100.0 * recent.completed / recent.invited
+    basis = Text(
+        fr=f"{recent.completed}/{recent.invited} personnels techniques (informatique, biomédical) "
+        f"formés sur 12 mois ({_pct(share)})",
+        en=f"{recent.completed}/{recent.invited} technical staff (IT, biomedical) trained over 12 months "
+        f"({_pct(share)})",
+    )
+    return MeasuredLevel("AWA-IT-STAFF", share_level(recent.completed, recent.invited), basis, SOURCE, on)
 
 
 register(SOURCE, measure)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+import pydantic
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from hygie.awareness import service
@@ -21,14 +22,19 @@ from hygie.awareness.api import (
     UploadTooLargeError,
     import_phishing_upload,
     import_trainings_upload,
+    record_training,
+    remove_training,
 )
 from hygie.awareness.labels import category_label, department_label, label
-from hygie.awareness.schemas import TrendPointOut
+from hygie.awareness.models import StaffCategory, TrainingFormat
+from hygie.awareness.schemas import TrainingIn, TrendPointOut
 from hygie.core.errors import ContentError, ImportRejectedError, ValidationError
 from hygie.core.i18n import N_
+from hygie.core.time import today
 from hygie.org.access import Action
 from hygie.reports import charts
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
+from hygie.web.forms import field_errors
 from hygie.web.layout import Layout, PageLayout
 from hygie.web.registry import NavItem
 
@@ -55,6 +61,8 @@ def _context(
     *,
     problems: list[dict[str, Any]] | None = None,
     done: str | None = None,
+    training_form: dict[str, str] | None = None,
+    training_errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     lang = layout.lang
     view = service.overview(scope.db, scope.id)
@@ -80,6 +88,10 @@ def _context(
         "limit_mb": MAX_WEB_IMPORT_BYTES // (1024 * 1024),
         "problems": problems or [],
         "done": done,
+        "training_form": training_form or {"held_on": today().isoformat()},
+        "training_errors": training_errors or {},
+        "formats": [(f.value, label(f, lang)) for f in TrainingFormat],
+        "staff_categories": [(c.value, label(c, lang)) for c in StaffCategory],
     }
 
 
@@ -160,3 +172,45 @@ def trainings_import_submit(
         return _refused(scope, layout, exc)
     done = layout._("Training sessions imported: %(count)s") % {"count": report.sessions}
     return layout.render("awareness/index.html", _context(scope, layout, done=done))
+
+
+@router.post("/e/{establishment_id}/awareness/trainings")
+def training_submit(
+    scope: WriteScope,
+    layout: PageLayout,
+    held_on: Annotated[str, Form(max_length=20)] = "",
+    topic: Annotated[str, Form(max_length=2000)] = "",
+    format: Annotated[str, Form(max_length=40)] = "",
+    department: Annotated[str, Form(max_length=2000)] = "",
+    staff_category: Annotated[str, Form(max_length=40)] = "",
+    invited: Annotated[str, Form(max_length=20)] = "",
+    completed: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """One training session typed in the page; a refused value comes back next to its field."""
+    form = {
+        "held_on": held_on.strip(),
+        "topic": topic,
+        "format": format,
+        "department": department,
+        "staff_category": staff_category,
+        "invited": invited.strip(),
+        "completed": completed.strip(),
+    }
+    errors: dict[str, str] = {}
+    try:
+        data = TrainingIn.model_validate({k: v for k, v in form.items() if v.strip()})
+    except pydantic.ValidationError as exc:
+        errors = field_errors(exc, layout._)
+        if "" in errors:  # the one rule on the whole session: completed within invited
+            errors["completed"] = layout._("Cannot be more than the staff invited.")
+            del errors[""]
+        context = _context(scope, layout, training_form=form, training_errors=errors)
+        return layout.render("awareness/index.html", context, status_code=422)
+    record_training(scope, data)
+    return RedirectResponse(f"/e/{scope.id}/awareness#trainings-title", status_code=303)
+
+
+@router.post("/e/{establishment_id}/awareness/trainings/{training_id}/delete")
+def training_delete(scope: WriteScope, training_id: int) -> Response:
+    remove_training(scope, training_id)
+    return RedirectResponse(f"/e/{scope.id}/awareness#trainings-title", status_code=303)

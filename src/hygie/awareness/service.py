@@ -43,6 +43,7 @@ __all__ = [
     "add_training",
     "campaign_out",
     "campaigns_query",
+    "delete_training",
     "facts",
     "get_campaign",
     "import_phishing",
@@ -98,6 +99,16 @@ def import_trainings(
         invited=sum(s.invited for s in sessions),
         completed=sum(s.completed for s in sessions),
     )
+
+
+def delete_training(session: Session, establishment_id: int, training_id: int) -> None:
+    """A training session recorded by mistake, removed (the findings follow)."""
+    row = session.get(TrainingSession, training_id)
+    if row is None or row.establishment_id != establishment_id:
+        raise NotFoundError(f"no training session {training_id} in establishment {establishment_id}")
+    session.delete(row)
+    session.flush()
+    refresh_findings(session, establishment_id)
 
 
 def trainings_query(establishment_id: int) -> Select[TrainingSession]:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from hygie.assess import evidence
 from hygie.continuity import jobreports, service, views
 from hygie.continuity.models import JobReportFormat
 from hygie.continuity.scenarios import Scenario, scenarios
@@ -87,7 +88,15 @@ def _page(rows: list[T], pages: Pagination) -> Page[T]:
     return Page[T](items=rows[pages.offset : pages.offset + pages.limit], total=len(rows), **pages.__dict__)
 
 
-def _audit(scope: EstablishmentScope, action: str, object_type: str, object_id: int | None) -> None:
+def facts_changed(scope: EstablishmentScope) -> None:
+    """After a write: the assessment's evidence gaps brought up to date with the new facts."""
+    evidence.refresh_latest(scope.db, scope.id, get_library())
+
+
+def written(
+    scope: EstablishmentScope, action: str, object_type: str, object_id: int | None, **details: object
+) -> None:
+    """Every write of the API and the pages: its audit entry, then the evidence gaps refreshed."""
     audit.record_for(
         scope.db,
         scope.principal,
@@ -95,7 +104,9 @@ def _audit(scope: EstablishmentScope, action: str, object_type: str, object_id: 
         object_type=object_type,
         object_id=object_id,
         establishment_id=scope.id,
+        details=details or None,
     )
+    facts_changed(scope)
 
 
 def import_report(
@@ -120,6 +131,7 @@ def import_report(
         establishment_id=scope.id,
         details={"file": name, "format": fmt.value, "created": result.created},
     )
+    facts_changed(scope)
     return result, notes
 
 
@@ -148,7 +160,7 @@ def list_services(scope: ReadScope, pages: Pagination) -> Page[ServiceStatusOut]
 @router.post(BASE + "/services", response_model=ServiceOut, status_code=201)
 def create_service(scope: WriteScope, data: ServiceIn) -> ServiceOut:
     row = service.create_service(scope.db, scope.id, data)
-    _audit(scope, "continuity_service.create", "continuity_service", row.id)
+    written(scope, "continuity_service.create", "continuity_service", row.id)
     return ServiceOut.model_validate(row)
 
 
@@ -167,7 +179,7 @@ def list_applications(scope: ReadScope, pages: Pagination) -> Page[ApplicationOu
 @router.post(BASE + "/applications", response_model=ApplicationOut, status_code=201)
 def create_application(scope: WriteScope, data: ApplicationIn) -> ApplicationOut:
     row = service.create_application(scope.db, scope.id, data)
-    _audit(scope, "continuity_application.create", "continuity_application", row.id)
+    written(scope, "continuity_application.create", "continuity_application", row.id)
     return ApplicationOut(id=row.id, name=row.name, kind=row.kind)
 
 
@@ -175,7 +187,7 @@ def create_application(scope: WriteScope, data: ApplicationIn) -> ApplicationOut
 def link_asset(scope: WriteScope, application_id: int, asset_id: int) -> Response:
     """The application runs on this asset of the inventory (the establishment's own)."""
     row = service.link_asset(scope.db, scope.id, application_id, asset_id)
-    _audit(scope, "continuity_application.link_asset", "continuity_app_asset", row.id)
+    written(scope, "continuity_application.link_asset", "continuity_app_asset", row.id)
     return Response(status_code=204)
 
 
@@ -188,7 +200,7 @@ def list_dependencies(scope: ReadScope, pages: Pagination) -> Page[DependencyOut
 @router.post(BASE + "/dependencies", response_model=DependencyOut, status_code=201)
 def add_dependency(scope: WriteScope, data: DependencyIn) -> DependencyOut:
     row = service.add_dependency(scope.db, scope.id, data)
-    _audit(scope, "continuity_dependency.create", "continuity_dependency", row.id)
+    written(scope, "continuity_dependency.create", "continuity_dependency", row.id)
     return DependencyOut.model_validate(row)
 
 
@@ -198,12 +210,24 @@ def impact(
     asset_id: Annotated[int | None, Query(description="The lost asset")] = None,
     application_id: Annotated[int | None, Query(description="The lost application")] = None,
     zone: Annotated[str | None, Query(max_length=100, description="The lost network zone")] = None,
+    attacker_zone: Annotated[
+        str | None,
+        Query(
+            max_length=100, description="An attacker's network zone: everything its open flows reach is lost"
+        ),
+    ] = None,
 ) -> ImpactOut:
-    """Which care services stop (or go degraded) if this is lost, through which path, for how long."""
-    result = service.impact_of(
-        scope.db, scope.id, asset_id=asset_id, application_id=application_id, zone=zone
+    """Which care services stop (or go degraded) if this is lost, through which path, for how long;
+    with ``attacker_zone``, everything an attacker there can reach through the firewalls' open flows."""
+    result, reached = service.impact_and_reach(
+        scope.db,
+        scope.id,
+        asset_id=asset_id,
+        application_id=application_id,
+        zone=zone,
+        attacker_zone=attacker_zone,
     )
-    return views.impact_out(result, service.graph(scope.db, scope.id), "en")
+    return views.impact_out(result, service.graph(scope.db, scope.id), "en", reached)
 
 
 # --- Backups ---------------------------------------------------------------------------------------
@@ -221,7 +245,7 @@ def backups(scope: ReadScope, lang: Annotated[str, Query(pattern="^(fr|en)$")] =
 @router.put(BASE + "/applications/{application_id}/backup", response_model=PolicyOut)
 def set_policy(scope: WriteScope, application_id: int, data: PolicyIn) -> PolicyOut:
     row = service.set_policy(scope.db, scope.id, application_id, data)
-    _audit(scope, "backup_policy.set", "continuity_backup_policy", row.id)
+    written(scope, "backup_policy.set", "continuity_backup_policy", row.id)
     status = next(s for s in service.backup_statuses(scope.db, scope.id) if s.policy.id == row.id)
     return views.policy_out(status, "en")
 
@@ -231,7 +255,7 @@ def set_policy(scope: WriteScope, application_id: int, data: PolicyIn) -> Policy
 )
 def log_restore_test(scope: WriteScope, application_id: int, data: RestoreTestIn) -> RestoreTestOut:
     row = service.log_restore_test(scope.db, scope.id, application_id, data)
-    _audit(scope, "restore_test.create", "continuity_restore_test", row.id)
+    written(scope, "restore_test.create", "continuity_restore_test", row.id)
     return RestoreTestOut.model_validate(row)
 
 
@@ -307,7 +331,7 @@ def exercise_status(scope: ReadScope) -> ExerciseStatusOut:
 @router.post(BASE + "/exercises", response_model=ExerciseOut, status_code=201)
 def create_exercise(scope: WriteScope, data: ExerciseIn) -> ExerciseOut:
     row = service.create_exercise(scope.db, scope.id, data)
-    _audit(scope, "exercise.create", "continuity_exercise", row.id)
+    written(scope, "exercise.create", "continuity_exercise", row.id)
     return views.exercise_out(scope.db, scope.id, row)
 
 
@@ -319,7 +343,7 @@ def get_exercise(scope: ReadScope, exercise_id: int) -> ExerciseOut:
 @router.post(BASE + "/exercises/{exercise_id}/lessons", response_model=LessonOut, status_code=201)
 def add_lesson(scope: WriteScope, exercise_id: int, data: LessonIn) -> LessonOut:
     row = service.add_lesson(scope.db, scope.id, exercise_id, data, get_library())
-    _audit(scope, "lesson.create", "continuity_lesson", row.id)
+    written(scope, "lesson.create", "continuity_lesson", row.id)
     return LessonOut.model_validate(row)
 
 
@@ -327,7 +351,7 @@ def add_lesson(scope: WriteScope, exercise_id: int, data: LessonIn) -> LessonOut
 def lesson_to_action(scope: WriteScope, lesson_id: int, data: LessonActionIn) -> PlanActionOut:
     """The lesson becomes an action of the plan (the same action when asked again)."""
     action = service.lesson_to_action(scope.db, scope.id, lesson_id, owner=data.owner, due_date=data.due_date)
-    _audit(scope, "action.create", "plan_action", action.id)
+    written(scope, "action.create", "plan_action", action.id)
     return PlanActionOut.model_validate(action)
 
 

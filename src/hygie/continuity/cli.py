@@ -218,20 +218,31 @@ def impact_(
     asset: Annotated[int | None, typer.Option(help="Id of the lost asset")] = None,
     application: Annotated[str | None, typer.Option("--app", help="The lost application: id or name")] = None,
     zone: Annotated[str | None, typer.Option(help="The lost network zone")] = None,
+    attacker_zone: Annotated[
+        str | None,
+        typer.Option(help="An attacker's network zone: what its open flows reach (network analysis) is lost"),
+    ] = None,
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Which care services stop if this asset, application or network zone is lost, and for how long."""
+    """Which care services stop if this asset, application or network zone is lost, and for how long;
+    or if an attacker holds a zone and everything the firewalls let them reach from it."""
     lang = normalise_language(lang)
     with database() as session:
         target = org_service.find_establishment(session, establishment)
         app_id = service.find_application(session, target.id, application).id if application else None
-        result = service.impact_of(session, target.id, asset_id=asset, application_id=app_id, zone=zone)
-        out = views.impact_out(result, service.graph(session, target.id), lang)
+        result, reached = service.impact_and_reach(
+            session, target.id, asset_id=asset, application_id=app_id, zone=zone, attacker_zone=attacker_zone
+        )
+        out = views.impact_out(result, service.graph(session, target.id), lang, reached)
     if as_json:
         print_json(out)
         return
     _ = _translator(lang)
+    if reached is not None:
+        zones = ", ".join(f"{z} ({h})" for z, h in reached.items())
+        reached_text = _("Zones the attacker reaches (open flows crossed)")
+        console.print(f"{reached_text} : {escape(zones)}", highlight=False)
     console.print(
         f"{_('Applications lost')} : {escape(', '.join(out.lost_applications) or '—')}", highlight=False
     )

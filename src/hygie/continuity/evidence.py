@@ -11,6 +11,8 @@ through a blocking dependency ("critical"), or every application when no service
 * CON-BACKUP-MONITOR (only once job reports are imported): share of policies whose last job, within
   the last 7 days, did not fail.
 * CON-DEGRADED: share of care services with a degraded-mode procedure reviewed within 12 months.
+* CON-BIA: share of care services whose impact analysis is complete: an RTO and an RPO, at least one
+  dependency declared (blocking or degraded), and a degraded-mode procedure reviewed within 12 months.
 * CON-EXERCISE (only once an exercise is recorded): held within 12 months → 3, plus 1 if the crisis
   cell trained within 12 months, plus 1 if no lesson learned is still open; older → 1.
 * INC-CRISIS (same condition): the crisis cell trained within 12 months → 4, earlier → 2, never → 1.
@@ -118,6 +120,7 @@ def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredL
         )
         result.append(_share("CON-BACKUP-MONITOR", ok, bad, what, on))
     if ready:
+        result.append(_bia(session, establishment_id, on))
         reviewed = [row.name for row, _r in ready if not service.procedure_overdue(row, on)]
         stale = [row.name for row, _r in ready if service.procedure_overdue(row, on)]
         what = Text(
@@ -127,6 +130,23 @@ def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredL
         result.append(_share("CON-DEGRADED", reviewed, stale, what, on))
     result.extend(_exercises(session, establishment_id, on))
     return result
+
+
+def _bia(session: Session, establishment_id: int, on: date) -> MeasuredLevel:
+    built = service.graph(session, establishment_id)
+    done: list[str] = []
+    missing: list[str] = []
+    for row in service.list_services(session, establishment_id):
+        mapped = bool(built.needs("service", row.id, blocking_only=False))
+        complete = row.rto_hours > 0 and row.rpo_hours >= 0 and mapped
+        (done if complete and not service.procedure_overdue(row, on) else missing).append(row.name)
+    what = Text(
+        fr="services de soins avec DMIA, PDMA, dépendances et procédure dégradée revue "
+        "depuis moins de 12 mois",
+        en="care services with an RTO, an RPO, their dependencies and a degraded-mode procedure "
+        "reviewed within 12 months",
+    )
+    return _share("CON-BIA", done, missing, what, on)
 
 
 def _exercises(session: Session, establishment_id: int, on: date) -> list[MeasuredLevel]:

@@ -201,11 +201,42 @@ def impact_of_asset(graph: Graph, asset_id: int) -> Impact:
     return impact_of_assets(graph, [asset_id])
 
 
+def _zone_key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def impact_of_zones(graph: Graph, zones: Iterable[str]) -> Impact:
+    """The services hit when these network zones are lost (names compared without case or spaces)."""
+    wanted = {_zone_key(z) for z in zones}
+    assets = [a for a, z in graph.zones.items() if z is not None and _zone_key(z) in wanted]
+    return impact_of_assets(graph, assets)
+
+
 def impact_of_zone(graph: Graph, zone: str) -> Impact:
     """The services hit when a network zone is lost (its name compared without case or spaces)."""
-    wanted = zone.strip().casefold()
-    assets = [a for a, z in graph.zones.items() if z is not None and z.strip().casefold() == wanted]
-    return impact_of_assets(graph, assets)
+    return impact_of_zones(graph, [zone])
+
+
+def reachable_zones(flows: Iterable[tuple[str, str]], start: str) -> dict[str, int]:
+    """Every zone an attacker holding ``start`` can reach, with the number of hops: the open flows
+    (source, destination) followed transitively, as a foothold in a reached zone opens its own flows.
+    ``start`` is in the result with 0; names are matched without case or spaces, the flows' kept."""
+    ahead: dict[str, list[str]] = {}
+    names: dict[str, str] = {_zone_key(start): start.strip()}
+    for source, destination in flows:
+        ahead.setdefault(_zone_key(source), []).append(destination)
+        names.setdefault(_zone_key(source), source)
+    hops = {_zone_key(start): 0}
+    queue: deque[str] = deque([_zone_key(start)])
+    while queue:
+        current = queue.popleft()
+        for destination in sorted(ahead.get(current, ())):
+            key = _zone_key(destination)
+            if key not in hops:
+                hops[key] = hops[current] + 1
+                names.setdefault(key, destination)
+                queue.append(key)
+    return {names[k]: h for k, h in sorted(hops.items(), key=lambda item: (item[1], item[0]))}
 
 
 def impact_of_application(graph: Graph, application_id: int) -> Impact:

@@ -237,7 +237,15 @@ class ServiceImpactOut(BaseModel):
     verdict: str
 
 
+class ReachedZoneOut(BaseModel):
+    zone: str
+    hops: int = Field(description="Open flows crossed from the attacker's zone (0: that zone)")
+
+
 class ImpactOut(BaseModel):
+    reached_zones: list[ReachedZoneOut] = Field(
+        default_factory=list, description="For an attacker's zone: the zones the open flows let them reach"
+    )
     lost_assets: list[int]
     lost_applications: list[str]
     services: list[ServiceImpactOut]

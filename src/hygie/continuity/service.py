@@ -47,6 +47,7 @@ from hygie.continuity.schemas import (
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.time import today, utcnow
 from hygie.frameworks.loader import Library
+from hygie.network import service as network_service
 from hygie.org import service as org_service
 from hygie.plan import service as plan_service
 from hygie.plan.models import ActionStatus, Finding, FindingSource, PlanAction
@@ -146,6 +147,16 @@ def find_application(session: Session, establishment_id: int, ref: str) -> Appli
 def list_applications(session: Session, establishment_id: int) -> list[Application]:
     query = select(Application).where(Application.establishment_id == establishment_id)
     return list(session.scalars(query.order_by(Application.name, Application.id)))
+
+
+def update_application(
+    session: Session, establishment_id: int, application_id: int, data: ApplicationIn
+) -> Application:
+    row = get_application(session, establishment_id, application_id)
+    with session.begin_nested():
+        row.name, row.kind = data.name, data.kind
+        _unique(session, "an application", data.name)
+    return row
 
 
 def delete_application(session: Session, establishment_id: int, application_id: int) -> None:
@@ -317,11 +328,17 @@ def impact_of(
     asset_id: int | None = None,
     application_id: int | None = None,
     zone: str | None = None,
+    attacker_zone: str | None = None,
 ) -> impact.Impact:
-    """What stops if this asset, application or network zone is lost (give exactly one)."""
-    given = [v for v in (asset_id, application_id, zone) if v is not None]
+    """What stops if this asset, application or network zone is lost, or everything an attacker in
+    ``attacker_zone`` can reach (give exactly one)."""
+    given = [v for v in (asset_id, application_id, zone, attacker_zone) if v is not None]
     if len(given) != 1:
-        raise ValidationError("give exactly one of: an asset, an application, a network zone")
+        raise ValidationError(
+            "give exactly one of: an asset, an application, a network zone, an attacker's zone"
+        )
+    if attacker_zone is not None:
+        return attacker_impact(session, establishment_id, attacker_zone).impact
     built = graph(session, establishment_id)
     if asset_id is not None:
         assets_service.get_asset(session, establishment_id, asset_id)
@@ -330,6 +347,59 @@ def impact_of(
         get_application(session, establishment_id, application_id)
         return impact.impact_of_application(built, application_id)
     return impact.impact_of_zone(built, str(zone))
+
+
+@dataclass(frozen=True)
+class AttackerImpact:
+    """What stops if an attacker in ``zone`` takes everything the network lets them reach."""
+
+    zone: str
+    reached: dict[str, int]  # zone → hops from the attacker's zone (0: the zone itself)
+    impact: impact.Impact
+
+
+def attacker_impact(session: Session, establishment_id: int, zone: str) -> AttackerImpact:
+    """The zones reachable from ``zone`` through the firewalls' open flows (followed from zone to
+    zone), and the care services that stop when the assets in them are lost. The zone must be one of
+    the network analysis's; without firewall rules, only the zone itself is reached."""
+    declared = {
+        z.name.strip().casefold(): z.name for z in network_service.list_zones(session, establishment_id)
+    }
+    name = declared.get(zone.strip().casefold())
+    if name is None:
+        raise NotFoundError(f"no network zone {zone!r} in establishment {establishment_id}")
+    _zones, analysis = network_service.analyse_establishment(session, establishment_id)
+    reached = impact.reachable_zones(analysis.flows, name)
+    return AttackerImpact(name, reached, impact.impact_of_zones(graph(session, establishment_id), reached))
+
+
+def impact_and_reach(
+    session: Session,
+    establishment_id: int,
+    *,
+    asset_id: int | None = None,
+    application_id: int | None = None,
+    zone: str | None = None,
+    attacker_zone: str | None = None,
+) -> tuple[impact.Impact, dict[str, int] | None]:
+    """``impact_of``, with the zones reached when the question is an attacker's zone (else None)."""
+    if attacker_zone is not None and asset_id is None and application_id is None and zone is None:
+        attack = attacker_impact(session, establishment_id, attacker_zone)
+        return attack.impact, attack.reached
+    found = impact_of(
+        session,
+        establishment_id,
+        asset_id=asset_id,
+        application_id=application_id,
+        zone=zone,
+        attacker_zone=attacker_zone,
+    )
+    return found, None
+
+
+def network_zones(session: Session, establishment_id: int) -> list[str]:
+    """The names of the network analysis's zones (where an attacker may stand)."""
+    return [z.name for z in network_service.list_zones(session, establishment_id)]
 
 
 def readiness(session: Session, establishment_id: int) -> list[tuple[CareService, impact.Readiness]]:
@@ -366,6 +436,16 @@ def set_policy(session: Session, establishment_id: int, application_id: int, dat
     return row
 
 
+def delete_policy(session: Session, establishment_id: int, application_id: int) -> None:
+    """The application's backup policy removed with its restore tests; its imported job runs stay,
+    unmatched."""
+    row = policy_of(session, establishment_id, application_id)
+    session.execute(delete(RestoreTest).where(RestoreTest.policy_id == row.id))
+    session.execute(update(BackupJob).where(BackupJob.policy_id == row.id).values(policy_id=None))
+    session.delete(row)
+    session.flush()
+
+
 def list_policies(session: Session, establishment_id: int) -> list[BackupPolicy]:
     query = select(BackupPolicy).where(BackupPolicy.establishment_id == establishment_id)
     return list(session.scalars(query.order_by(BackupPolicy.id)))
@@ -388,6 +468,21 @@ def log_restore_test(
         raise ValidationError("a restore test cannot be dated in the future")
     row = RestoreTest(establishment_id=establishment_id, policy_id=policy.id, **data.model_dump())
     session.add(row)
+    session.flush()
+    return row
+
+
+def get_restore_test(session: Session, establishment_id: int, test_id: int) -> RestoreTest:
+    row = session.get(RestoreTest, test_id)
+    if row is None or row.establishment_id != establishment_id:
+        raise NotFoundError(f"no restore test {test_id} in establishment {establishment_id}")
+    return row
+
+
+def delete_restore_test(session: Session, establishment_id: int, test_id: int) -> RestoreTest:
+    """A restore test logged by mistake, removed; gives it back (for the audit and the redirect)."""
+    row = get_restore_test(session, establishment_id, test_id)
+    session.delete(row)
     session.flush()
     return row
 
@@ -550,17 +645,37 @@ def alarms(session: Session, establishment_id: int, on: date | None = None) -> l
 # --- Exercises -------------------------------------------------------------------------------------
 
 
-def create_exercise(session: Session, establishment_id: int, data: ExerciseIn) -> Exercise:
-    org_service.get_establishment(session, establishment_id)
+def _exercise_values(data: ExerciseIn) -> dict[str, object]:
     if data.scenario_id:
         get_scenario(data.scenario_id)
     values = data.model_dump()
     values["participants"] = [p.strip() for p in data.participants if p.strip()]
     values["objectives"] = [o.strip() for o in data.objectives if o.strip()]
-    row = Exercise(establishment_id=establishment_id, **values)
+    return values
+
+
+def create_exercise(session: Session, establishment_id: int, data: ExerciseIn) -> Exercise:
+    org_service.get_establishment(session, establishment_id)
+    row = Exercise(establishment_id=establishment_id, **_exercise_values(data))
     session.add(row)
     session.flush()
     return row
+
+
+def update_exercise(session: Session, establishment_id: int, exercise_id: int, data: ExerciseIn) -> Exercise:
+    row = get_exercise(session, establishment_id, exercise_id)
+    for name, value in _exercise_values(data).items():
+        setattr(row, name, value)
+    session.flush()
+    return row
+
+
+def delete_exercise(session: Session, establishment_id: int, exercise_id: int) -> None:
+    """The exercise and its lessons; the plan's actions made from them stay in the plan."""
+    row = get_exercise(session, establishment_id, exercise_id)
+    session.execute(delete(Lesson).where(Lesson.exercise_id == row.id))
+    session.delete(row)
+    session.flush()
 
 
 def get_exercise(session: Session, establishment_id: int, exercise_id: int) -> Exercise:
@@ -587,6 +702,13 @@ def add_lesson(
         establishment_id=establishment_id, exercise_id=exercise_id, text=data.text, control_id=control_id
     )
     session.add(row)
+    session.flush()
+    return row
+
+
+def delete_lesson(session: Session, establishment_id: int, lesson_id: int) -> Lesson:
+    row = get_lesson(session, establishment_id, lesson_id)
+    session.delete(row)
     session.flush()
     return row
 

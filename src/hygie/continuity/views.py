@@ -12,6 +12,7 @@ from hygie.continuity.schemas import (
     ImpactOut,
     LessonOut,
     PolicyOut,
+    ReachedZoneOut,
     RuleOut,
     ServiceImpactOut,
 )
@@ -44,8 +45,11 @@ def policy_out(status: service.PolicyStatus, lang: str) -> PolicyOut:
     )
 
 
-def impact_out(result: impact.Impact, graph: impact.Graph, lang: str) -> ImpactOut:
+def impact_out(
+    result: impact.Impact, graph: impact.Graph, lang: str, reached: dict[str, int] | None = None
+) -> ImpactOut:
     return ImpactOut(
+        reached_zones=[ReachedZoneOut(zone=z, hops=h) for z, h in (reached or {}).items()],
         lost_assets=list(result.lost_assets),
         lost_applications=[graph.applications[a].name for a in result.lost_applications],
         services=[

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from hygie.assess import evidence
 from hygie.assess import service as assess_service
 from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.core.db import Base
@@ -154,6 +155,8 @@ def build(
     demo_continuity.build(session, establishment.id, library, with_assets=inventory)
     if logs is not None:
         result.logs = demo_logs.build(session, logs, establishment.id, seed)
+    # The declarations the continuity and awareness facts do not bear out, as findings of the plan.
+    evidence.refresh_latest(session, establishment.id, library)
     return result
 
 
