@@ -19,13 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sigma.collection import SigmaCollection
 from sigma.exceptions import SigmaError, SigmaLogsourceError
 from sigma.filters import SigmaFilter
 from sigma.rule import SigmaRule
 
 from hygie.core.errors import ContentError, Location
-from hygie.detect.sigma.compiler import CompiledRules, compile_paths, compile_ruleset, compile_text
+from hygie.detect.sigma.compiler import (
+    CompiledRule,
+    CompiledRules,
+    compile_paths,
+    compile_ruleset,
+    compile_text,
+)
 from hygie.detect.sigma.rules import LoadedRule, RuleSet, load_rules, rule_files
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
@@ -193,17 +198,17 @@ def apply_filters(base: CompiledRules, paths: Sequence[Path], filters: Sequence[
     ruleset = load_rules(_candidate_files(paths, parsed))
     touched = RuleSet()
     for loaded in ruleset.rules:
-        rule = loaded.rule
-        if not isinstance(rule, SigmaRule):
+        sigma_rule = loaded.rule
+        if not isinstance(sigma_rule, SigmaRule):
             continue
-        before = list(rule.detection.condition)
-        for item in parsed:
-            rule = item.apply_on_rule(rule)
-        if isinstance(rule, SigmaRule) and rule.detection.condition != before:
-            touched.rules.append(LoadedRule(loaded.path, rule))
+        before = list(sigma_rule.detection.condition)
+        for sigma_filter in parsed:
+            sigma_filter.apply_on_rule(sigma_rule)  # in place: the condition gains "and (filter)"
+        if sigma_rule.detection.condition != before:
+            touched.rules.append(LoadedRule(loaded.path, sigma_rule))
     result = compile_ruleset(touched)
     recompiled = {r.id: r for r in result.rules}
-    rules = []
+    rules: list[CompiledRule] = []
     for rule in base.rules:
         new = recompiled.get(rule.id)
         rules.append(replace(new, emit=rule.emit) if new is not None else rule)
