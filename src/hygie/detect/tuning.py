@@ -10,26 +10,36 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from hygie.core.errors import NotFoundError, ValidationError
+from hygie.core.i18n import N_
 from hygie.core.time import utcnow
 from hygie.detect.models import AlertLevel, RuleTuning, TuningKind
 from hygie.detect.sigma.compiler import CompiledRules
 from hygie.detect.sigma.filters import apply_overrides, compile_tuned, exclusion_filter, parse_filter
 from hygie.org import service as org_service
 
+KIND_LABELS = {
+    TuningKind.FILTER: N_("exclusion"),
+    TuningKind.DISABLE: N_("disabled"),
+    TuningKind.LEVEL: N_("level"),
+}
 MAX_RULE_ID = 100
 MAX_REASON = 2000
 
 
-def list_tunings(session: Session, establishment_id: int, kind: TuningKind | None = None) -> list[RuleTuning]:
+def tunings_query(establishment_id: int, kind: TuningKind | None = None) -> Select[RuleTuning]:
     """The establishment's tunings, oldest first (the order filters are applied in)."""
     query = select(RuleTuning).where(RuleTuning.establishment_id == establishment_id)
     if kind is not None:
         query = query.where(RuleTuning.kind == kind)
-    return list(session.scalars(query.order_by(RuleTuning.id)))
+    return query.order_by(RuleTuning.id)
+
+
+def list_tunings(session: Session, establishment_id: int, kind: TuningKind | None = None) -> list[RuleTuning]:
+    return list(session.scalars(tunings_query(establishment_id, kind)))
 
 
 def get_tuning(session: Session, establishment_id: int, tuning_id: int) -> RuleTuning:
