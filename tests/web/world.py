@@ -43,6 +43,7 @@ from hygie.continuity.schemas import (
 from hygie.core.settings import Settings, get_settings
 from hygie.demo import incidents as demo_incidents
 from hygie.demo import service as demo_service
+from hygie.detect import tuning as detect_tuning
 from hygie.detect.models import Alert, AlertLevel, AlertStatus
 from hygie.frameworks.loader import Library
 from hygie.frameworks.service import get_library
@@ -270,6 +271,7 @@ def _samples(session: Session, establishment_id: int) -> dict[str, str]:
         "lesson_id": str(lessons[0].id),
         "fmt": "html",
         "alert_id": str(alert.id),
+        "tuning_id": str(detect_tuning.add_exclusion(session, establishment_id, "Computer", "ADMIN-PC").id),
     }
 
 

@@ -21,7 +21,7 @@ from hygie.core.i18n import gettext
 from hygie.core.settings import get_settings
 from hygie.detect import service
 from hygie.detect.models import Alert, AlertLevel, AlertStatus
-from hygie.detect.sigma.cli import installed
+from hygie.detect.sigma.cli import installed_for
 from hygie.org import service as org_service
 
 detect_app = typer.Typer(help="Detection: run the Sigma rules over the event store.", no_args_is_help=True)
@@ -59,13 +59,14 @@ def run_command(
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Run the installed rules over the establishment's events; a known burst refreshes its alert."""
+    """Run the installed rules, with the establishment's tuning, over its events; a known burst refreshes
+    its alert."""
     if engine not in ("duckdb", "spark"):
         raise ValidationError(f"--engine: {engine!r} ∉ duckdb, spark")
-    rules = installed()
     settings = get_settings()
     with database() as session:
         establishment_id = org_service.find_establishment(session, establishment).id
+        rules = installed_for(session, establishment_id)
         if engine == "spark":
             from pyspark.sql import SparkSession
 

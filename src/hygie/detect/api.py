@@ -1,17 +1,29 @@
 """REST routes of the detection's alerts: counts, list with filters, detail with its events, triage and
-escalation to an incident. Running the rules is ``hygie detect run`` (it reads the event store)."""
+escalation to an incident; the establishment's tuning of the rules (exclusions, disabled rules, levels).
+Running the rules is ``hygie detect run`` (it reads the event store)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 
 from hygie.core.settings import get_settings
-from hygie.detect import service
-from hygie.detect.models import Alert, AlertLevel, AlertStatus
-from hygie.detect.schemas import AlertAssetOut, AlertCountsOut, AlertDetailOut, AlertOut, TriageIn
+from hygie.detect import service, tuning
+from hygie.detect.models import Alert, AlertLevel, AlertStatus, RuleTuning
+from hygie.detect.schemas import (
+    AlertAssetOut,
+    AlertCountsOut,
+    AlertDetailOut,
+    AlertOut,
+    ExclusionIn,
+    FilterIn,
+    LevelIn,
+    RuleRefIn,
+    RuleTuningOut,
+    TriageIn,
+)
 from hygie.org import audit
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
 from hygie.web.errors import API_ERRORS
@@ -99,3 +111,88 @@ def escalate_alert(scope: WriteScope, alert_id: int) -> AlertOut:
         details={"case_id": case.id},
     )
     return AlertOut.model_validate(alert)
+
+
+# --- Rule tuning per establishment ---------------------------------------------------------------------
+
+TUNING = "/establishments/{establishment_id}/rule-tunings"
+
+
+def _audit_tuning(scope: EstablishmentScope, action: str, item: RuleTuning, details: dict[str, Any]) -> None:
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action=action,
+        object_type="detect_rule_tuning",
+        object_id=item.id,
+        establishment_id=scope.id,
+        details=details,
+    )
+
+
+@router.get(TUNING, response_model=Page[RuleTuningOut])
+def list_tunings(scope: ReadScope, pages: Pagination) -> Page[RuleTuningOut]:
+    """The establishment's tuning of the rules: exclusions (Sigma filters), disabled rules, levels."""
+    rows, total = paginate(scope.db, tuning.tunings_query(scope.id), pages)
+    items = [RuleTuningOut.model_validate(t) for t in rows]
+    return Page[RuleTuningOut](items=items, total=total, limit=pages.limit, offset=pages.offset)
+
+
+@router.post(TUNING + "/exclusions", status_code=201)
+def add_exclusion(scope: WriteScope, body: ExclusionIn) -> RuleTuningOut:
+    """Exclude the events whose field equals the value from a rule (every rule of the product when
+    ``rule_id`` is empty); stored as a standard Sigma filter, compiled in at the next run."""
+    item = tuning.add_exclusion(
+        scope.db, scope.id, body.field, body.value, rule_id=body.rule_id, product=body.product,
+        author=scope.principal.actor, reason=body.reason,
+    )  # fmt: skip
+    _audit_tuning(scope, "rule.exclude", item, {"field": body.field, "rule": body.rule_id or "any"})
+    return RuleTuningOut.model_validate(item)
+
+
+@router.post(TUNING + "/filters", status_code=201)
+def add_filter(scope: WriteScope, body: FilterIn) -> RuleTuningOut:
+    """Add a Sigma filter document; a bad one is refused with its line."""
+    item = tuning.add_filter(
+        scope.db,
+        scope.id,
+        body.filter_yaml,
+        file="filter_yaml",
+        author=scope.principal.actor,
+        reason=body.reason,
+    )
+    _audit_tuning(scope, "rule.filter", item, {"rules": item.rule_id})
+    return RuleTuningOut.model_validate(item)
+
+
+@router.post(TUNING + "/disabled", status_code=201)
+def disable_rule(scope: WriteScope, body: RuleRefIn) -> RuleTuningOut:
+    """The rule raises no alert for this establishment."""
+    item = tuning.disable_rule(
+        scope.db, scope.id, body.rule_id, author=scope.principal.actor, reason=body.reason
+    )
+    _audit_tuning(scope, "rule.disable", item, {"rule": item.rule_id})
+    return RuleTuningOut.model_validate(item)
+
+
+@router.post(TUNING + "/levels", status_code=201)
+def set_level(scope: WriteScope, body: LevelIn) -> RuleTuningOut:
+    """The rule's alerts get another level for this establishment."""
+    item = tuning.set_level(
+        scope.db, scope.id, body.rule_id, body.level, author=scope.principal.actor, reason=body.reason
+    )
+    _audit_tuning(scope, "rule.level", item, {"rule": item.rule_id, "level": body.level.value})
+    return RuleTuningOut.model_validate(item)
+
+
+@router.delete(
+    TUNING + "/{tuning_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={204: {"description": "Removed"}},
+)
+def remove_tuning(scope: WriteScope, tuning_id: int) -> Response:
+    """Remove a tuning (exclusion, disabled rule or level)."""
+    item = tuning.remove_tuning(scope.db, scope.id, tuning_id)
+    _audit_tuning(scope, "rule.untune", item, {"kind": item.kind.value, "rule": item.rule_id})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

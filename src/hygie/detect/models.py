@@ -71,3 +71,32 @@ class Alert(Base):
     def reference(self) -> str:
         """How an incident case refers to this alert."""
         return f"hygie-alert-{self.id}"
+
+
+class TuningKind(StrEnum):
+    FILTER = "filter"  # a Sigma filter: events it excludes raise no alert
+    DISABLE = "disable"  # the rule raises no alert for this establishment
+    LEVEL = "level"  # the rule's alerts get another level
+
+
+class RuleTuning(Base):
+    """How one establishment tunes the shared rule set (written by :mod:`hygie.detect.tuning` only).
+
+    Kept in the database, not in files under HYGIE_HOME: each row belongs to one establishment (the same
+    scope checks as the alerts), says who made it and when, and every change is in the audit log.
+    """
+
+    __tablename__ = "detect_rule_tuning"
+    __table_args__ = (Index("ix_detect_rule_tuning_establishment", "establishment_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("org_establishment.id"))
+    kind: Mapped[TuningKind] = mapped_column(EnumText(TuningKind, 20))
+    # DISABLE/LEVEL: the rule id; FILTER: the rules the filter names, comma-separated ("any" for all).
+    rule_id: Mapped[str] = mapped_column(String(500), default="")
+    level: Mapped[AlertLevel | None] = mapped_column(EnumText(AlertLevel, 20), default=None)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    filter_yaml: Mapped[str] = mapped_column(Text, default="")  # FILTER: the Sigma filter document
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,26 +1,28 @@
 """Web pages of the detection: "Precursor signals", the alerts by level and status with filters, an
-alert with its events, assets and ATT&CK techniques; triage and escalation are plain POST forms."""
+alert with its events, assets and ATT&CK techniques; triage and escalation are plain POST forms. "Detection
+rules": the establishment's tuning (exclusions as Sigma filters, disabled rules, levels) with its forms."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hygie.core.errors import ValidationError
+from hygie.core.errors import ContentError, HygieError, ValidationError
 from hygie.core.i18n import N_
 from hygie.core.settings import get_settings
-from hygie.detect import service
-from hygie.detect.models import AlertLevel, AlertStatus
-from hygie.org import audit
+from hygie.detect import service, tuning
+from hygie.detect.models import AlertLevel, AlertStatus, RuleTuning
+from hygie.detect.sigma.filters import PRODUCTS
+from hygie.org import accounts, audit
 from hygie.org.access import Action
-from hygie.web.deps import ReadScope, WriteScope
-from hygie.web.layout import PageLayout
+from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
+from hygie.web.layout import Layout, PageLayout
 from hygie.web.registry import NavItem
 
 router = APIRouter(include_in_schema=False)
-NAV = (NavItem(N_("Precursor signals"), "/alerts", order=33),)
+NAV = (NavItem(N_("Precursor signals"), "/alerts", order=33, also=("/rules",)),)
 MAX_LISTED = 500
 
 LEVEL_LABELS = {
@@ -121,3 +123,131 @@ def escalate_page(scope: WriteScope, alert_id: int) -> RedirectResponse:
         details={"case_id": case.id},
     )
     return RedirectResponse(f"/e/{scope.id}/incidents/{case.id}", status_code=303)
+
+
+# --- Rule tuning: exclusions, disabled rules, levels ---------------------------------------------------
+
+# Fields an exclusion is usually about (the form accepts any Sigma field).
+COMMON_FIELDS = ("Computer", "User", "SubjectUserName", "TargetUserName", "IpAddress", "Image", "ParentImage")
+
+
+def _rules_context(scope: EstablishmentScope, layout: Layout, **extra: Any) -> dict[str, Any]:
+    seen = {a.rule_id: a.title for a in service.list_alerts(scope.db, scope.id)}
+    tunings = tuning.list_tunings(scope.db, scope.id)
+    params = layout.request.query_params
+    return {
+        "tunings": tunings,
+        "actors": accounts.actor_names(scope.db, [t.created_by for t in tunings]),
+        "tuning_labels": tuning.KIND_LABELS,
+        "level_labels": LEVEL_LABELS,
+        "seen_rules": sorted(seen.items(), key=lambda item: item[1]),
+        "fields": COMMON_FIELDS,
+        "products": PRODUCTS,
+        "can_write": scope.principal.may(scope.id, Action.WRITE),
+        "rule_id": params.get("rule", "")[:100],
+        "host": params.get("host", "")[:255],
+        "error": "",
+        "filter_text": "",
+    } | extra
+
+
+@router.get("/e/{establishment_id}/rules")
+def rules_page(scope: ReadScope, layout: PageLayout) -> HTMLResponse:
+    return layout.render("detect/rules.html", _rules_context(scope, layout))
+
+
+def _recorded(
+    scope: EstablishmentScope, action: str, item: RuleTuning, details: dict[str, str]
+) -> RedirectResponse:
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action=action,
+        object_type="detect_rule_tuning",
+        object_id=item.id,
+        establishment_id=scope.id,
+        details=details,
+    )
+    return RedirectResponse(f"/e/{scope.id}/rules", status_code=303)
+
+
+def _refused(scope: EstablishmentScope, layout: Layout, exc: HygieError, **kept: str) -> HTMLResponse:
+    """The page again with the reason (file, line) and what was typed: nothing was stored."""
+    context = _rules_context(scope, layout, error=str(exc), **kept)
+    return layout.render("detect/rules.html", context, status_code=422)
+
+
+@router.post("/e/{establishment_id}/rules/exclusions")
+def exclusion_page(
+    scope: WriteScope,
+    layout: PageLayout,
+    field: Annotated[str, Form(max_length=120)],
+    value: Annotated[str, Form(max_length=500)],
+    rule_id: Annotated[str, Form(max_length=100)] = "",
+    product: Annotated[str, Form(max_length=20)] = "windows",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        item = tuning.add_exclusion(
+            scope.db, scope.id, field, value, rule_id=rule_id, product=product, author=scope.principal.actor,
+            reason=reason,
+        )  # fmt: skip
+    except (ContentError, ValidationError) as exc:
+        return _refused(scope, layout, exc, rule_id=rule_id, host=value)
+    return _recorded(scope, "rule.exclude", item, {"field": field, "rule": rule_id or "any"})
+
+
+@router.post("/e/{establishment_id}/rules/filters")
+def filter_page(
+    scope: WriteScope,
+    layout: PageLayout,
+    filter_yaml: Annotated[str, Form(max_length=65_536)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        item = tuning.add_filter(
+            scope.db, scope.id, filter_yaml, file="filter_yaml", author=scope.principal.actor, reason=reason
+        )
+    except (ContentError, ValidationError) as exc:
+        return _refused(scope, layout, exc, filter_text=filter_yaml)
+    return _recorded(scope, "rule.filter", item, {"rules": item.rule_id})
+
+
+@router.post("/e/{establishment_id}/rules/disabled")
+def disable_page(
+    scope: WriteScope,
+    layout: PageLayout,
+    rule_id: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        item = tuning.disable_rule(scope.db, scope.id, rule_id, author=scope.principal.actor, reason=reason)
+    except ValidationError as exc:
+        return _refused(scope, layout, exc)
+    return _recorded(scope, "rule.disable", item, {"rule": item.rule_id})
+
+
+@router.post("/e/{establishment_id}/rules/levels")
+def level_page(
+    scope: WriteScope,
+    layout: PageLayout,
+    rule_id: Annotated[str, Form(max_length=100)],
+    level: Annotated[str, Form(max_length=20)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    chosen = _level(level)
+    try:
+        if chosen is None:
+            raise ValidationError(f"level: {level!r}")
+        item = tuning.set_level(
+            scope.db, scope.id, rule_id, chosen, author=scope.principal.actor, reason=reason
+        )
+    except ValidationError as exc:
+        return _refused(scope, layout, exc, rule_id=rule_id)
+    return _recorded(scope, "rule.level", item, {"rule": item.rule_id, "level": chosen.value})
+
+
+@router.post("/e/{establishment_id}/rules/{tuning_id}/delete")
+def remove_page(scope: WriteScope, tuning_id: int) -> RedirectResponse:
+    item = tuning.remove_tuning(scope.db, scope.id, tuning_id)
+    return _recorded(scope, "rule.untune", item, {"kind": item.kind.value, "rule": item.rule_id})

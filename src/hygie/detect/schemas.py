@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hygie.detect.models import AlertLevel, AlertStatus
+from hygie.detect.models import AlertLevel, AlertStatus, TuningKind
 
 
 class AlertOut(BaseModel):
@@ -54,3 +54,52 @@ class TriageIn(BaseModel):
 
     status: AlertStatus
     note: str | None = Field(default=None, max_length=20_000)
+
+
+class RuleTuningOut(BaseModel):
+    """A tuning of the rules for one establishment: a Sigma filter, a disabled rule or a level."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    establishment_id: int
+    kind: TuningKind
+    rule_id: str
+    level: AlertLevel | None
+    title: str
+    filter_yaml: str
+    reason: str
+    created_by: str
+    created_at: datetime
+
+
+class ExclusionIn(BaseModel):
+    """Exclude the events whose ``field`` equals ``value`` from ``rule_id`` (every rule when empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(min_length=1, max_length=120, examples=["Computer"])
+    value: str = Field(min_length=1, max_length=500, examples=["ADMIN-PC01"])
+    rule_id: str = Field(default="", max_length=100)
+    product: str = Field(default="windows", max_length=20)
+    reason: str = Field(default="", max_length=2000)
+
+
+class FilterIn(BaseModel):
+    """A Sigma filter document (YAML), as pySigma reads it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter_yaml: str = Field(min_length=1, max_length=65_536)
+    reason: str = Field(default="", max_length=2000)
+
+
+class RuleRefIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str = Field(min_length=1, max_length=100)
+    reason: str = Field(default="", max_length=2000)
+
+
+class LevelIn(RuleRefIn):
+    level: AlertLevel

@@ -1,18 +1,34 @@
-"""``hygie rules``: import, download, list and show Sigma rules."""
+"""``hygie rules``: import, download, list and show Sigma rules; tune them per establishment."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
-from hygie.cli.common import JsonOption, LangOption, console, handle_errors, print_json
+from hygie.cli.common import (
+    EstablishmentArg,
+    JsonOption,
+    LangOption,
+    console,
+    database,
+    handle_errors,
+    print_json,
+)
 from hygie.core.errors import NotFoundError
 from hygie.core.i18n import gettext
 from hygie.core.settings import get_settings
+from hygie.detect import tuning
+from hygie.detect.models import AlertLevel, RuleTuning, TuningKind
+from hygie.detect.schemas import RuleTuningOut
 from hygie.detect.sigma.compiler import CompiledRules, compile_paths
+from hygie.detect.sigma.filters import PRODUCTS
 from hygie.detect.sigma.rules import import_rules, installed_rule_dirs, update_rules
+from hygie.org import audit
+from hygie.org import service as org_service
 
 app = typer.Typer(help="Sigma detection rules (SigmaHQ and Hygie's own).", no_args_is_help=True)
 
@@ -24,6 +40,11 @@ def cache_dir() -> Path:
 def installed() -> CompiledRules:
     """The installed rules, compiled (from the cache when unchanged)."""
     return compile_paths(installed_rule_dirs(), cache_dir())
+
+
+def installed_for(session: Session, establishment_id: int) -> CompiledRules:
+    """The installed rules as one establishment runs them: its filters compiled in, its overrides applied."""
+    return tuning.tuned_rules(session, establishment_id, installed_rule_dirs(), cache_dir())
 
 
 def _summary(compiled: CompiledRules, lang: str) -> None:
@@ -114,3 +135,169 @@ def show_command(rule_id: str, lang: str = LangOption, as_json: bool = JsonOptio
                 console.print(sql, markup=False)
             return
     raise NotFoundError(gettext("No rule {rule_id}", lang).format(rule_id=rule_id))
+
+
+# --- Tuning per establishment: exclusions (Sigma filters), disabled rules, levels ----------------------
+
+
+def _tuning_row(item: RuleTuning) -> dict[str, object]:
+    return RuleTuningOut.model_validate(item).model_dump(mode="json")
+
+
+def _audit(session: Session, action: str, item: RuleTuning, details: dict[str, object]) -> None:
+    audit.record(
+        session,
+        actor=audit.cli_actor(),
+        action=action,
+        object_type="detect_rule_tuning",
+        object_id=item.id,
+        establishment_id=item.establishment_id,
+        details=details,
+    )
+
+
+def _done(item: RuleTuning, as_json: bool, message: str) -> None:
+    if as_json:
+        print_json(_tuning_row(item))
+        return
+    console.print(message, markup=False)
+
+
+@app.command("tuning")
+@handle_errors
+def tuning_command(
+    establishment: EstablishmentArg, lang: str = LangOption, as_json: bool = JsonOption
+) -> None:
+    """The establishment's tuning: exclusions (Sigma filters), disabled rules, changed levels."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        items = tuning.list_tunings(session, establishment_id)
+        if as_json:
+            print_json([_tuning_row(t) for t in items])
+            return
+        if not items:
+            console.print(gettext("No tuning: every rule applies as written.", lang))
+            return
+        table = Table("#", gettext("Kind", lang), gettext("Rule", lang), gettext("Detail", lang))
+        for item in items:
+            detail = item.title if item.kind == TuningKind.FILTER else (item.level or "")
+            table.add_row(
+                str(item.id), gettext(tuning.KIND_LABELS[item.kind], lang), item.rule_id, str(detail)
+            )
+        console.print(table)
+
+
+@app.command("exclude")
+@handle_errors
+def exclude_command(
+    establishment: EstablishmentArg,
+    field: Annotated[
+        str, typer.Option(help="Sigma field, modifiers allowed: Computer, User, Image|endswith")
+    ],
+    value: Annotated[str, typer.Option(help="Value whose events are excluded (case ignored)")],
+    rule: Annotated[str, typer.Option(help="Rule id (every rule of the product when omitted)")] = "",
+    product: Annotated[str, typer.Option(help="Log source product: " + ", ".join(PRODUCTS))] = "windows",
+    reason: Annotated[str, typer.Option(help="Why (kept with the exclusion)")] = "",
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Exclude events from a rule (or from all): written as a standard Sigma filter."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        item = tuning.add_exclusion(
+            session, establishment_id, field, value, rule_id=rule, product=product,
+            author=audit.cli_actor(), reason=reason,
+        )  # fmt: skip
+        _audit(session, "rule.exclude", item, {"field": field, "value": value, "rule": rule or "any"})
+        _done(item, as_json, gettext("Exclusion #{id} added", lang).format(id=item.id))
+
+
+@app.command("filter")
+@handle_errors
+def filter_command(
+    establishment: EstablishmentArg,
+    file: Annotated[
+        Path, typer.Argument(help="A Sigma filter (YAML with filter: rules, selections, condition)")
+    ],
+    reason: Annotated[str, typer.Option(help="Why (kept with the filter)")] = "",
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a Sigma filter file; a bad one is refused with its file and line."""
+    text = file.read_text(encoding="utf-8")
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        item = tuning.add_filter(
+            session, establishment_id, text, file=str(file), author=audit.cli_actor(), reason=reason
+        )
+        _audit(session, "rule.filter", item, {"file": file.name, "rules": item.rule_id})
+        _done(item, as_json, gettext("Filter #{id} added", lang).format(id=item.id))
+
+
+@app.command("disable")
+@handle_errors
+def disable_command(
+    establishment: EstablishmentArg,
+    rule_id: str,
+    reason: Annotated[str, typer.Option(help="Why (kept with the tuning)")] = "",
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The rule raises no alert for this establishment."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        item = tuning.disable_rule(
+            session, establishment_id, rule_id, author=audit.cli_actor(), reason=reason
+        )
+        _audit(session, "rule.disable", item, {"rule": item.rule_id})
+        _done(item, as_json, gettext("Rule {rule} disabled", lang).format(rule=item.rule_id))
+
+
+@app.command("enable")
+@handle_errors
+def enable_command(
+    establishment: EstablishmentArg, rule_id: str, lang: str = LangOption, as_json: bool = JsonOption
+) -> None:
+    """Enable a rule disabled for this establishment."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        item = tuning.enable_rule(session, establishment_id, rule_id)
+        if item is None:
+            raise NotFoundError(gettext("Rule {rule} is not disabled", lang).format(rule=rule_id))
+        _audit(session, "rule.enable", item, {"rule": item.rule_id})
+        _done(item, as_json, gettext("Rule {rule} enabled", lang).format(rule=item.rule_id))
+
+
+@app.command("level")
+@handle_errors
+def level_command(
+    establishment: EstablishmentArg,
+    rule_id: str,
+    level: AlertLevel,
+    reason: Annotated[str, typer.Option(help="Why (kept with the tuning)")] = "",
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Give the rule's alerts another level for this establishment."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        item = tuning.set_level(
+            session, establishment_id, rule_id, level, author=audit.cli_actor(), reason=reason
+        )
+        _audit(session, "rule.level", item, {"rule": item.rule_id, "level": level.value})
+        _done(
+            item, as_json, gettext("Rule {rule}: level {level}", lang).format(rule=item.rule_id, level=level)
+        )
+
+
+@app.command("untune")
+@handle_errors
+def untune_command(
+    establishment: EstablishmentArg, tuning_id: int, lang: str = LangOption, as_json: bool = JsonOption
+) -> None:
+    """Remove one tuning (exclusion, disabled rule or level) by its number."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        item = tuning.remove_tuning(session, establishment_id, tuning_id)
+        _audit(session, "rule.untune", item, {"kind": item.kind.value, "rule": item.rule_id})
+        _done(item, as_json, gettext("Tuning #{id} removed", lang).format(id=tuning_id))

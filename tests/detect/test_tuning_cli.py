@@ -1,0 +1,91 @@
+"""``hygie rules tuning|exclude|filter|disable|enable|level|untune`` and their effect on the next run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from hygie.cli.main import app
+from tests.detect.alerts_data import HACKTOOL, NAMED_PIPE, PSEXESVC, SUSP_PSEXEC, evtx_files, rules_folder
+
+runner = CliRunner()
+KEY = "750803447"
+LSASS_READ = "d52b10f2-c146-5945-bd9a-2d841539071c"  # Hygie's own rules/lsass_access.yml
+
+
+def _ok(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _alerts() -> dict[str, str]:
+    return {a["rule_id"]: a["level"] for a in json.loads(_ok(["alerts", "list", KEY, "--json"]))}
+
+
+def test_cli_tuning_changes_the_next_run(hygie_home: Path, tmp_path: Path) -> None:
+    _ok(["establishments", "add", "--name", "CH Exemple", "--finess", KEY, "--kind", "ch", "--json"])
+    _ok(["establishments", "add", "--name", "CH Autre", "--finess", "750712184", "--kind", "ch", "--json"])
+    _ok(["logs", "ingest", KEY, *map(str, evtx_files()), "--json"])
+    _ok(["rules", "import", str(rules_folder(tmp_path / "rules")), "--json"])
+    assert "Aucun réglage" in _ok(["rules", "tuning", KEY])
+
+    exclusion = json.loads(
+        _ok(
+            [
+                "rules",
+                "exclude",
+                KEY,
+                "--field",
+                "Computer",
+                "--value",
+                "IEWIN7",
+                "--rule",
+                NAMED_PIPE,
+                "--json",
+            ]
+        )
+    )
+    assert exclusion["kind"] == "filter" and "Computer: IEWIN7" in exclusion["filter_yaml"]
+    disabled = json.loads(_ok(["rules", "disable", KEY, HACKTOOL, "--reason", "outil de l'équipe", "--json"]))
+    _ok(["rules", "level", KEY, PSEXESVC, "critical"])
+    listed = json.loads(_ok(["rules", "tuning", KEY, "--json"]))
+    assert [(t["kind"], t["rule_id"], t["level"]) for t in listed] == [
+        ("filter", NAMED_PIPE, None),
+        ("disable", HACKTOOL, None),
+        ("level", PSEXESVC, "critical"),
+    ]
+    assert "exclusion" in _ok(["rules", "tuning", KEY, "--lang", "en"])
+    assert json.loads(_ok(["rules", "tuning", "750712184", "--json"])) == []
+
+    report = json.loads(_ok(["detect", "run", KEY, "--json"]))
+    # 3 PsExec on IEWIN7 + 1 PSEXESVC, and Hygie's own LSASS rule on the mimikatz sample (not tuned)
+    assert (report["hits"], report["created"]) == (5, 3)
+    assert _alerts() == {SUSP_PSEXEC: "high", PSEXESVC: "critical", LSASS_READ: "high"}
+
+    _ok(["rules", "enable", KEY, HACKTOOL])
+    assert runner.invoke(app, ["rules", "enable", KEY, HACKTOOL]).exit_code != 0
+    _ok(["rules", "untune", KEY, str(exclusion["id"])])
+    assert runner.invoke(app, ["rules", "untune", KEY, str(disabled["id"])]).exit_code != 0  # gone already
+    assert json.loads(_ok(["detect", "run", KEY, "--json"]))["hits"] == 10
+    assert set(_alerts()) == {NAMED_PIPE, SUSP_PSEXEC, HACKTOOL, PSEXESVC, LSASS_READ}
+
+
+def test_cli_refuses_a_bad_filter_file_with_its_line(hygie_home: Path, tmp_path: Path) -> None:
+    _ok(["establishments", "add", "--name", "CH Exemple", "--finess", KEY, "--kind", "ch", "--json"])
+    bad = tmp_path / "admin.yml"
+    bad.write_text(
+        "title: poste admin\nlogsource:\n  product: windows\nfilter:\n  rules: any\n"
+        "  sel:\n    Computer|nosuch: ADMIN\n  condition: not sel\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["rules", "filter", KEY, str(bad)])
+    assert result.exit_code != 0
+    # Rich wraps long paths anywhere: compare without the whitespace
+    assert f"{bad},line7" in "".join(result.output.split())
+    good = tmp_path / "good.yml"
+    good.write_text(bad.read_text().replace("|nosuch", ""), encoding="utf-8")
+    added = json.loads(_ok(["rules", "filter", KEY, str(good), "--json"]))
+    assert (added["title"], added["rule_id"]) == ("poste admin", "any")
