@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -19,7 +20,8 @@ from hygie.cli.common import (
 from hygie.core.errors import ValidationError
 from hygie.core.i18n import gettext
 from hygie.core.settings import get_settings
-from hygie.detect import service
+from hygie.detect import detectors, service
+from hygie.detect.detectors.explain import render
 from hygie.detect.models import Alert, AlertLevel, AlertStatus
 from hygie.detect.sigma.cli import installed
 from hygie.org import service as org_service
@@ -45,6 +47,7 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "last_seen": alert.last_seen.isoformat(),
         "event_count": alert.event_count,
         "event_ids": alert.event_ids,
+        "explanation": alert.explanation,
         "note": alert.note,
         "case_id": alert.case_id,
     }
@@ -56,17 +59,29 @@ def run_command(
     establishment: EstablishmentArg,
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
     master: Annotated[str, typer.Option(help="Spark master URL (with --engine spark)")] = "local[2]",
+    only: Annotated[
+        str, typer.Option(help="all, sigma (the rules only) or stats (the detectors only)")
+    ] = "all",
+    at: Annotated[
+        str | None, typer.Option(help="Judge as of this time, ISO 8601 (logs of the past); default now")
+    ] = None,
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Run the installed rules over the establishment's events; a known burst refreshes its alert."""
+    """Run the installed rules, then the statistical detectors, over the establishment's events; a known
+    burst refreshes its alert."""
     if engine not in ("duckdb", "spark"):
         raise ValidationError(f"--engine: {engine!r} ∉ duckdb, spark")
-    rules = installed()
+    if only not in ("all", "sigma", "stats"):
+        raise ValidationError(f"--only: {only!r} ∉ all, sigma, stats")
+    now = _moment(at)
+    rules = installed() if only != "stats" else None
     settings = get_settings()
+    outcomes: list[detectors.Outcome] = []
+    report = service.RunReport(0, 0, 0, [])
     with database() as session:
         establishment_id = org_service.find_establishment(session, establishment).id
-        if engine == "spark":
+        if rules is not None and engine == "spark":
             from pyspark.sql import SparkSession
 
             spark = (
@@ -79,16 +94,50 @@ def run_command(
                 report = service.run_detection_spark(session, settings, establishment_id, rules, spark)
             finally:
                 spark.stop()
-        else:
+        elif rules is not None:
             report = service.run_detection(session, settings, establishment_id, rules)
+        if only != "sigma":
+            outcomes = detectors.run_all(session, establishment_id, settings, now=now)
     if as_json:
-        print_json(report.__dict__)
+        print_json(report.__dict__ | {"detectors": [_outcome_json(o, lang) for o in outcomes]})
         return
-    console.print(
-        gettext("{hits} hits, {created} new alerts, {updated} alerts updated", lang).format(
-            hits=report.hits, created=report.created, updated=report.updated
+    if rules is not None:
+        console.print(
+            gettext("{hits} hits, {created} new alerts, {updated} alerts updated", lang).format(
+                hits=report.hits, created=report.created, updated=report.updated
+            )
         )
-    )
+    if outcomes:
+        console.print(
+            gettext("Statistical detectors: {created} new alerts, {updated} alerts updated", lang).format(
+                created=sum(o.created for o in outcomes), updated=sum(o.updated for o in outcomes)
+            )
+        )
+    for outcome in outcomes:
+        for note in outcome.notes:
+            console.print(f"[yellow]⚠[/] {render(note.as_json(), lang)}", highlight=False)
+
+
+def _moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError(f"--at: {value!r} is not an ISO 8601 time") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _outcome_json(outcome: detectors.Outcome, lang: str) -> dict[str, Any]:
+    return {
+        "detector": outcome.detector,
+        "signal": outcome.signal.value,
+        "status": outcome.status.value,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "alerts": outcome.alert_ids,
+        "notes": [render(n.as_json(), lang) for n in outcome.notes],
+    }
 
 
 @alerts_app.command("list")
@@ -109,7 +158,9 @@ def list_command(
             return
         table = Table("#", gettext("Level", lang), gettext("Status", lang), gettext("Title", lang), "Host")
         for alert in alerts:
-            table.add_row(str(alert.id), alert.level.value, alert.status.value, alert.title, alert.host)
+            table.add_row(
+                str(alert.id), alert.level.value, alert.status.value, gettext(alert.title, lang), alert.host
+            )
         console.print(table)
 
 
@@ -136,9 +187,12 @@ def show_command(
             print_json(data)
             return
         console.print(
-            f"[bold]#{alert.id} {alert.title}[/] ({alert.level.value}, {alert.status.value})", highlight=False
+            f"[bold]#{alert.id} {gettext(alert.title, lang)}[/] ({alert.level.value}, {alert.status.value})",
+            highlight=False,
         )
         console.print(f"{alert.rule_id} · ATT&CK {', '.join(alert.techniques) or '-'}", markup=False)
+        if alert.explanation:
+            console.print(render(alert.explanation, lang), markup=False, highlight=False)
         console.print(
             f"{alert.host} / {alert.user} · {alert.first_seen} → {alert.last_seen} · {alert.event_count}"
         )

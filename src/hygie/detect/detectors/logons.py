@@ -1,0 +1,211 @@
+"""Unrecognised and unusual logons: a user on a host from a source address never seen together during
+the learning period, and privileged logons outside the establishment's working hours.
+
+Successful logons: Windows 4624 (EVTX or Winlogbeat/Wazuh NDJSON; the user is ``TargetUserName``, the
+source ``IpAddress``, else ``WorkstationName``) and ``sshd`` "Accepted …" lines of syslog. Computer
+accounts (``…$``) and the built-in service identities are left out: they log on everywhere, all day.
+Privileged: Windows 4672 (special privileges assigned to a new logon), or a 4624 of an account named
+like an administrator.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from hygie.core.i18n import N_
+from hygie.detect.detectors.base import Context, Detection, Explanation, Outcome, Rule, Signal, Status
+from hygie.detect.models import AlertLevel
+
+FIRST_SEEN = Rule(
+    id="hygie-stat-first-logon",
+    title=N_("Logon never seen before (user, host, source)"),
+    level=AlertLevel.LOW,
+    signal=Signal.ACCESS,
+    techniques=("T1078",),
+    tactics=("initial-access",),
+)
+OFF_HOURS = Rule(
+    id="hygie-stat-offhours-admin",
+    title=N_("Privileged logon outside working hours"),
+    level=AlertLevel.MEDIUM,
+    signal=Signal.ACCESS,
+    techniques=("T1078",),
+    tactics=("privilege-escalation",),
+)
+
+LEARNING = timedelta(days=7)
+"""Logons of the first week of history are learnt, not judged (Elastic's new-terms rules mostly use
+7 days)."""
+SPREAD_HOSTS = 3
+"""A user with first-seen logons on this many hosts in the week moves like an intruder: level medium."""
+BURST_GAP = timedelta(hours=1)
+"""Privileged logons of one user on one host closer than this make one alert."""
+ROUTINE_DAYS = 4
+"""An account with off-hours privileged logons on this many days of the previous four weeks is on call:
+its off-hours logons are its routine, not a signal."""
+
+_EXCLUDED = (
+    '"user" IS NOT NULL AND "user" <> \'\' AND NOT ends_with("user", \'$\') '
+    "AND lower(\"user\") NOT IN ('system', 'anonymous logon', 'local service', 'network service', '-') "
+    "AND NOT regexp_matches(lower(\"user\"), '^(dwm|umfd)-')"
+)
+_LOGONS = f"""
+    SELECT event_id, ts, host, lower("user") AS usr,
+           coalesce(nullif(nullif(fields['IpAddress'], '-'), ''), nullif(fields['WorkstationName'], '-'), '')
+               AS src
+    FROM events WHERE source IN ('evtx', 'ndjson') AND event_code = 4624
+      AND coalesce(fields['LogonType'], '') NOT IN ('0', '5') AND {_EXCLUDED}
+    UNION ALL
+    SELECT event_id, ts, host, lower("user"), coalesce(regexp_extract(message, ' from (\\S+)', 1), '')
+    FROM events WHERE source = 'syslog' AND channel = 'sshd' AND message LIKE 'Accepted %' AND {_EXCLUDED}
+"""  # noqa: S608 -- constants only
+
+_FIRST_SEEN = f"""
+WITH l AS ({_LOGONS}),
+firsts AS (
+    SELECT usr, lower(host) AS h_key, src, min(ts) AS first, any_value(host) AS host,
+           list(event_id ORDER BY ts) FILTER (WHERE ts >= ?) AS ids, count(*) FILTER (WHERE ts >= ?) AS n,
+           max(ts) AS last
+    FROM l WHERE host IS NOT NULL GROUP BY 1, 2, 3
+)
+SELECT usr, host, src, first, last, n, ids FROM firsts WHERE first >= ? AND first >= ? ORDER BY first
+"""  # noqa: S608 -- constants only
+
+_PRIVILEGED = f"""
+    SELECT event_id, ts, host, lower("user") AS usr FROM events
+    WHERE source IN ('evtx', 'ndjson') AND host IS NOT NULL AND {_EXCLUDED}
+      AND (event_code = 4672 OR (event_code = 4624
+           AND regexp_matches(lower("user"), 'admin|administrat|^adm[-_.]|[-_.]adm$')))
+"""  # noqa: S608 -- constants only
+
+FIRST_EXPLAIN = N_(
+    "First logon of %(user)s on %(host)s from %(source)s, on %(when)s: this combination was never seen in "
+    "the %(days)s days of logon history (learning period %(learning)s days)"
+)
+SPREAD_EXPLAIN = N_(
+    "First logon of %(user)s on %(host)s from %(source)s, on %(when)s: this combination was never seen in "
+    "the %(days)s days of logon history (learning period %(learning)s days); this account reached "
+    "%(hosts)s hosts for the first time this week"
+)
+OFF_EXPLAIN = N_(
+    "%(count)s privileged logons of %(user)s on %(host)s from %(when)s, outside working hours (%(workdays)s, "
+    "%(start)s–%(end)s h, %(tz)s)"
+)
+TOO_SHORT = N_(
+    "First-seen logons: %(days)s days of logon history, the first %(learning)s days are the learning period"
+)
+
+
+def detect(context: Context) -> list[Outcome]:
+    return [_first_seen(context), _off_hours(context)]
+
+
+def _first_seen(context: Context) -> Outcome:
+    outcome = Outcome("first_logons", Signal.ACCESS, Status.NO_DATA)
+    if not context.has_events:
+        return outcome
+    start = context.rows(f"SELECT min(ts) FROM ({_LOGONS})")[0][0]  # noqa: S608 -- constants only
+    if start is None:
+        return outcome
+    learnt = start + LEARNING
+    days = (context.now - start).days
+    if context.now < learnt:
+        outcome.status = Status.SHORT_HISTORY
+        outcome.notes.append(Explanation(TOO_SHORT, {"days": days, "learning": LEARNING.days}))
+        return outcome
+    outcome.status = Status.OK
+    since = context.since
+    rows = context.rows(_FIRST_SEEN, [since, since, learnt, since])
+    hosts_of: dict[str, set[str]] = defaultdict(set)
+    for user, host, _src, *_ in rows:
+        hosts_of[user].add(host.lower())
+    for user, host, src, first, last, n, ids in rows:
+        spread = len(hosts_of[user])
+        params: dict[str, Any] = {
+            "user": user,
+            "host": host,
+            "source": src or "-",
+            "when": {"moment": first.isoformat(), "tz": context.hours.timezone},
+            "days": days,
+            "learning": LEARNING.days,
+        }
+        if spread >= SPREAD_HOSTS:
+            params["hosts"] = spread
+        outcome.detections.append(
+            Detection(
+                rule=FIRST_SEEN,
+                host=host,
+                user=user,
+                first=first,
+                last=last,
+                count=int(n),
+                event_ids=tuple(ids or ()),
+                explanation=Explanation(SPREAD_EXPLAIN if spread >= SPREAD_HOSTS else FIRST_EXPLAIN, params),
+                level=AlertLevel.MEDIUM if spread >= SPREAD_HOSTS else None,
+                identity=f"{user}\x1f{host.lower()}\x1f{src.lower()}",
+            )
+        )
+    return outcome
+
+
+def _off_hours(context: Context) -> Outcome:
+    outcome = Outcome("off_hours_logons", Signal.ACCESS, Status.NO_DATA)
+    if not context.has_events:
+        return outcome
+    hours = context.hours
+    routine_since = context.since - timedelta(days=28)
+    rows = context.rows(
+        f"SELECT event_id, ts, host, usr FROM ({_PRIVILEGED}) WHERE ts >= ? ORDER BY usr, lower(host), ts",  # noqa: S608
+        [routine_since],
+    )
+    if not rows:
+        return outcome
+    outcome.status = Status.OK
+    off = [r for r in rows if not hours.is_working_time(r[1])]
+    zone = hours.zone
+    off_days: dict[str, set[Any]] = defaultdict(set)
+    for _id, ts, _host, user in off:
+        off_days[user].add(ts.astimezone(zone).date())
+    bursts: list[list[tuple[Any, ...]]] = []
+    for row in off:
+        last = bursts[-1][-1] if bursts else None
+        same = last is not None and (last[3], last[2].lower()) == (row[3], row[2].lower())
+        if same and last is not None and row[1] - last[1] <= BURST_GAP:
+            bursts[-1].append(row)
+        else:
+            bursts.append([row])
+    for burst in bursts:
+        first: datetime = burst[0][1]
+        if first < context.since:
+            continue
+        user, host = burst[0][3], burst[0][2]
+        day = first.astimezone(zone).date()
+        before = {d for d in off_days[user] if day - timedelta(days=28) <= d < day}
+        if len(before) >= ROUTINE_DAYS:
+            continue
+        hosts = Counter(r[2] for r in burst)
+        params: dict[str, Any] = {
+            "count": len(burst),
+            "user": user,
+            "host": host,
+            "when": {"moment": first.isoformat(), "tz": hours.timezone},
+            "workdays": {"weekdays": list(hours.days)},
+            "start": hours.start,
+            "end": hours.end,
+            "tz": hours.timezone,
+        }
+        outcome.detections.append(
+            Detection(
+                rule=OFF_HOURS,
+                host=hosts.most_common(1)[0][0],
+                user=user,
+                first=first,
+                last=burst[-1][1],
+                count=len(burst),
+                event_ids=tuple(int(r[0]) for r in burst),
+                explanation=Explanation(OFF_EXPLAIN, params),
+            )
+        )
+    return outcome
