@@ -21,6 +21,8 @@ from hygie.core.errors import ValidationError
 from hygie.core.i18n import gettext
 from hygie.core.settings import get_settings
 from hygie.detect import detectors, service
+from hygie.detect.detectors import config as detector_config
+from hygie.detect.detectors.base import WorkingHours
 from hygie.detect.detectors.explain import render
 from hygie.detect.models import Alert, AlertLevel, AlertStatus
 from hygie.detect.sigma.cli import installed
@@ -116,6 +118,61 @@ def run_command(
     for outcome in outcomes:
         for note in outcome.notes:
             console.print(f"[yellow]⚠[/] {render(note.as_json(), lang)}", highlight=False)
+
+
+@detect_app.command("hours")
+@handle_errors
+def hours_command(
+    establishment: EstablishmentArg,
+    start: Annotated[int | None, typer.Option(help="First working hour, local time (default 7)")] = None,
+    end: Annotated[int | None, typer.Option(help="End of the working day, local time (default 20)")] = None,
+    days: Annotated[
+        str | None, typer.Option(help="Working days, 1 = Monday … 7 = Sunday, e.g. 1-5 or 1,2,3,4,5,6")
+    ] = None,
+    timezone: Annotated[str | None, typer.Option(help="Time zone (default Europe/Paris)")] = None,
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show or set the working hours that tell off-hours privileged logons (without option: show)."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        hours = detector_config.working_hours(session, establishment_id)
+        if any(v is not None for v in (start, end, days, timezone)):
+            hours = detector_config.set_working_hours(
+                session,
+                establishment_id,
+                WorkingHours(
+                    timezone=timezone or hours.timezone,
+                    start=hours.start if start is None else start,
+                    end=hours.end if end is None else end,
+                    days=hours.days if days is None else _days(days),
+                ),
+            )
+        data = {
+            "timezone": hours.timezone,
+            "start": hours.start,
+            "end": hours.end,
+            "days": [d + 1 for d in hours.days],
+        }
+    if as_json:
+        print_json(data)
+        return
+    names = render({"text": "%(days)s", "params": {"days": {"weekdays": list(hours.days)}}}, lang)
+    console.print(f"{names} · {hours.start}–{hours.end} h · {hours.timezone}", highlight=False)
+
+
+def _days(value: str) -> tuple[int, ...]:
+    """``1-5`` or ``1,2,3`` (1 = Monday) as weekday numbers from 0."""
+    chosen: set[int] = set()
+    try:
+        for part in value.split(","):
+            low, _, high = part.strip().partition("-")
+            chosen.update(range(int(low), int(high or low) + 1))
+    except ValueError as exc:
+        raise ValidationError(f"--days: {value!r}, e.g. 1-5 or 1,2,3") from exc
+    if not chosen or min(chosen) < 1 or max(chosen) > 7:
+        raise ValidationError(f"--days: {value!r}, days go from 1 (Monday) to 7 (Sunday)")
+    return tuple(sorted(d - 1 for d in chosen))
 
 
 def _moment(value: str | None) -> datetime | None:

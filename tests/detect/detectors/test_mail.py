@@ -62,7 +62,9 @@ def test_surge_above_baseline(session: Session, store_settings: Settings) -> Non
         "30 courriels suspects (rejetés, mis en quarantaine ou marqués comme spam) entre 10\u00a0h et "
         "11\u00a0h ; référence pour un lundi à 10\u00a0h : 12 ± 4 (3 semaines) ; seuil 3 écarts-types (24)"
     )
-    assert "reference for a Monday at 10:00: 12 ± 4 (3 weeks)" in render(detection.explanation.as_json(), "en")
+    assert "reference for a Monday at 10:00: 12 ± 4 (3 weeks)" in render(
+        detection.explanation.as_json(), "en"
+    )
     alert = service.get_alert(session, est.id, outcome.alert_ids[0])
     assert (alert.rule_id, alert.level.value, alert.techniques) == (mail.RULE.id, "medium", ["T1566"])
     assert alert.explanation == detection.explanation.as_json()
