@@ -46,9 +46,16 @@ def write(settings: Settings, establishment_id: int, source: str, events: Iterab
             writer.add(item._replace(key=key, offset=key, record_id=key))
 
 
+def run_family(
+    session: Session, settings: Settings, establishment_id: int, only: str, now: datetime = NOW
+) -> list[Outcome]:
+    return detectors.run_all(session, establishment_id, settings, now=now, only=[only])
+
+
 def run(
     session: Session, settings: Settings, establishment_id: int, only: str, now: datetime = NOW
 ) -> Outcome:
-    outcomes = detectors.run_all(session, establishment_id, settings, now=now, only=[only])
+    """The outcome of a family that has one."""
+    outcomes = run_family(session, settings, establishment_id, only, now)
     assert len(outcomes) == 1
     return outcomes[0]
