@@ -50,10 +50,23 @@ def test_first_seen_after_learning(session: Session, store_settings: Settings) -
     assert [(d.user, d.host, d.count, d.first, d.effective_level) for d in outcome.detections] == [
         ("alice", "SRV-FILE", 2, at(23, 8, 5), AlertLevel.LOW)
     ]
-    assert render(outcome.detections[0].explanation.as_json(), "en").startswith(
-        "First logon of alice on SRV-FILE from 10.0.0.99, on 23/02/2026, 09:05: this combination was never "
-        "seen in the 14 days of logon history (learning period 7 days)"
+    assert render(outcome.detections[0].explanation.as_json(), "en") == (
+        "Logons of alice from 23/02/2026, 09:05 on 1 host and source combinations never seen in the 14 days "
+        "of logon history (learning period 7 days): SRV-FILE ← 10.0.0.0/24 (host ← source address or network)"
     )
+
+
+def test_dhcp_addresses_of_a_known_network_are_not_new(session: Session, store_settings: Settings) -> None:
+    est = make_establishment(session)
+    # alice on PC1 from another address of the same /24 (DHCP), and from the VPN network
+    events = [
+        *_routine(),
+        _logon(at(23, 8), "alice", "PC1", "10.0.0.77"),
+        _logon(at(23, 9), "alice", "PC1", "172.16.8.4"),
+    ]
+    write(store_settings, est.id, "evtx", events)
+    outcome = next(o for o in _run_logons(session, store_settings, est.id) if o.detector == "first_logons")
+    assert [d.explanation.params["pairs"] for d in outcome.detections] == ["PC1 ← 172.16.8.0/24"]
 
 
 def test_first_seen_spread_is_medium(session: Session, store_settings: Settings) -> None:
@@ -61,8 +74,13 @@ def test_first_seen_spread_is_medium(session: Session, store_settings: Settings)
     new = [_logon(at(22, 23, i), "alice", f"SRV-{i}", "10.0.0.66") for i in range(3)]
     write(store_settings, est.id, "evtx", _routine() + new)
     outcome = next(o for o in _run_logons(session, store_settings, est.id) if o.detector == "first_logons")
-    assert [d.effective_level for d in outcome.detections] == [AlertLevel.MEDIUM] * 3
-    assert outcome.detections[0].explanation.params["hosts"] == 3
+    # one alert for the user and the (Paris) day, naming the three new hosts
+    assert [(d.effective_level, d.count) for d in outcome.detections] == [(AlertLevel.MEDIUM, 3)]
+    params = outcome.detections[0].explanation.params
+    assert (params["hosts"], params["pairs"]) == (
+        3,
+        "SRV-0 ← 10.0.0.0/24, SRV-1 ← 10.0.0.0/24, SRV-2 ← 10.0.0.0/24",
+    )
 
 
 def test_first_seen_during_learning(session: Session, store_settings: Settings) -> None:

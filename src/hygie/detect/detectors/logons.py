@@ -1,5 +1,6 @@
-"""Unrecognised and unusual logons: a user on a host from a source address never seen together during
-the learning period, and privileged logons outside the establishment's working hours.
+"""Unrecognised and unusual logons: a user on a host from a source never seen together during the
+learning period (one alert per user and day), and privileged logons outside the establishment's working
+hours. An IPv4 source counts by its /24 network: workstations change address with DHCP, not network.
 
 Successful logons: Windows 4624 (EVTX or Winlogbeat/Wazuh NDJSON; the user is ``TargetUserName``, the
 source ``IpAddress``, else ``WorkstationName``) and ``sshd`` "Accepted …" lines of syslog. Computer
@@ -39,7 +40,9 @@ LEARNING = timedelta(days=7)
 """Logons of the first week of history are learnt, not judged (Elastic's new-terms rules mostly use
 7 days)."""
 SPREAD_HOSTS = 3
-"""A user with first-seen logons on this many hosts in the week moves like an intruder: level medium."""
+"""A user with first-seen logons on this many hosts in a day moves like an intruder: level medium."""
+SHOWN = 5
+"""New combinations named in one alert's explanation (all are in its events)."""
 BURST_GAP = timedelta(hours=1)
 """Privileged logons of one user on one host closer than this make one alert."""
 ROUTINE_DAYS = 4
@@ -63,7 +66,12 @@ _LOGONS = f"""
 """  # noqa: S608 -- constants only
 
 _FIRST_SEEN = f"""
-WITH l AS ({_LOGONS}),
+WITH l AS (
+    SELECT event_id, ts, host, usr,
+           CASE WHEN regexp_matches(src, '^\\d+\\.\\d+\\.\\d+\\.\\d+$')
+                THEN regexp_replace(src, '\\.\\d+$', '.0/24') ELSE lower(src) END AS src
+    FROM ({_LOGONS})
+),
 firsts AS (
     SELECT usr, lower(host) AS h_key, src, min(ts) AS first, any_value(host) AS host,
            list(event_id ORDER BY ts) FILTER (WHERE ts >= ?) AS ids, count(*) FILTER (WHERE ts >= ?) AS n,
@@ -81,13 +89,13 @@ _PRIVILEGED = f"""
 """  # noqa: S608 -- constants only
 
 FIRST_EXPLAIN = N_(
-    "First logon of %(user)s on %(host)s from %(source)s, on %(when)s: this combination was never seen in "
-    "the %(days)s days of logon history (learning period %(learning)s days)"
+    "Logons of %(user)s from %(when)s on %(count)s host and source combinations never seen in the %(days)s "
+    "days of logon history (learning period %(learning)s days): %(pairs)s (host ← source address or network)"
 )
 SPREAD_EXPLAIN = N_(
-    "First logon of %(user)s on %(host)s from %(source)s, on %(when)s: this combination was never seen in "
-    "the %(days)s days of logon history (learning period %(learning)s days); this account reached "
-    "%(hosts)s hosts for the first time this week"
+    "Logons of %(user)s from %(when)s on %(count)s host and source combinations never seen in the %(days)s "
+    "days of logon history (learning period %(learning)s days): %(pairs)s (host ← source address or "
+    "network); this account reached %(hosts)s hosts for the first time that day"
 )
 OFF_EXPLAIN = N_(
     "%(count)s privileged logons of %(user)s on %(host)s from %(when)s, outside working hours (%(workdays)s, "
@@ -116,18 +124,22 @@ def _first_seen(context: Context) -> Outcome:
         outcome.notes.append(Explanation(TOO_SHORT, {"days": days, "learning": LEARNING.days}))
         return outcome
     outcome.status = Status.OK
-    since = context.since
-    rows = context.rows(_FIRST_SEEN, [since, since, learnt, since])
-    hosts_of: dict[str, set[str]] = defaultdict(set)
-    for user, host, _src, *_ in rows:
-        hosts_of[user].add(host.lower())
-    for user, host, src, first, last, n, ids in rows:
-        spread = len(hosts_of[user])
+    zone = context.hours.zone
+    rows = context.rows(_FIRST_SEEN, [context.since, context.since, learnt, context.since])
+    by_user_day: dict[tuple[str, Any], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        by_user_day[(row[0], row[3].astimezone(zone).date())].append(row)
+    for (user, _day), news in by_user_day.items():
+        hosts = Counter(r[1] for r in news)
+        spread = len({h.lower() for h in hosts})
+        pairs = ", ".join(f"{r[1]} ← {r[2] or '-'}" for r in news[:SHOWN]) + (
+            " …" if len(news) > SHOWN else ""
+        )
         params: dict[str, Any] = {
             "user": user,
-            "host": host,
-            "source": src or "-",
-            "when": {"moment": first.isoformat(), "tz": context.hours.timezone},
+            "count": len(news),
+            "pairs": pairs,
+            "when": {"moment": news[0][3].isoformat(), "tz": context.hours.timezone},
             "days": days,
             "learning": LEARNING.days,
         }
@@ -136,15 +148,15 @@ def _first_seen(context: Context) -> Outcome:
         outcome.detections.append(
             Detection(
                 rule=FIRST_SEEN,
-                host=host,
+                host=hosts.most_common(1)[0][0],
                 user=user,
-                first=first,
-                last=last,
-                count=int(n),
-                event_ids=tuple(ids or ()),
+                first=news[0][3],
+                last=max(r[4] for r in news),
+                count=sum(int(r[5]) for r in news),
+                event_ids=tuple(i for r in news for i in (r[6] or ())),
                 explanation=Explanation(SPREAD_EXPLAIN if spread >= SPREAD_HOSTS else FIRST_EXPLAIN, params),
                 level=AlertLevel.MEDIUM if spread >= SPREAD_HOSTS else None,
-                identity=f"{user}\x1f{host.lower()}\x1f{src.lower()}",
+                identity=f"{user}\x1f{news[0][3].astimezone(zone).date().isoformat()}",
             )
         )
     return outcome
