@@ -436,19 +436,23 @@ def store_detections(session: Session, establishment_id: int, detections: Sequen
     """Store the statistical detectors' detections as alerts: the same rule and identity refresh their
     alert (its triage kept), a new one creates it."""
     org_service.get_establishment(session, establishment_id)
+    keyed = [(hashlib.sha256(f"{d.rule.id}\x1f{d.key_text}".encode()).hexdigest(), d) for d in detections]
+    existing: dict[str, Alert] = {}
+    keys = sorted({k for k, _ in keyed})
+    for start in range(0, len(keys), 500):
+        query = select(Alert).where(
+            Alert.establishment_id == establishment_id, Alert.key.in_(keys[start : start + 500])
+        )
+        existing.update({a.key: a for a in session.scalars(query)})
     created = updated = 0
-    ids: list[int] = []
+    stored: list[Alert] = []
     now = utcnow()
-    for detection in detections:
-        key = hashlib.sha256(f"{detection.rule.id}\x1f{detection.key_text}".encode()).hexdigest()
-        alert = session.scalars(
-            select(Alert).where(Alert.establishment_id == establishment_id, Alert.key == key)
-        ).first()
+    for key, detection in keyed:
+        alert = existing.get(key)
         explanation = detection.explanation.as_json()
-        event_ids = list(detection.event_ids[:MAX_EVENT_IDS])
         level = detection.effective_level
         if alert is None:
-            alert = Alert(
+            alert = existing[key] = Alert(
                 establishment_id=establishment_id,
                 key=key,
                 rule_id=detection.rule.id,
@@ -466,7 +470,7 @@ def store_detections(session: Session, establishment_id: int, detections: Sequen
             and alert.explanation == explanation
             and alert.level == level
         ):
-            ids.append(alert.id)
+            stored.append(alert)
             continue
         else:
             updated += 1
@@ -479,9 +483,9 @@ def store_detections(session: Session, establishment_id: int, detections: Sequen
         alert.first_seen = min(alert.first_seen, detection.first)
         alert.last_seen = max(alert.last_seen, detection.last)
         alert.event_count = detection.count
-        alert.event_ids = event_ids
+        alert.event_ids = list(detection.event_ids[:MAX_EVENT_IDS])
         alert.explanation = explanation
         alert.updated_at = now
-        session.flush()
-        ids.append(alert.id)
-    return RunReport(hits=len(detections), created=created, updated=updated, alerts=ids)
+        stored.append(alert)
+    session.flush()
+    return RunReport(hits=len(detections), created=created, updated=updated, alerts=[a.id for a in stored])

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hygie.core.errors import ValidationError
 from hygie.core.settings import Settings
-from hygie.detect.detectors import config
+from hygie.detect.detectors import config, logons
 from hygie.detect.detectors.base import Outcome, Status, WorkingHours
 from hygie.detect.detectors.explain import render
 from hygie.detect.events import Event
@@ -81,6 +81,20 @@ def test_first_seen_spread_is_medium(session: Session, store_settings: Settings)
         3,
         "SRV-0 ← 10.0.0.0/24, SRV-1 ← 10.0.0.0/24, SRV-2 ← 10.0.0.0/24",
     )
+
+
+def test_first_seen_capped(
+    session: Session, store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logons, "MAX_USERS", 1)
+    est = make_establishment(session)
+    new = [_logon(at(23, 8, i), "bob", f"SRV-{i}", "10.0.0.66") for i in range(2)]
+    write(
+        store_settings, est.id, "evtx", [*_routine(), *new, _logon(at(23, 9), "alice", "SRV-9", "10.0.0.5")]
+    )
+    outcome = next(o for o in _run_logons(session, store_settings, est.id) if o.detector == "first_logons")
+    assert [(d.user, d.count) for d in outcome.detections] == [("bob", 2)]  # the most spread
+    assert render(outcome.notes[0].as_json(), "en").startswith("First-seen logons: 2 users logged on where")
 
 
 def test_first_seen_during_learning(session: Session, store_settings: Settings) -> None:

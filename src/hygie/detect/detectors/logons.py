@@ -43,6 +43,9 @@ SPREAD_HOSTS = 3
 """A user with first-seen logons on this many hosts in a day moves like an intruder: level medium."""
 SHOWN = 5
 """New combinations named in one alert's explanation (all are in its events)."""
+MAX_USERS = 100
+"""Users alerted per run at most, the most spread first: beyond, the learning period is too short for an
+establishment whose staff share workstations, and a thousand low alerts would hide the one that counts."""
 BURST_GAP = timedelta(hours=1)
 """Privileged logons of one user on one host closer than this make one alert."""
 ROUTINE_DAYS = 4
@@ -101,6 +104,10 @@ OFF_EXPLAIN = N_(
     "%(count)s privileged logons of %(user)s on %(host)s from %(when)s, outside working hours (%(workdays)s, "
     "%(start)s–%(end)s h, %(tz)s)"
 )
+TOO_MANY = N_(
+    "First-seen logons: %(count)s users logged on where they never had, only the %(shown)s that reached the "
+    "most hosts in a day are alerted; the history may be too short for shared workstations"
+)
 TOO_SHORT = N_(
     "First-seen logons: %(days)s days of logon history, the first %(learning)s days are the learning period"
 )
@@ -129,7 +136,11 @@ def _first_seen(context: Context) -> Outcome:
     by_user_day: dict[tuple[str, Any], list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
         by_user_day[(row[0], row[3].astimezone(zone).date())].append(row)
-    for (user, _day), news in by_user_day.items():
+    ranked = sorted(by_user_day.items(), key=lambda item: -len({r[1].lower() for r in item[1]}))
+    if len(ranked) > MAX_USERS:
+        users = len({user for user, _day in by_user_day})
+        outcome.notes.append(Explanation(TOO_MANY, {"count": users, "shown": MAX_USERS}))
+    for (user, _day), news in sorted(ranked[:MAX_USERS], key=lambda item: item[1][0][3]):
         hosts = Counter(r[1] for r in news)
         spread = len({h.lower() for h in hosts})
         pairs = ", ".join(f"{r[1]} ← {r[2] or '-'}" for r in news[:SHOWN]) + (
