@@ -83,6 +83,14 @@ def test_failed_missing_and_never_tested(session: Session, store_settings: Setti
         ("restore-untested", Severity.HIGH, ["CON-RESTORE-TEST"]),
     ]
     assert findings[0].care_services == ["Pharmacie", "Urgences"]
+    assert sorted(f.title for f in findings) == [
+        "Aucune sauvegarde réussie dans la PDMA : DPI",
+        "Restauration de sauvegarde non testée : DPI",
+    ]
+    assert sorted(f.evidence["title_en"] for f in findings) == [
+        "Backup restore not tested: DPI",
+        "No successful backup within the RPO: DPI",
+    ]
 
     # triage elsewhere keeps the weaknesses; a successful run and a restore test resolve them
     alert = service.get_alert(session, est.id, outcome.alert_ids[0])

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from hygie.continuity import service as continuity_service
 from hygie.continuity.models import BackupJob, JobResult
-from hygie.core.i18n import N_
+from hygie.core.i18n import N_, gettext
 from hygie.detect.detectors.base import Context, Detection, Explanation, Outcome, Rule, Signal, Status
 from hygie.detect.models import AlertLevel
 from hygie.detect.service import WEAKNESS_PREFIX
@@ -103,13 +103,20 @@ def _moment(value: datetime, zone: str) -> dict[str, str]:
 
 def _finding(key: str, title: str, application: str, severity: Severity, controls: list[str], rule: Rule,
              services: list[str], explanation: Explanation) -> FindingIn:  # fmt: skip
+    """A weakness of the plan; its title in French, the plan's language, with the English in the evidence."""
+    names = {"application": application}
     return FindingIn(
         key=f"{WEAKNESS_PREFIX}{key}",
-        title=(title % {"application": application})[:500],
+        title=(gettext(title, "fr") % names)[:500],
         severity=severity,
         control_ids=controls,
         care_services=services,
-        evidence={"rule_id": rule.id, "application": application, "explanation": explanation.as_json()},
+        evidence={
+            "rule_id": rule.id,
+            "application": application,
+            "explanation": explanation.as_json(),
+            "title_en": (title % names)[:500],
+        },
     )
 
 
