@@ -8,6 +8,7 @@ from hygie.assets import models as assets_models
 from hygie.awareness import models as awareness_models
 from hygie.continuity import models as continuity_models
 from hygie.detect import models as detect_models
+from hygie.detect.detectors import models as detectors_models
 from hygie.incidents import models as incidents_models
 from hygie.network import models as network_models
 from hygie.org import models as org_models
@@ -20,6 +21,7 @@ __all__ = [
     "awareness_models",
     "continuity_models",
     "detect_models",
+    "detectors_models",
     "incidents_models",
     "network_models",
     "org_models",

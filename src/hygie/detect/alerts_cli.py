@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -19,7 +20,10 @@ from hygie.cli.common import (
 from hygie.core.errors import ValidationError
 from hygie.core.i18n import gettext
 from hygie.core.settings import get_settings
-from hygie.detect import service
+from hygie.detect import detectors, service
+from hygie.detect.detectors import config as detector_config
+from hygie.detect.detectors.base import WorkingHours
+from hygie.detect.detectors.explain import render
 from hygie.detect.models import Alert, AlertLevel, AlertStatus
 from hygie.detect.sigma.cli import installed_for
 from hygie.org import service as org_service
@@ -45,6 +49,7 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "last_seen": alert.last_seen.isoformat(),
         "event_count": alert.event_count,
         "event_ids": alert.event_ids,
+        "explanation": alert.explanation,
         "note": alert.note,
         "case_id": alert.case_id,
     }
@@ -56,18 +61,29 @@ def run_command(
     establishment: EstablishmentArg,
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
     master: Annotated[str, typer.Option(help="Spark master URL (with --engine spark)")] = "local[2]",
+    only: Annotated[
+        str, typer.Option(help="all, sigma (the rules only) or stats (the detectors only)")
+    ] = "all",
+    at: Annotated[
+        str | None, typer.Option(help="Judge as of this time, ISO 8601 (logs of the past); default now")
+    ] = None,
     lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Run the installed rules, with the establishment's tuning, over its events; a known burst refreshes
-    its alert."""
+    """Run the installed rules, with the establishment's tuning, then the statistical detectors, over the
+    establishment's events; a known burst refreshes its alert."""
     if engine not in ("duckdb", "spark"):
         raise ValidationError(f"--engine: {engine!r} ∉ duckdb, spark")
+    if only not in ("all", "sigma", "stats"):
+        raise ValidationError(f"--only: {only!r} ∉ all, sigma, stats")
+    now = _moment(at)
     settings = get_settings()
+    outcomes: list[detectors.Outcome] = []
+    report = service.RunReport(0, 0, 0, [])
     with database() as session:
         establishment_id = org_service.find_establishment(session, establishment).id
-        rules = installed_for(session, establishment_id)
-        if engine == "spark":
+        rules = installed_for(session, establishment_id) if only != "stats" else None
+        if rules is not None and engine == "spark":
             from pyspark.sql import SparkSession
 
             spark = (
@@ -80,16 +96,105 @@ def run_command(
                 report = service.run_detection_spark(session, settings, establishment_id, rules, spark)
             finally:
                 spark.stop()
-        else:
+        elif rules is not None:
             report = service.run_detection(session, settings, establishment_id, rules)
+        if only != "sigma":
+            outcomes = detectors.run_all(session, establishment_id, settings, now=now)
     if as_json:
-        print_json(report.__dict__)
+        print_json(report.__dict__ | {"detectors": [_outcome_json(o, lang) for o in outcomes]})
         return
-    console.print(
-        gettext("{hits} hits, {created} new alerts, {updated} alerts updated", lang).format(
-            hits=report.hits, created=report.created, updated=report.updated
+    if rules is not None:
+        console.print(
+            gettext("{hits} hits, {created} new alerts, {updated} alerts updated", lang).format(
+                hits=report.hits, created=report.created, updated=report.updated
+            )
         )
-    )
+    if outcomes:
+        console.print(
+            gettext("Statistical detectors: {created} new alerts, {updated} alerts updated", lang).format(
+                created=sum(o.created for o in outcomes), updated=sum(o.updated for o in outcomes)
+            )
+        )
+    for outcome in outcomes:
+        for note in outcome.notes:
+            console.print(f"[yellow]⚠[/] {render(note.as_json(), lang)}", highlight=False)
+
+
+@detect_app.command("hours")
+@handle_errors
+def hours_command(
+    establishment: EstablishmentArg,
+    start: Annotated[int | None, typer.Option(help="First working hour, local time (default 7)")] = None,
+    end: Annotated[int | None, typer.Option(help="End of the working day, local time (default 20)")] = None,
+    days: Annotated[
+        str | None, typer.Option(help="Working days, 1 = Monday … 7 = Sunday, e.g. 1-5 or 1,2,3,4,5,6")
+    ] = None,
+    timezone: Annotated[str | None, typer.Option(help="Time zone (default Europe/Paris)")] = None,
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show or set the working hours that tell off-hours privileged logons (without option: show)."""
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        hours = detector_config.working_hours(session, establishment_id)
+        if any(v is not None for v in (start, end, days, timezone)):
+            hours = detector_config.set_working_hours(
+                session,
+                establishment_id,
+                WorkingHours(
+                    timezone=timezone or hours.timezone,
+                    start=hours.start if start is None else start,
+                    end=hours.end if end is None else end,
+                    days=hours.days if days is None else _days(days),
+                ),
+            )
+        data = {
+            "timezone": hours.timezone,
+            "start": hours.start,
+            "end": hours.end,
+            "days": [d + 1 for d in hours.days],
+        }
+    if as_json:
+        print_json(data)
+        return
+    names = render({"text": "%(days)s", "params": {"days": {"weekdays": list(hours.days)}}}, lang)
+    console.print(f"{names} · {hours.start}–{hours.end} h · {hours.timezone}", highlight=False)
+
+
+def _days(value: str) -> tuple[int, ...]:
+    """``1-5`` or ``1,2,3`` (1 = Monday) as weekday numbers from 0."""
+    chosen: set[int] = set()
+    try:
+        for part in value.split(","):
+            low, _, high = part.strip().partition("-")
+            chosen.update(range(int(low), int(high or low) + 1))
+    except ValueError as exc:
+        raise ValidationError(f"--days: {value!r}, e.g. 1-5 or 1,2,3") from exc
+    if not chosen or min(chosen) < 1 or max(chosen) > 7:
+        raise ValidationError(f"--days: {value!r}, days go from 1 (Monday) to 7 (Sunday)")
+    return tuple(sorted(d - 1 for d in chosen))
+
+
+def _moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError(f"--at: {value!r} is not an ISO 8601 time") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _outcome_json(outcome: detectors.Outcome, lang: str) -> dict[str, Any]:
+    return {
+        "detector": outcome.detector,
+        "signal": outcome.signal.value,
+        "status": outcome.status.value,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "alerts": outcome.alert_ids,
+        "notes": [render(n.as_json(), lang) for n in outcome.notes],
+    }
 
 
 @alerts_app.command("list")
@@ -110,7 +215,9 @@ def list_command(
             return
         table = Table("#", gettext("Level", lang), gettext("Status", lang), gettext("Title", lang), "Host")
         for alert in alerts:
-            table.add_row(str(alert.id), alert.level.value, alert.status.value, alert.title, alert.host)
+            table.add_row(
+                str(alert.id), alert.level.value, alert.status.value, gettext(alert.title, lang), alert.host
+            )
         console.print(table)
 
 
@@ -137,9 +244,12 @@ def show_command(
             print_json(data)
             return
         console.print(
-            f"[bold]#{alert.id} {alert.title}[/] ({alert.level.value}, {alert.status.value})", highlight=False
+            f"[bold]#{alert.id} {gettext(alert.title, lang)}[/] ({alert.level.value}, {alert.status.value})",
+            highlight=False,
         )
         console.print(f"{alert.rule_id} · ATT&CK {', '.join(alert.techniques) or '-'}", markup=False)
+        if alert.explanation:
+            console.print(render(alert.explanation, lang), markup=False, highlight=False)
         console.print(
             f"{alert.host} / {alert.user} · {alert.first_seen} → {alert.last_seen} · {alert.event_count}"
         )

@@ -61,6 +61,8 @@ class Alert(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     event_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # at most MAX_EVENT_IDS
+    # Statistical detectors: why it fired, {"text": English msgid, "params": {...}} (detectors.explain)
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     status: Mapped[AlertStatus] = mapped_column(EnumText(AlertStatus, 20), default=AlertStatus.NEW)
     note: Mapped[str] = mapped_column(Text, default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("incident_case.id"), default=None)

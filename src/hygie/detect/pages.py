@@ -13,6 +13,8 @@ from hygie.core.errors import ContentError, HygieError, ValidationError
 from hygie.core.i18n import N_
 from hygie.core.settings import get_settings
 from hygie.detect import service, tuning
+from hygie.detect.detectors import signals
+from hygie.detect.detectors.explain import render
 from hygie.detect.models import AlertLevel, AlertStatus, RuleTuning
 from hygie.detect.sigma.filters import PRODUCTS
 from hygie.org import accounts, audit
@@ -60,6 +62,7 @@ def alerts_page(scope: ReadScope, layout: PageLayout) -> HTMLResponse:
             "alerts": alerts[:MAX_LISTED],
             "more": max(0, len(alerts) - MAX_LISTED),
             "counts": service.counts(scope.db, scope.id),
+            "signals": signals.summary(scope.db, scope.id),
             "level_labels": LEVEL_LABELS,
             "status_labels": STATUS_LABELS,
             "status": status.value if status else "",
@@ -79,6 +82,7 @@ def alert_page(scope: ReadScope, layout: PageLayout, alert_id: int) -> HTMLRespo
             "assets": assets,
             "departments": service.departments_of(assets),
             "events": service.evidence_rows(get_settings(), alert),
+            "explanation": render(alert.explanation, layout.lang),
             "level_labels": LEVEL_LABELS,
             "status_labels": STATUS_LABELS,
             "can_write": scope.principal.may(scope.id, Action.WRITE),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +27,10 @@ class AlertOut(BaseModel):
     last_seen: datetime
     event_count: int
     event_ids: list[int]
+    explanation: dict[str, Any] | None = Field(
+        default=None,
+        description="Statistical detectors: why the alert fired, an English sentence with its parameters",
+    )
     note: str
     case_id: int | None
     created_at: datetime

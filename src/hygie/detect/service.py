@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from sqlalchemy import Select, func, select
@@ -37,6 +37,9 @@ from hygie.org import service as org_service
 from hygie.plan import service as plan_service
 from hygie.plan.models import FindingSource, Severity
 from hygie.plan.schemas import FindingIn
+
+if TYPE_CHECKING:
+    from hygie.detect.detectors.base import Detection
 
 _TECHNIQUE = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$")
 FINDING_LEVELS = (AlertLevel.HIGH, AlertLevel.CRITICAL)
@@ -301,8 +304,12 @@ def _finding_of(alert: Alert) -> FindingIn:
     )
 
 
-def refresh_findings(session: Session, establishment_id: int) -> None:
-    """The confirmed (true positive) high and critical alerts, as the detection's findings of the plan."""
+def refresh_findings(
+    session: Session, establishment_id: int, weaknesses: Sequence[FindingIn] | None = None
+) -> None:
+    """The confirmed (true positive) high and critical alerts, as the detection's findings of the plan,
+    with the weaknesses the statistical detectors report (untested backups); ``None`` keeps the open
+    ones of their last run."""
     confirmed = session.scalars(
         alerts_query(establishment_id, status=AlertStatus.TRUE_POSITIVE).where(
             Alert.level.in_(FINDING_LEVELS)
@@ -312,6 +319,10 @@ def refresh_findings(session: Session, establishment_id: int) -> None:
     for alert in confirmed:
         finding = _finding_of(alert)
         findings.setdefault(finding.key, finding)
+    if weaknesses is None:
+        weaknesses = _open_weaknesses(session, establishment_id)
+    for weakness in weaknesses:
+        findings.setdefault(weakness.key, weakness)
     plan_service.upsert_findings(session, establishment_id, FindingSource.DETECTION, list(findings.values()))
 
 
@@ -396,3 +407,85 @@ def escalate(session: Session, alert: Alert, author: str) -> Case:
     alert.updated_at = utcnow()
     session.flush()
     return case
+
+
+# --- Statistical detectors (hygie.detect.detectors) ----------------------------------------------------
+
+WEAKNESS_PREFIX = "weakness:"
+"""Key prefix of the findings the statistical detectors report as weaknesses."""
+
+
+def _open_weaknesses(session: Session, establishment_id: int) -> list[FindingIn]:
+    rows = plan_service.list_findings(session, establishment_id, source=FindingSource.DETECTION)
+    return [
+        FindingIn(
+            key=f.key,
+            title=f.title,
+            severity=f.severity,
+            control_ids=f.control_ids,
+            asset_refs=f.asset_refs,
+            care_services=f.care_services,
+            evidence=f.evidence,
+        )
+        for f in rows
+        if f.key.startswith(WEAKNESS_PREFIX)
+    ]
+
+
+def store_detections(session: Session, establishment_id: int, detections: Sequence[Detection]) -> RunReport:
+    """Store the statistical detectors' detections as alerts: the same rule and identity refresh their
+    alert (its triage kept), a new one creates it."""
+    org_service.get_establishment(session, establishment_id)
+    keyed = [(hashlib.sha256(f"{d.rule.id}\x1f{d.key_text}".encode()).hexdigest(), d) for d in detections]
+    existing: dict[str, Alert] = {}
+    keys = sorted({k for k, _ in keyed})
+    for start in range(0, len(keys), 500):
+        query = select(Alert).where(
+            Alert.establishment_id == establishment_id, Alert.key.in_(keys[start : start + 500])
+        )
+        existing.update({a.key: a for a in session.scalars(query)})
+    created = updated = 0
+    stored: list[Alert] = []
+    now = utcnow()
+    for key, detection in keyed:
+        alert = existing.get(key)
+        explanation = detection.explanation.as_json()
+        level = detection.effective_level
+        if alert is None:
+            alert = existing[key] = Alert(
+                establishment_id=establishment_id,
+                key=key,
+                rule_id=detection.rule.id,
+                status=AlertStatus.NEW,
+                note="",
+                created_at=now,
+                first_seen=detection.first,
+                last_seen=detection.last,
+            )
+            session.add(alert)
+            created += 1
+        elif (
+            alert.event_count == detection.count
+            and alert.last_seen >= detection.last
+            and alert.explanation == explanation
+            and alert.level == level
+        ):
+            stored.append(alert)
+            continue
+        else:
+            updated += 1
+        alert.title = detection.rule.title[:500]
+        alert.level = level
+        alert.techniques = list(detection.rule.techniques)
+        alert.tactics = list(detection.rule.tactics)
+        alert.host = detection.host[:255]
+        alert.user = detection.user[:255]
+        alert.first_seen = min(alert.first_seen, detection.first)
+        alert.last_seen = max(alert.last_seen, detection.last)
+        alert.event_count = detection.count
+        alert.event_ids = list(detection.event_ids[:MAX_EVENT_IDS])
+        alert.explanation = explanation
+        alert.updated_at = now
+        stored.append(alert)
+    session.flush()
+    return RunReport(hits=len(detections), created=created, updated=updated, alerts=[a.id for a in stored])

@@ -1,0 +1,192 @@
+"""What every statistical detector shares: the rule it raises, the detection it reports, the outcome of
+one run (with the reason when history is too short to judge), the run's context and the statistics.
+
+A detector is a function ``detect(context) -> list[Outcome]``: it reads the event store with DuckDB SQL
+(the ``events`` view of :func:`open_events`) or another domain's service, and returns detections; it
+writes nothing. :func:`hygie.detect.detectors.run_all` stores them as alerts through
+:mod:`hygie.detect.service`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+from sqlalchemy.orm import Session
+
+from hygie.core.settings import Settings
+from hygie.detect.events import dataset_glob, has_events
+from hygie.detect.models import AlertLevel
+from hygie.plan.schemas import FindingIn
+
+LOOKBACK = timedelta(days=7)
+"""Detections are reported for the last week before ``now``; older history only feeds the baselines
+(a weekly ``hygie detect run`` misses nothing, and re-runs refresh the same alerts)."""
+
+MAD_TO_SIGMA = 1.4826
+"""Scale of the median absolute deviation to a standard deviation for normally distributed data."""
+
+
+class Signal(StrEnum):
+    """The precursor signals shown at a glance on the "Precursor signals" page."""
+
+    MAIL = "mail"
+    SLOWDOWN = "slowdown"
+    ACCESS = "access"
+    BACKUP = "backup"
+    RANSOMWARE = "ransomware"
+
+
+class Status(StrEnum):
+    OK = "ok"  # judged (with or without detections)
+    SHORT_HISTORY = "short_history"  # data, but not enough history to learn a baseline
+    NO_DATA = "no_data"  # nothing of the kind in the store
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A detector's rule, stored on its alerts like a Sigma rule (``title`` is an English msgid)."""
+
+    id: str
+    title: str
+    level: AlertLevel
+    signal: Signal
+    techniques: tuple[str, ...] = ()
+    tactics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A translatable sentence: ``text`` an English msgid with ``%(name)s`` placeholders, rendered by
+    :func:`hygie.detect.detectors.explain.render` (numbers, times and weekdays in the reader's language)."""
+
+    text: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.text, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One alert to raise: the rule, the entity, the span, the events behind it and why it fired.
+
+    ``identity`` makes the alert's key with the rule (same identity, same alert on every run); by default
+    the host, user and first time.
+    """
+
+    rule: Rule
+    host: str
+    user: str
+    first: datetime
+    last: datetime
+    count: int
+    event_ids: tuple[int, ...]
+    explanation: Explanation
+    level: AlertLevel | None = None  # overrides the rule's level (a stronger case of the same signal)
+    identity: str | None = None
+
+    @property
+    def effective_level(self) -> AlertLevel:
+        return self.level or self.rule.level
+
+    @property
+    def key_text(self) -> str:
+        return self.identity or f"{self.host.lower()}\x1f{self.user.lower()}\x1f{self.first.isoformat()}"
+
+
+@dataclass
+class Outcome:
+    """What one detector found in one run; ``notes`` say why it could not judge (short history)."""
+
+    detector: str
+    signal: Signal
+    status: Status
+    detections: list[Detection] = field(default_factory=list)
+    notes: list[Explanation] = field(default_factory=list)
+    weaknesses: list[FindingIn] = field(default_factory=list)  # findings of the plan (untested backups)
+    alert_ids: list[int] = field(default_factory=list)  # filled once stored
+    created: int = 0
+    updated: int = 0
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """When the establishment works: weekdays ``days`` (0 = Monday) from ``start`` to ``end`` o'clock."""
+
+    timezone: str = "Europe/Paris"
+    start: int = 7
+    end: int = 20
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_working_time(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.zone)
+        return local.weekday() in self.days and self.start <= local.hour < self.end
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a detector may read. ``connection`` has the ``events`` view (events up to ``now``) when
+    ``has_events`` is true."""
+
+    session: Session
+    settings: Settings
+    establishment_id: int
+    now: datetime
+    hours: WorkingHours
+    connection: duckdb.DuckDBPyConnection
+    has_events: bool
+
+    @property
+    def since(self) -> datetime:
+        """Start of the window whose detections are reported."""
+        return self.now - LOOKBACK
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.connection.execute(sql, params or []).fetchall()
+
+
+def open_events(
+    settings: Settings, establishment_id: int, now: datetime
+) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """A DuckDB connection in UTC with the view ``events``: the establishment's events up to ``now``."""
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    present = has_events(settings, establishment_id)
+    if present:
+        glob = dataset_glob(settings, establishment_id).replace("'", "''")
+        cutoff = now.isoformat().replace("'", "")
+        connection.execute(
+            f"CREATE VIEW events AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true) "  # noqa: S608
+            f"WHERE ts <= TIMESTAMPTZ '{cutoff}'"
+        )
+    return connection, present
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    if not values:
+        return 0.0, 0.0
+    mean = statistics.fmean(values)
+    return mean, (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def median_mad(values: list[float]) -> tuple[float, float]:
+    """Median and median absolute deviation (robust to the spikes a baseline's history may hold)."""
+    if not values:
+        return 0.0, 0.0
+    median = statistics.median(values)
+    return median, statistics.median(abs(v - median) for v in values)
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)

@@ -1,0 +1,53 @@
+"""Working hours per establishment (the only writer of ``detect_detector_settings``)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hygie.core.errors import ValidationError
+from hygie.core.time import utcnow
+from hygie.detect.detectors.base import WorkingHours
+from hygie.detect.detectors.models import DetectorSettings
+from hygie.org import service as org_service
+
+DEFAULT_HOURS = WorkingHours()
+"""7 h to 20 h, Monday to Friday, Paris time: a hospital's administrative day (care runs 24/7, but the
+accounts that administer IT rarely need to)."""
+
+
+def working_hours(session: Session, establishment_id: int) -> WorkingHours:
+    row = session.scalar(
+        select(DetectorSettings).where(DetectorSettings.establishment_id == establishment_id)
+    )
+    if row is None:
+        return DEFAULT_HOURS
+    return WorkingHours(row.timezone, row.work_start_hour, row.work_end_hour, tuple(sorted(row.work_days)))
+
+
+def set_working_hours(session: Session, establishment_id: int, hours: WorkingHours) -> WorkingHours:
+    """Checks and stores the establishment's working hours."""
+    org_service.get_establishment(session, establishment_id)
+    try:
+        ZoneInfo(hours.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"timezone: unknown zone {hours.timezone!r}") from exc
+    if not (0 <= hours.start < hours.end <= 24):
+        raise ValidationError(f"working hours: {hours.start}–{hours.end}, need 0 ≤ start < end ≤ 24")
+    if not hours.days or any(d not in range(7) for d in hours.days):
+        raise ValidationError("working days: one or more of 0 (Monday) … 6 (Sunday)")
+    row = session.scalar(
+        select(DetectorSettings).where(DetectorSettings.establishment_id == establishment_id)
+    )
+    if row is None:
+        row = DetectorSettings(establishment_id=establishment_id)
+        session.add(row)
+    row.timezone = hours.timezone
+    row.work_start_hour = hours.start
+    row.work_end_hour = hours.end
+    row.work_days = sorted(set(hours.days))
+    row.updated_at = utcnow()
+    session.flush()
+    return working_hours(session, establishment_id)
