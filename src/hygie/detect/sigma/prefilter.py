@@ -1,0 +1,199 @@
+"""A literal prefilter: the rules of a scan evaluated only on the events where their literals occur.
+
+Most Sigma rules cannot match unless some field contains one of a few literal strings (an image name, a
+command-line switch, a hash). ``anchors_of`` derives from a rule's SQL tree such a *necessary* condition: a
+set of anchors (field, how, text), one of which must hold whenever the rule matches. The engine finds, with
+one Aho-Corasick pass per distinct field value, the events where some anchor of a rule holds, and evaluates
+the exact rule only on those. ``None`` means no necessary literal was found: the rule is evaluated on every
+event of its log source, as before. The prefilter can only drop events a rule cannot match; the exact SQL
+condition still decides.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+import sqlglot.expressions as exp
+
+from hygie.detect.sigma.backend import MESSAGE_COLUMN
+
+CONTAINS = "c"
+STARTS = "s"
+ENDS = "e"
+EQUALS = "q"
+
+MESSAGE_KEY = "(message)"  # the raw message column (keyword rules), never a key of ``fields``
+
+Anchor = tuple[str, str, str]  # (key, how, lower-cased text)
+Anchors = list[Anchor] | None
+
+
+def _column_key(node: exp.Expression) -> tuple[str, bool] | None:
+    """The field a leaf reads, and whether it reads it lower-cased: "l:k"/"f:k" columns, LOWER(message)."""
+    if isinstance(node, exp.Lower) and isinstance(node.this, exp.Column) and node.this.name == MESSAGE_COLUMN:
+        return MESSAGE_KEY, True
+    if isinstance(node, exp.Column) and not node.table:
+        name = node.name
+        if name.startswith("l:"):
+            return name[2:], True
+        if name.startswith("f:"):
+            return name[2:], False
+    return None
+
+
+def _literal(node: exp.Expression) -> str | None:
+    return str(node.this) if isinstance(node, exp.Literal) and node.is_string else None
+
+
+def _leaf(key: tuple[str, bool] | None, how: str, text: str | None) -> Anchors:
+    if key is None or not text:
+        return None
+    name, lowered = key
+    if not lowered:
+        # Case-sensitive leaf: the lower-cased value contains the lower-cased text (ASCII: both engines and
+        # Python lower it alike).
+        if not text.isascii():
+            return None
+        text = text.lower()
+    return [(name, how, text)]
+
+
+def _like_runs(pattern: str) -> list[str]:
+    """The literal runs of a LIKE pattern (escape ``\\``) between its wildcards."""
+    runs: list[str] = []
+    current: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, ""))
+        elif char in "%_":
+            runs.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    runs.append("".join(current))
+    return [r for r in runs if r]
+
+
+def _score(anchors: list[Anchor]) -> float:
+    """Lower is more selective: few anchors, long texts, anchored at an end."""
+    return sum((0.5 if how != CONTAINS else 1.0) / min(len(text), 12) for _, how, text in anchors)
+
+
+def _operands(node: exp.Expression) -> list[exp.Expression]:
+    """The operands of a chain of the same connector (a OR b OR c…), without recursion: chains of a few
+    thousand hashes are nested that deep."""
+    kind = type(node)
+    operands: list[exp.Expression] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        while isinstance(current, exp.Paren) and isinstance(current.this, kind):
+            current = current.this
+        if type(current) is kind:
+            stack += [current.expression, current.this]
+        else:
+            operands.append(current)
+    return operands
+
+
+def anchors_of(node: exp.Expression) -> Anchors:
+    """A necessary condition of ``node`` as anchors (one must hold when it is true), or None."""
+    if isinstance(node, exp.Paren):
+        return anchors_of(node.this)
+    if isinstance(node, exp.Coalesce):
+        # COALESCE(p, FALSE) is true only when p is.
+        rest = node.expressions
+        if len(rest) == 1 and isinstance(rest[0], exp.Boolean) and not rest[0].this:
+            return anchors_of(node.this)
+        return None
+    if isinstance(node, exp.Or):
+        union: list[Anchor] = []
+        for operand in _operands(node):
+            found = anchors_of(operand)
+            if found is None:
+                return None
+            union += found
+        return union
+    if isinstance(node, exp.And):
+        options = [a for a in (anchors_of(o) for o in _operands(node)) if a is not None]
+        return min(options, key=_score) if options else None
+    if (
+        isinstance(node, exp.Anonymous)
+        and str(node.this).upper() == "CONTAINS"
+        and len(node.expressions) == 2
+    ):
+        return _leaf(_column_key(node.expressions[0]), CONTAINS, _literal(node.expressions[1]))
+    if isinstance(node, exp.StartsWith):
+        return _leaf(_column_key(node.this), STARTS, _literal(node.expression))
+    if isinstance(node, exp.EndsWith):
+        return _leaf(_column_key(node.this), ENDS, _literal(node.expression))
+    if isinstance(node, exp.EQ):
+        return _leaf(_column_key(node.this), EQUALS, _literal(node.expression))
+    if isinstance(node, exp.Escape) and isinstance(node.this, exp.Like) and _literal(node.expression) == "\\":
+        pattern = _literal(node.this.expression)
+        key = _column_key(node.this.this)
+        if pattern is None or key is None:
+            return None
+        runs = _like_runs(pattern)
+        if not runs:
+            return None
+        best = max(runs, key=len)
+        how = CONTAINS
+        if pattern == best.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"):
+            how = EQUALS
+        return _leaf(key, how, best)
+    return None
+
+
+@dataclass
+class Matcher:
+    """Aho-Corasick automata, one per field, over the anchors of a group of rules."""
+
+    automata: dict[str, Any]
+    always: list[int]  # rules without anchors: candidates on every event
+
+    @classmethod
+    def build(cls, anchors: Sequence[Anchors]) -> Matcher:
+        by_key: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+        always = []
+        for index, rule_anchors in enumerate(anchors):
+            if rule_anchors is None:
+                always.append(index)
+                continue
+            for key, how, text in rule_anchors:
+                by_key[key][text].append((how, index))
+        automata = {}
+        for key, texts in by_key.items():
+            automaton = ahocorasick.Automaton()
+            for text, uses in texts.items():
+                automaton.add_word(text, (len(text), tuple(sorted(set(uses)))))
+            automaton.make_automaton()
+            automata[key] = automaton
+        return cls(automata, always)
+
+    def fields(self) -> list[str]:
+        return sorted(self.automata)
+
+    def rules_of(self, key: str, value: str) -> set[int]:
+        """The rules with an anchor on ``key`` that holds for this (lower-cased) value."""
+        found: set[int] = set()
+        last = len(value) - 1
+        for end, (length, uses) in self.automata[key].iter(value):
+            start = end - length + 1
+            for how, index in uses:
+                if (
+                    how == CONTAINS
+                    or (how == STARTS and start == 0)
+                    or (how == ENDS and end == last)
+                    or (how == EQUALS and start == 0 and end == last)
+                ):
+                    found.add(index)
+        return found
+
+    def values_rules(self, key: str, values: Iterable[str | None]) -> list[set[int]]:
+        return [self.rules_of(key, v) if v is not None else set() for v in values]
