@@ -1,7 +1,9 @@
-"""Evaluate compiled Sigma rules over the event table (DuckDB here; the SQL is the same for Spark).
+"""Evaluate compiled Sigma rules over the event table, on DuckDB (``run``) or Spark (``run_spark``).
 
-Rules are grouped by log source; each group is one scan that returns, for the events matching at least
-one of its rules, a boolean per rule. Wide rows are fetched later, only for the hits.
+On DuckDB, ``scan`` reads the events once and evaluates each rule's exact condition only on the events its
+literals can match. On Spark (``evaluate``), rules are grouped by log source; each group is one scan that
+returns, for the events matching at least one of its rules, a boolean per rule. Both decide with the same
+compiled conditions. Wide rows are fetched later, only for the hits.
 """
 
 from __future__ import annotations
@@ -123,11 +125,9 @@ def run(connection: Any, table_or_glob: str, rules: CompiledRules) -> list[Hit]:
     hits: list[Hit] = []
     groups = scan.groups_of([r for r in rules.rules if r.emit])
     if groups:
-        # A second connection to the same database evaluates each batch while the first streams them. The
-        # planner's rewrites gain nothing on these flat scans and cost seconds on conditions this large.
+        # A second connection to the same database evaluates each batch while the first streams them.
         cursor = connection.cursor()
         try:
-            cursor.execute("PRAGMA disable_optimizer")
             for batch in scan.batches(connection, source, groups):
                 table = pa.Table.from_batches([batch])
                 for event_id, rule in scan.evaluate_batch(cursor, table, groups):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import ahocorasick
 import sqlglot.expressions as exp
@@ -197,3 +197,85 @@ class Matcher:
 
     def values_rules(self, key: str, values: Iterable[str | None]) -> list[set[int]]:
         return [self.rules_of(key, v) if v is not None else set() for v in values]
+
+
+# Characters RE2 reads as operators; every other character (space, quote, non-ASCII) is literal as is.
+_RE2_SPECIAL = frozenset("\\.^$|?*+()[]{}")
+MERGE_AT_LEAST = 3
+
+
+def _re2_literal(text: str) -> str:
+    return "".join("\\" + c if c in _RE2_SPECIAL else c for c in text)
+
+
+def _literal_leaf(node: exp.Expression) -> tuple[str, str] | None:
+    """(column SQL, RE2 alternative) of ``COALESCE(<literal test on a column>, FALSE)``, else None."""
+    if not (
+        isinstance(node, exp.Coalesce)
+        and len(node.expressions) == 1
+        and isinstance(node.expressions[0], exp.Boolean)
+        and not node.expressions[0].this
+    ):
+        return None
+    test = node.this
+    while isinstance(test, exp.Paren):
+        test = test.this
+    if (
+        isinstance(test, exp.Anonymous)
+        and str(test.this).upper() == "CONTAINS"
+        and len(test.expressions) == 2
+    ):
+        column, literal, form = test.expressions[0], test.expressions[1], "{}"
+    elif isinstance(test, exp.StartsWith):
+        column, literal, form = test.this, test.expression, "^{}"
+    elif isinstance(test, exp.EndsWith):
+        column, literal, form = test.this, test.expression, "{}\\z"
+    elif isinstance(test, exp.EQ):
+        column, literal, form = test.this, test.expression, "^{}\\z"
+    else:
+        return None
+    text = _literal(literal)
+    if not isinstance(column, exp.Column) or text is None:
+        return None
+    return column.sql(), form.format(_re2_literal(text))
+
+
+def merge_literal_ors(tree: exp.Expression) -> exp.Expression:
+    """OR chains of literal tests on one column as one RE2 alternation (DuckDB's REGEXP_MATCHES).
+
+    ``a = 'x' OR ENDS_WITH(a, 'y') OR CONTAINS(a, 'z')`` is true exactly when ``(?:^x\\z|y\\z|z)`` matches
+    ``a``: same hits, but one predicate instead of thousands (hash lists) to plan and to run.
+    """
+
+    def merge(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Or):
+            return node
+        operands = _operands(node)
+        by_column: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        columns: dict[str, exp.Expression] = {}
+        for position, operand in enumerate(operands):
+            inner = operand.this if isinstance(operand, exp.Paren) else operand
+            leaf = _literal_leaf(inner)
+            if leaf is not None:
+                by_column[leaf[0]].append((position, leaf[1]))
+                test = inner.this
+                while isinstance(test, exp.Paren):
+                    test = test.this
+                columns[leaf[0]] = test.expressions[0] if isinstance(test, exp.Anonymous) else test.this
+        merged_positions: set[int] = set()
+        replacements: list[exp.Expression] = []
+        for column, leaves in by_column.items():
+            if len(leaves) < MERGE_AT_LEAST:
+                continue
+            merged_positions.update(p for p, _ in leaves)
+            pattern = "(?:" + "|".join(alternative for _, alternative in leaves) + ")"
+            regex = exp.RegexpLike(this=columns[column].copy(), expression=exp.Literal.string(pattern))
+            replacements.append(exp.Coalesce(this=regex, expressions=[exp.false()]))
+        if not merged_positions:
+            return node
+        kept = [o for p, o in enumerate(operands) if p not in merged_positions] + replacements
+        if len(kept) == 1:
+            return kept[0]
+        return cast(exp.Expression, exp.or_(*(exp.paren(o) for o in kept)))
+
+    return tree.transform(merge, copy=True)

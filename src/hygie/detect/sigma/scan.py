@@ -36,12 +36,15 @@ MAX_RULES_PER_QUERY = 400
 
 @dataclass
 class Group:
-    """Rules sharing a log source, with what their scan must project and their prefilter."""
+    """Rules sharing a log source, with the ``fields`` keys their scan reads and their prefilter."""
 
     rules: list[CompiledRule]
-    where: str
-    projection: list[str]
+    channels: tuple[str, ...]
+    event_codes: tuple[int, ...]
+    keys: list[str]  # looked up in ``fields`` once per event ("f:<key>" columns)
+    projection: list[str]  # the scan's columns: base columns, raw keys, lower-cased keys
     matcher: Matcher
+    message: bool  # the rules read the raw message
 
     @classmethod
     def of(cls, rules: list[CompiledRule]) -> Group:
@@ -51,15 +54,74 @@ class Group:
             None if r.anchors is None else [(a[0], a[1], a[2]) for a in r.anchors] for r in rules
         ]
         matcher = Matcher.build(anchors)
-        items = [f'fields[{_quote(k)}] AS "{raw_column(k)}"' for k in sorted(raw)]
-        items += [f'LOWER(fields[{_quote(k)}]) AS "{lower_column(k)}"' for k in sorted(lower)]
-        for key in matcher.fields():
-            if key == MESSAGE_KEY:
-                items.append(f'LOWER(message) AS "{lower_column(key)}"')
-            elif key not in lower:
-                items.append(f'LOWER(fields[{_quote(key)}]) AS "{lower_column(key)}"')
-        where = render(source_condition(rules[0].channels, rules[0].event_codes), "duckdb")
-        return cls(rules, where, items, matcher)
+        lowered = (lower | set(matcher.fields())) - {MESSAGE_KEY}
+        message = any("message" in r.columns for r in rules) or MESSAGE_KEY in matcher.automata
+        items = [*BASE_COLUMNS, *(["message"] if message else [])]
+        items += [f'"{raw_column(k)}"' for k in sorted(raw)]
+        # Lower-cased by DuckDB, as the compiled conditions expect.
+        items += [f'LOWER("{raw_column(k)}") AS "{lower_column(k)}"' for k in sorted(lowered)]
+        if MESSAGE_KEY in matcher.automata:
+            items.append(f'LOWER(message) AS "{lower_column(MESSAGE_KEY)}"')
+        keys = sorted(raw | lowered)
+        return cls(
+            rules, tuple(rules[0].channels), tuple(rules[0].event_codes), keys, items, matcher, message
+        )
+
+    def rows(self, batch: Batch) -> pa.Table | None:
+        """The events of the batch from this log source with the keys pivoted into plain columns; None if
+        the batch has none."""
+        table = batch.table
+        mask = None
+        if self.channels:
+            mask = pc.is_in(table.column("channel"), value_set=pa.array(self.channels, pa.string()))
+        if self.event_codes:
+            codes = pc.is_in(table.column("event_code"), value_set=pa.array(self.event_codes, pa.int32()))
+            mask = codes if mask is None else pc.and_(mask, codes)
+        if mask is not None:
+            mask = pc.fill_null(mask, False)
+            if not pc.any(mask).as_py():
+                return None
+        names = [*BASE_COLUMNS, *(["message"] if self.message else [])]
+        selected = table.select(names)
+        for key in self.keys:
+            selected = selected.append_column(raw_column(key), batch.values(key))
+        return selected if mask is None else selected.filter(mask)
+
+
+class Batch:
+    """A batch of events whose ``fields`` maps are flattened once: each key's values come out as a column
+    (absent: null) with one comparison of integer key codes, shared by every group that reads the key."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        fields = table.column("fields").combine_chunks()
+        offsets = fields.offsets.to_numpy()
+        start, length = int(offsets[0]), int(offsets[-1] - offsets[0])
+        self._parents = np.repeat(np.arange(table.num_rows), np.diff(offsets))
+        encoded = pc.dictionary_encode(fields.keys.slice(start, length))
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        # A null map has no keys, whatever its slot points to.
+        valid = fields.is_valid().to_numpy(zero_copy_only=False)
+        self._codes = np.where(valid[self._parents], codes, -1) if len(codes) else codes
+        self._code_of = {k: i for i, k in enumerate(encoded.dictionary.to_pylist())}
+        self._items = fields.items.slice(start, length)
+        self._columns: dict[str, pa.Array] = {}
+
+    def values(self, key: str) -> pa.Array:
+        column = self._columns.get(key)
+        if column is None:
+            rows = self.table.num_rows
+            code = self._code_of.get(key)
+            if code is None:
+                column = pa.nulls(rows, pa.string())
+            else:
+                positions = np.flatnonzero(self._codes == code)
+                at = np.full(rows, -1, dtype=np.int64)
+                # Reversed: when a key repeats in one map, its first value wins (as fields['k'] in DuckDB).
+                at[self._parents[positions][::-1]] = positions[::-1]
+                column = self._items.take(pa.array(at, mask=at < 0))
+            self._columns[key] = column
+        return column
 
 
 def _quote(text: str) -> str:
@@ -75,11 +137,9 @@ def groups_of(rules: Sequence[CompiledRule]) -> list[Group]:
 
 def batches(connection: Any, source: str, groups: Sequence[Group]) -> Iterator[pa.RecordBatch]:
     """The events any group reads, once, with only the columns the rules need."""
-    needs_message = any(
-        "message" in r.columns or MESSAGE_KEY in g.matcher.automata for g in groups for r in g.rules
-    )
+    needs_message = any(g.message for g in groups)
     columns = [*BASE_COLUMNS, "fields"] + (["message"] if needs_message else [])
-    conditions = {g.where for g in groups}
+    conditions = {render(source_condition(list(g.channels), list(g.event_codes)), "duckdb") for g in groups}
     where = "TRUE" if "TRUE" in conditions else " OR ".join(f"({c})" for c in sorted(conditions))
     sql = f"SELECT {', '.join(columns)} FROM {source} WHERE {where}"  # noqa: S608
     # execute() ends a result the caller left open (sql() would refuse), then the rows stream in batches.
@@ -88,40 +148,40 @@ def batches(connection: Any, source: str, groups: Sequence[Group]) -> Iterator[p
     yield from reader
 
 
-def evaluate_batch(cursor: Any, batch: pa.Table, groups: Sequence[Group]) -> list[tuple[int, CompiledRule]]:
-    """The (event id, rule) pairs that hit in one batch (registered as ``hygie_batch`` on ``cursor``)."""
-    cursor.register("hygie_batch", batch)
+def evaluate_batch(cursor: Any, table: pa.Table, groups: Sequence[Group]) -> list[tuple[int, CompiledRule]]:
+    """The (event id, rule) pairs that hit in one batch of events."""
     found: list[tuple[int, CompiledRule]] = []
-    try:
-        for group in groups:
-            found.extend(_group_hits(cursor, group))
-    finally:
-        cursor.unregister("hygie_batch")
+    batch = Batch(table)
+    for group in groups:
+        found.extend(_group_hits(cursor, batch, group))
     return found
 
 
-def _group_hits(cursor: Any, group: Group) -> list[tuple[int, CompiledRule]]:
-    columns = ", ".join([*BASE_COLUMNS, *(["message"] if _needs_message(group) else []), *group.projection])
-    table = cursor.sql(f"SELECT {columns} FROM hygie_batch WHERE {group.where}").to_arrow_table()  # noqa: S608
-    if table.num_rows == 0:
+def _group_hits(cursor: Any, batch: Batch, group: Group) -> list[tuple[int, CompiledRule]]:
+    rows = group.rows(batch)
+    if rows is None or rows.num_rows == 0:
         return []
+    cursor.register("hygie_pivot", rows)
+    try:
+        table = cursor.sql(f"SELECT {', '.join(group.projection)} FROM hygie_pivot").to_arrow_table()  # noqa: S608
+    finally:
+        cursor.unregister("hygie_pivot")
+    table = table.combine_chunks()
     candidates = _candidates(group.matcher, table)
+    # One boolean column per rule with candidates: true on the events where one of its anchors holds.
+    for rule, positions in sorted(candidates.items()):
+        mask = np.zeros(table.num_rows, dtype=bool)
+        mask[positions] = True
+        table = table.append_column(f"hygie_c{rule}", pa.array(mask))
+    rules = sorted([*candidates, *group.matcher.always])
     pairs: list[tuple[int, int]] = []
     cursor.register("hygie_group", table)
     try:
-        if candidates:
-            pairs += _evaluate_candidates(cursor, group, table, candidates)
-        for start in range(0, len(group.matcher.always), MAX_RULES_PER_QUERY):
-            pairs += _evaluate_always(
-                cursor, group, group.matcher.always[start : start + MAX_RULES_PER_QUERY]
-            )
+        for start in range(0, len(rules), MAX_RULES_PER_QUERY):
+            pairs += _evaluate(cursor, group, rules[start : start + MAX_RULES_PER_QUERY], candidates)
     finally:
         cursor.unregister("hygie_group")
     return [(event_id, group.rules[rule]) for event_id, rule in pairs]
-
-
-def _needs_message(group: Group) -> bool:
-    return any("message" in r.columns for r in group.rules)
 
 
 def _candidates(matcher: Matcher, table: pa.Table) -> dict[int, np.ndarray]:
@@ -149,34 +209,36 @@ def _candidates(matcher: Matcher, table: pa.Table) -> dict[int, np.ndarray]:
     return {rule: np.unique(np.concatenate(parts)) for rule, parts in per_rule.items()}
 
 
-def _evaluate_candidates(
-    cursor: Any, group: Group, table: pa.Table, candidates: dict[int, np.ndarray]
+def _evaluate(
+    cursor: Any, group: Group, rules: list[int], candidates: dict[int, np.ndarray]
 ) -> list[tuple[int, int]]:
-    rules = sorted(candidates)
-    found: list[tuple[int, int]] = []
-    for start in range(0, len(rules), MAX_RULES_PER_QUERY):
-        chunk = rules[start : start + MAX_RULES_PER_QUERY]
-        rows = np.concatenate([candidates[r] for r in chunk])
-        numbers = np.concatenate([np.full(len(candidates[r]), r, dtype=np.int32) for r in chunk])
-        pairs = table.take(pa.array(rows)).append_column("hygie_rule", pa.array(numbers))
-        branches = " ".join(f"WHEN {r} THEN ({group.rules[r].scan_sql['duckdb']})" for r in chunk)
-        cursor.register("hygie_pairs", pairs)
-        try:
-            where = f"CASE hygie_rule {branches} ELSE FALSE END"
-            sql = f"SELECT event_id, hygie_rule FROM hygie_pairs WHERE {where}"  # noqa: S608
-            found += [(int(event_id), int(rule)) for event_id, rule in cursor.execute(sql).fetchall()]
-        finally:
-            cursor.unregister("hygie_pairs")
-    return found
-
-
-def _evaluate_always(cursor: Any, group: Group, rules: list[int]) -> list[tuple[int, int]]:
-    cases = ", ".join(f"CASE WHEN {group.rules[r].scan_sql['duckdb']} THEN '{r}' END" for r in rules)
+    """The exact conditions, each only on its candidate events: CASE WHEN evaluates an AND left to right
+    on the rows still true, so a rule's condition runs only where its candidate column is true."""
+    flags = []
+    for index, rule in enumerate(rules):
+        condition = group.rules[rule].scan_sql["duckdb"]
+        guard = f"hygie_c{rule} AND " if rule in candidates else ""
+        flags.append(f"CASE WHEN {guard}({condition}) THEN TRUE ELSE FALSE END AS h{index}")
+    any_hit = " OR ".join(f"h{i}" for i in range(len(rules)))
+    # Without the optimizer the filter stays above the projection: each condition is evaluated once; the
+    # list of rules that hit is built only for the events that hit one.
+    listed = ", ".join(f"CASE WHEN h{i} THEN '{i}' END" for i in range(len(rules)))
     sql = (
-        f"WITH s AS MATERIALIZED (SELECT event_id, concat_ws(',', {cases}) AS hits FROM hygie_group) "  # noqa: S608
-        "SELECT event_id, hits FROM s WHERE hits <> ''"
+        f"SELECT event_id, concat_ws(',', {listed}) FROM "  # noqa: S608
+        f"(SELECT event_id, {', '.join(flags)} FROM hygie_group) s WHERE {any_hit}"
     )
     found = []
-    for event_id, text in cursor.execute(sql).fetchall():
-        found += [(int(event_id), int(rule)) for rule in str(text).split(",")]
+    for event_id, text in _unoptimized(cursor, sql):
+        found += [(int(event_id), rules[int(i)]) for i in str(text).split(",")]
     return found
+
+
+def _unoptimized(cursor: Any, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a query planned without the optimizer: its rewrites gain nothing on a flat scan of a few
+    columns and cost seconds on conditions of thousands of predicates."""
+    cursor.execute("PRAGMA disable_optimizer")
+    try:
+        rows: list[tuple[Any, ...]] = cursor.execute(sql).fetchall()
+    finally:
+        cursor.execute("PRAGMA enable_optimizer")
+    return rows
