@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import pyarrow as pa
-
 from hygie.detect.sigma import scan
 from hygie.detect.sigma.backend import projection, render
 from hygie.detect.sigma.compiler import CompiledCorrelation, CompiledRule, CompiledRules, source_condition
@@ -128,8 +126,7 @@ def run(connection: Any, table_or_glob: str, rules: CompiledRules) -> list[Hit]:
         # A second connection to the same database evaluates each batch while the first streams them.
         cursor = connection.cursor()
         try:
-            for batch in scan.batches(connection, source, groups):
-                table = pa.Table.from_batches([batch])
+            for table in scan.batches(connection, source, groups):
                 for event_id, rule in scan.evaluate_batch(cursor, table, groups):
                     hits.append(Hit(rule.id, rule.title, rule.level, (event_id,)))
         finally:

@@ -2,13 +2,12 @@
 
 1. The events of every log source the rules name are streamed once from the table or the Parquet files, in
    batches (memory stays flat whatever the input size); only the columns the rules read are kept.
-2. Per batch and log source, one query pivots the ``fields`` keys the group's rules read into plain columns
-   (raw and lower-cased): each map lookup happens once per event, not once per predicate.
+2. Per batch, the ``fields`` maps are flattened once (``Batch``): each key the rules read becomes a plain
+   column, shared by the log-source groups; DuckDB lower-cases the ones read lower-cased, once per event.
 3. The prefilter (``prefilter.Matcher``) runs one Aho-Corasick pass per distinct value of each anchored
-   field and keeps, per rule, the events where one of its anchors holds.
-4. The exact SQL condition of each rule is evaluated only on its candidate events, in one query per group
-   (a CASE on the rule number), plus the rules without anchors on every event of the group, short-circuited
-   by CASE WHEN. Only (event, rule) pairs come back.
+   field and marks, per rule, the events where one of its anchors holds (a boolean column).
+4. The exact SQL condition of each rule is evaluated only where its column is true (CASE WHEN short-circuits
+   the AND), the rules without anchors on every event of the group. Only (event, rule) pairs come back.
 
 Spark keeps the plain evaluation of ``engine.evaluate``: the same SQL conditions decide, so the hits are the
 same; the tests compare both.
@@ -28,7 +27,7 @@ from hygie.detect.sigma.backend import lower_column, raw_column, render
 from hygie.detect.sigma.compiler import CompiledRule, source_condition
 from hygie.detect.sigma.prefilter import MESSAGE_KEY, Anchors, Matcher
 
-BATCH_ROWS = 100_000
+BATCH_ROWS = 50_000
 BASE_COLUMNS = ("event_id", "channel", "event_code", "host", "provider")
 # Rules per query: past this the SQL text grows without gaining speed.
 MAX_RULES_PER_QUERY = 400
@@ -135,8 +134,10 @@ def groups_of(rules: Sequence[CompiledRule]) -> list[Group]:
     return [Group.of(members) for _, members in sorted(by_source.items())]
 
 
-def batches(connection: Any, source: str, groups: Sequence[Group]) -> Iterator[pa.RecordBatch]:
-    """The events any group reads, once, with only the columns the rules need."""
+def batches(connection: Any, source: str, groups: Sequence[Group]) -> Iterator[pa.Table]:
+    """The events any group reads, once, with only the columns the rules need, about BATCH_ROWS at a time
+    (files of many small row groups stream as small record batches: they are gathered, so the per-batch
+    cost of the queries is paid once per BATCH_ROWS events)."""
     needs_message = any(g.message for g in groups)
     columns = [*BASE_COLUMNS, "fields"] + (["message"] if needs_message else [])
     conditions = {render(source_condition(list(g.channels), list(g.event_codes)), "duckdb") for g in groups}
@@ -145,7 +146,16 @@ def batches(connection: Any, source: str, groups: Sequence[Group]) -> Iterator[p
     # execute() ends a result the caller left open (sql() would refuse), then the rows stream in batches.
     connection.execute("SELECT 1").fetchall()
     reader = connection.sql(sql).to_arrow_reader(BATCH_ROWS)
-    yield from reader
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in reader:
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= BATCH_ROWS:
+            yield pa.Table.from_batches(pending)
+            pending, rows = [], 0
+    if rows:
+        yield pa.Table.from_batches(pending)
 
 
 def evaluate_batch(cursor: Any, table: pa.Table, groups: Sequence[Group]) -> list[tuple[int, CompiledRule]]:
@@ -169,9 +179,7 @@ def _group_hits(cursor: Any, batch: Batch, group: Group) -> list[tuple[int, Comp
     table = table.combine_chunks()
     candidates = _candidates(group.matcher, table)
     # One boolean column per rule with candidates: true on the events where one of its anchors holds.
-    for rule, positions in sorted(candidates.items()):
-        mask = np.zeros(table.num_rows, dtype=bool)
-        mask[positions] = True
+    for rule, mask in sorted(candidates.items()):
         table = table.append_column(f"hygie_c{rule}", pa.array(mask))
     rules = sorted([*candidates, *group.matcher.always])
     pairs: list[tuple[int, int]] = []
@@ -185,8 +193,8 @@ def _group_hits(cursor: Any, batch: Batch, group: Group) -> list[tuple[int, Comp
 
 
 def _candidates(matcher: Matcher, table: pa.Table) -> dict[int, np.ndarray]:
-    """Per anchored rule, the row positions where one of its anchors holds."""
-    per_rule: dict[int, list[np.ndarray]] = {}
+    """Per anchored rule with candidates, a mask of the rows where one of its anchors holds."""
+    per_rule: dict[int, np.ndarray] = {}
     for key in matcher.fields():
         encoded = pc.dictionary_encode(table.column(lower_column(key))).combine_chunks()
         indices = encoded.indices.to_numpy(zero_copy_only=False)
@@ -205,8 +213,11 @@ def _candidates(matcher: Matcher, table: pa.Table) -> dict[int, np.ndarray]:
             lo, hi = np.searchsorted(sorted_indices, [entry, entry + 1])
             rows = order[lo:hi]
             for rule in rules:
-                per_rule.setdefault(rule, []).append(rows)
-    return {rule: np.unique(np.concatenate(parts)) for rule, parts in per_rule.items()}
+                mask = per_rule.get(rule)
+                if mask is None:
+                    mask = per_rule[rule] = np.zeros(table.num_rows, dtype=bool)
+                mask[rows] = True
+    return per_rule
 
 
 def _evaluate(
