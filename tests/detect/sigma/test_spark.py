@@ -46,6 +46,11 @@ RULES = [
     sem.rule("  sel: {CommandLine|windash|contains|all: ['-enc', '-nop']}\n  condition: sel"),
     sem.rule("  sel: {User: null, Image|endswith: '.exe'}\n  condition: sel"),
     sem.rule("  sel: {ParentImage|fieldref: Image}\n  condition: sel"),
+    # Literal lists: one RE2 alternation on DuckDB, the plain OR chain on Spark.
+    sem.rule(
+        "  a: {Image|endswith: ['\\cmd.exe', 'b.exe', 'wmic.exe']}\n"
+        "  b: {CommandLine|contains: ['vss', '-enc', 'a_b%']}\n  condition: a or b"
+    ),
 ]
 EVENTS = [
     sem.proc(1, Image="c:\\windows\\system32\\cmd.EXE", ParentImage="explorer.exe"),

@@ -89,6 +89,15 @@ def project(tree: exp.Expression) -> tuple[exp.Expression, list[str], list[str]]
             if key is not None:
                 lower.add(key)
                 return exp.column(exp.to_identifier(lower_column(key), quoted=True))
+            # A field with its fallbacks (4688 names, spaced names): LOWER(COALESCE(a, b)) is
+            # COALESCE(LOWER(a), LOWER(b)), so each key keeps its one lower-cased column.
+            if isinstance(node.this, exp.Coalesce):
+                keys = [_map_key(part) for part in (node.this.this, *node.this.expressions)]
+                if all(k is not None for k in keys):
+                    names = [lower_column(k) for k in keys if k is not None]
+                    lower.update(k for k in keys if k is not None)
+                    columns = [exp.column(exp.to_identifier(name, quoted=True)) for name in names]
+                    return exp.Coalesce(this=columns[0], expressions=columns[1:])
         key = _map_key(node)
         if key is not None:
             raw.add(key)

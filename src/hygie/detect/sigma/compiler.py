@@ -21,7 +21,16 @@ from sigma.correlations import (
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from hygie.detect.sigma.backend import DIALECTS, FIELDS_COLUMN, SqlTreeBackend, field_expr, project, render
+from hygie.detect.sigma.backend import (
+    DIALECTS,
+    FIELDS_COLUMN,
+    SqlTreeBackend,
+    field_expr,
+    lower_column,
+    project,
+    raw_column,
+    render,
+)
 from hygie.detect.sigma.logsources import (
     PROCESS_CREATION_FALLBACKS,
     SPACED_SERVICES,
@@ -29,10 +38,11 @@ from hygie.detect.sigma.logsources import (
     UnmappedLogSource,
     source_of,
 )
+from hygie.detect.sigma.prefilter import anchors_of, merge_literal_ors
 from hygie.detect.sigma.rules import LoadedRule, RuleSet, load_rules, rule_files
 
 # Bump when the generated SQL changes: cached rule sets of another version are recompiled.
-COMPILER_VERSION = "5"
+COMPILER_VERSION = "7"
 CORRELATION_KINDS = ("event_count", "value_count", "temporal", "temporal_ordered")
 
 
@@ -54,6 +64,9 @@ class CompiledRule:
     scan_sql: dict[str, str] = field(default_factory=dict)
     raw_keys: list[str] = field(default_factory=list)  # keys read as is ("f:<key>" columns)
     lower_keys: list[str] = field(default_factory=list)  # keys read lower-cased ("l:<key>" columns)
+    # A necessary condition for the prefilter (see prefilter.anchors_of); None: evaluated on every event.
+    anchors: list[list[str]] | None = None
+    columns: list[str] = field(default_factory=list)  # event-table columns the condition reads
 
 
 @dataclass
@@ -174,10 +187,27 @@ def _compile_rule(backend: SqlTreeBackend, loaded: LoadedRule) -> CompiledRule:
         channels=list(source.channels),
         event_codes=list(source.event_codes),
         sql={dialect: render(tree, dialect) for dialect in DIALECTS},
-        scan_sql={dialect: render(projected, dialect) for dialect in DIALECTS},
+        # DuckDB's scan gets the literal OR chains merged into one RE2 alternation each (same hits).
+        scan_sql={
+            dialect: render(merge_literal_ors(projected) if dialect == "duckdb" else projected, dialect)
+            for dialect in DIALECTS
+        },
         raw_keys=raw_keys,
         lower_keys=lower_keys,
+        anchors=_anchors(projected),
+        columns=sorted(
+            {c.name for c in projected.find_all(exp.Column)} - {*_projected_names(raw_keys, lower_keys)}
+        ),
     )
+
+
+def _anchors(tree: Any) -> list[list[str]] | None:
+    found = anchors_of(tree)
+    return None if found is None else [list(a) for a in sorted(set(found))]
+
+
+def _projected_names(raw_keys: list[str], lower_keys: list[str]) -> list[str]:
+    return [raw_column(k) for k in raw_keys] + [lower_column(k) for k in lower_keys]
 
 
 _OPS = {

@@ -1,7 +1,9 @@
-"""Evaluate compiled Sigma rules over the event table (DuckDB here; the SQL is the same for Spark).
+"""Evaluate compiled Sigma rules over the event table, on DuckDB (``run``) or Spark (``run_spark``).
 
-Rules are grouped by log source; each group is one scan that returns, for the events matching at least
-one of its rules, a boolean per rule. Wide rows are fetched later, only for the hits.
+On DuckDB, ``scan`` reads the events once and evaluates each rule's exact condition only on the events its
+literals can match. On Spark (``evaluate``), rules are grouped by log source; each group is one scan that
+returns, for the events matching at least one of its rules, a boolean per rule. Both decide with the same
+compiled conditions. Wide rows are fetched later, only for the hits.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from hygie.detect.sigma import scan
 from hygie.detect.sigma.backend import projection, render
 from hygie.detect.sigma.compiler import CompiledCorrelation, CompiledRule, CompiledRules, source_condition
 from hygie.detect.sigma.correlation import bursts, correlation_sql, rows_of
 
 # Above this many rules in one scan the SQL text grows without gaining speed.
 MAX_RULES_PER_SCAN = 250
-SKIPPED_OPTIMIZERS = "common_subexpressions,statistics_propagation"
 
 Query = Callable[[str], Sequence[Sequence[Any]]]
 
@@ -112,21 +114,33 @@ def _from_us(us: int) -> datetime:
 
 
 def run(connection: Any, table_or_glob: str, rules: CompiledRules) -> list[Hit]:
-    """Evaluate the rules on a DuckDB connection over a table or Parquet files; hits sorted by rule."""
+    """Evaluate the rules on a DuckDB connection over a table or Parquet files; hits sorted by rule.
+
+    Detection rules go through ``scan`` (events read once, literal prefilter, exact SQL on the candidates);
+    correlations through their window queries.
+    """
     source = source_sql(table_or_glob)
+    hits: list[Hit] = []
+    groups = scan.groups_of([r for r in rules.rules if r.emit])
+    if groups:
+        # A second connection to the same database evaluates each batch while the first streams them.
+        cursor = connection.cursor()
+        try:
+            for table in scan.batches(connection, source, groups):
+                for event_id, rule in scan.evaluate_batch(cursor, table, groups):
+                    hits.append(Hit(rule.id, rule.title, rule.level, (event_id,)))
+        finally:
+            cursor.close()
+    by_id = {r.id: r for r in rules.rules}
 
     def query(sql: str) -> Sequence[Sequence[Any]]:
         result: list[tuple[Any, ...]] = connection.execute(sql).fetchall()
         return result
 
-    # Planning a scan of hundreds of rules is dominated by optimizers that gain nothing here (the scan already
-    # projects each field once); they are switched off for the run only, the results are the same.
-    previous = connection.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
-    connection.execute(f"SET disabled_optimizers = '{SKIPPED_OPTIMIZERS}'")
-    try:
-        return evaluate(query, source, rules, "duckdb")
-    finally:
-        connection.execute("SET disabled_optimizers = ?", [previous])
+    for correlation in rules.correlations:
+        hits.extend(_correlation_hits(query, source, correlation, by_id, "duckdb"))
+    hits.sort(key=lambda h: (h.rule_id, h.event_ids))
+    return hits
 
 
 def run_spark(spark: Any, table: str, rules: CompiledRules) -> list[Hit]:
