@@ -335,7 +335,8 @@ class EventWriter:
         with suppress(Exception):  # already failing: the files are removed below
             self._stop()
         for writer in self._writers.values():
-            writer.close()
+            with suppress(Exception):
+                writer.close()
         for temp in self._temps.values():
             temp.unlink(missing_ok=True)
         self._writers.clear()
@@ -346,10 +347,14 @@ class EventWriter:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
+        if exc_type is not None:
             self.abort()
+            return
+        try:
+            self.commit()
+        except BaseException:  # a write that failed in the thread: no half-written file is left
+            self.abort()
+            raise
 
 
 def read_manifest(settings: Settings, establishment_id: int) -> dict[str, dict[str, Any]]:
