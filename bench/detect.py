@@ -28,6 +28,8 @@ the million-event set, within 2x of the parse time, peak memory flat in input si
 The rules are compiled once into a cache (``--cache``, kept between runs): the first run of the bench
 compiles them (minutes), later ones load them (about a second).
 
+The data are read from ../shared/data beside the checkout (``HYGIE_SHARED_DATA`` to read them elsewhere).
+
 Run: ``PYTHONPATH=src .venv/bin/python bench/detect.py [--rows 1000000] [--quick] [--workers 1]``
 (``--quick``: 50,000 repeated events, a smoke run of a minute or two).
 """
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import shutil
 import sys
@@ -56,7 +59,7 @@ from hygie.detect.ingest import ingest_paths
 from hygie.detect.sigma.compiler import compile_paths
 from hygie.detect.sigma.engine import run, scan_groups
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(os.environ.get("HYGIE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 SAMPLES = SHARED / "evtx-attack-samples"
 SIGMA = SHARED / "sigma"
 RULE_DIRS = [
@@ -251,6 +254,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = QUICK_ROWS if args.quick else args.rows
     samples = sorted(SAMPLES.rglob("*.evtx"))
+    if not samples or not all(d.is_dir() for d in args.rules or RULE_DIRS):
+        sys.exit(f"no EVTX samples under {SAMPLES} or no rules: set HYGIE_SHARED_DATA to ../shared/data")
 
     started = time.perf_counter()
     rule_dirs = args.rules or RULE_DIRS
