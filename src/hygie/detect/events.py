@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from datetime import date, datetime
+from functools import cache
 from hashlib import blake2b
 from itertools import accumulate
 from pathlib import Path
@@ -215,6 +216,12 @@ def _by_day(table: pa.Table) -> list[tuple[date, pa.Table]]:
     return parts
 
 
+@cache
+def _write_thread() -> ThreadPoolExecutor:
+    """The thread that encodes and writes Parquet, one for the process (ingestion reads files one by one)."""
+    return ThreadPoolExecutor(1, thread_name_prefix="hygie-parquet")
+
+
 class EventWriter:
     """Writes the events of one input file into the store, a row group per day every ``batch_size`` events.
 
@@ -246,7 +253,6 @@ class EventWriter:
         self._columns = _Columns()
         self._writers: dict[date, pq.ParquetWriter] = {}
         self._temps: dict[date, Path] = {}
-        self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[None] | None = None
         self.written = 0
         self.days: dict[date, int] = {}
@@ -286,9 +292,7 @@ class EventWriter:
             self.days[day] = self.days.get(day, 0) + part.num_rows
         self.written += table.num_rows
         self._wait()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="hygie-parquet")
-        self._pending = self._pool.submit(self._write, parts)
+        self._pending = _write_thread().submit(self._write, parts)
 
     def _write(self, parts: list[tuple[date, pa.Table]]) -> None:
         for day, part in parts:
@@ -312,18 +316,10 @@ class EventWriter:
         if pending is not None:
             pending.result()
 
-    def _stop(self) -> None:
-        try:
-            self._wait()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown()
-                self._pool = None
-
     def commit(self) -> None:
         """Writes what is left and gives the files their final names (replacing an earlier copy)."""
         self.flush()
-        self._stop()
+        self._wait()
         for day, writer in self._writers.items():
             writer.close()
             temp = self._temps[day]
@@ -333,7 +329,7 @@ class EventWriter:
 
     def abort(self) -> None:
         with suppress(Exception):  # already failing: the files are removed below
-            self._stop()
+            self._wait()
         for writer in self._writers.values():
             with suppress(Exception):
                 writer.close()
