@@ -13,10 +13,11 @@ Two runs, each in a fresh process (so its peak memory is its own):
 
    Why NDJSON rather than EVTX copies: the times and record ids an EVTX record carries are inside its
    binary XML (the template's substitution values), which cannot be shifted without re-encoding the
-   record; moving the record header alone, as bench/ingest.py used to, leaves ``ts`` and ``record_id``
-   unchanged, so every copy would fall on the same instants and the correlation rules would see one
-   giant burst. NDJSON goes through the same pipeline (format detection, flattening, Parquet store by
-   day, manifest); its fields are the EVTX names, so the rules match the same events.
+   record; moving the record header alone (what bench/ingest.py does to time the EVTX reader at volume)
+   leaves ``ts`` and ``record_id`` unchanged, so every copy would fall on the same instants and the
+   correlation rules would see one giant burst. NDJSON goes through the same pipeline (format detection,
+   flattening, Parquet store by day, manifest); its fields are the EVTX names, so the rules match the
+   same events.
 
 For each run it prints the events, the ingestion and evaluation times and events/s separately, the whole
 run (rules loaded from the warm cache + ingestion + evaluation) in events/s, the peak resident memory
