@@ -180,8 +180,8 @@ def write_repeated(store_home: Path, out: Path, copies: int, parts: int) -> list
         FROM read_parquet('{glob}') AS e, range({int(copies)}) AS r(k)
         ORDER BY ts + to_days(k::INTEGER), k, event_id
     """  # noqa: S608 -- the glob is ours
-    total = connection.execute(f"SELECT count(*) * ? FROM read_parquet('{glob}')", [copies]).fetchone()  # noqa: S608
-    per_part = math.ceil(int(total[0]) / parts) if total else 0
+    total = connection.execute(f"SELECT count(*) * ? FROM read_parquet('{glob}')", [copies]).fetchall()  # noqa: S608
+    per_part = max(1, math.ceil(int(total[0][0]) / parts))
     paths = [out / f"repeated-{n:02d}.ndjson" for n in range(parts)]
     reader = connection.sql(query).to_arrow_reader(50_000)
     written = 0
