@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from hygie.cli.main import app
 from hygie.core.settings import Settings
+from hygie.detect import events as events_module
 from hygie.detect.events import (
     EVENT_SCHEMA,
     Event,
@@ -255,3 +256,24 @@ def test_a_failed_write_leaves_no_file_and_raises(store_settings: Settings) -> N
     ):
         writer.extend(events)
     assert sorted(p.name for p in root.rglob("*") if p.is_file()) == ["day=2024-03-11"]
+
+
+def test_a_batch_converted_in_chunks_is_one_row_group(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Events go to Arrow every CHUNK_ROWS (to hold fewer Python objects); a batch is still one row group.
+    monkeypatch.setattr(events_module, "CHUNK_ROWS", 4)
+    events = [_event(datetime(2024, 3, 10, 8, n, tzinfo=UTC), n, n=str(n)) for n in range(25)]
+    with EventWriter(store_settings, 4, "evtx", "aa" * 32, "chunks.evtx", batch_size=10) as writer:
+        writer.extend(events)
+    path = (
+        establishment_dir(store_settings, 4)
+        / "source=evtx"
+        / "day=2024-03-10"
+        / ("part-" + "aa" * 8 + ".parquet")
+    )
+    metadata = pq.ParquetFile(path).metadata
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [10, 10, 5]
+    table = pq.read_table(path)
+    assert table.column("offset").to_pylist() == list(range(25))
+    assert table.column("fields").to_pylist()[13] == [("n", "13")]

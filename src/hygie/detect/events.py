@@ -82,6 +82,7 @@ EVENT_SCHEMA = pa.schema(
 """Arrow schema of every event file; see the module docstring for the meaning of each column."""
 
 SMALL_PART_ROWS = 1000
+CHUNK_ROWS = 10_000
 STATISTICS_COLUMNS = ["event_id", "ts", "host", "source", "channel", "provider", "event_code", "record_id"]
 """Columns whose min/max go into the files: those queries filter on (the raw text and map would only cost)."""
 MANIFEST_NAME = "_ingested.json"
@@ -205,9 +206,11 @@ def _by_day(table: pa.Table) -> list[tuple[date, pa.Table]]:
     first, last = pc.min_max(days).values()
     if first == last:  # one day: the common case of a log file read in order
         return [(first.as_py(), table)]
-    order = pc.sort_indices(days)
-    table = table.take(order)
-    runs = pc.run_end_encode(days.take(order).combine_chunks())
+    ordered = pc.all(pc.less_equal(days.slice(0, len(days) - 1), days.slice(1))).as_py()
+    if not ordered:  # sorting copies the batch: only when the days are out of order
+        order = pc.sort_indices(days)
+        table, days = table.take(order), days.take(order)
+    runs = pc.run_end_encode(days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days)
     parts = []
     start = 0
     for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
@@ -251,6 +254,8 @@ class EventWriter:
         self.part_name = f"part-{file_sha256[:PART_PREFIX_LEN]}.parquet"
         self._id_prefix = f"{file_sha256}:".encode()
         self._columns = _Columns()
+        self._chunks: list[pa.Table] = []  # earlier parts of the batch, already in Arrow
+        self._chunked = 0
         self._writers: dict[date, pq.ParquetWriter] = {}
         self._temps: dict[date, Path] = {}
         self._pending: Future[None] | None = None
@@ -274,8 +279,13 @@ class EventWriter:
         columns.values.extend(fields.values())
         columns.sizes.append(len(fields))
         columns.offset.append(event.offset)
-        if len(columns.ts) >= self.batch_size:
+        if self._chunked + len(columns.ts) >= self.batch_size:
             self.flush()
+        elif len(columns.ts) >= CHUNK_ROWS:
+            # Python objects weigh several times their Arrow form: they are converted every CHUNK_ROWS events.
+            self._chunks.append(columns.table(self.source, self.file_label))
+            self._chunked += len(columns.ts)
+            self._columns = _Columns()
 
     def extend(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -283,10 +293,13 @@ class EventWriter:
 
     def flush(self) -> None:
         """Hands the buffered events to the writing thread: one row group per day they cover."""
-        if not len(self._columns):
+        if len(self._columns):
+            self._chunks.append(self._columns.table(self.source, self.file_label))
+            self._columns = _Columns()
+        if not self._chunks:
             return
-        table = self._columns.table(self.source, self.file_label)
-        self._columns = _Columns()
+        table = pa.concat_tables(self._chunks)
+        self._chunks, self._chunked = [], 0
         parts = _by_day(table)
         for day, part in parts:
             self.days[day] = self.days.get(day, 0) + part.num_rows
@@ -338,6 +351,7 @@ class EventWriter:
         self._writers.clear()
         self._temps.clear()
         self._columns = _Columns()
+        self._chunks, self._chunked = [], 0
 
     def __enter__(self) -> EventWriter:
         return self
