@@ -11,7 +11,7 @@ import pytest
 
 from hygie.core.errors import ValidationError
 from hygie.detect.ingest import detect_source, m365, metrics, ndjson, postfix, syslog
-from hygie.detect.ingest.common import ReadContext, parse_iso
+from hygie.detect.ingest.common import ReadContext, flatten, parse_iso
 
 WINLOGBEAT = (
     '{"@timestamp":"2024-03-11T08:15:02.517Z","event":{"code":"4688","provider":"Microsoft-Windows-Security-'
@@ -281,6 +281,24 @@ def test_iso_times() -> None:
     )
     assert parse_iso("2024-03-11 10:00") == datetime(2024, 3, 11, 10, tzinfo=UTC)
     assert parse_iso("soon") is None
+    # The direct path for ``...Z`` times gives what the general one gives; what it cannot read falls through.
+    assert parse_iso("2024-03-11T10:00:00.5Z") == datetime(2024, 3, 11, 10, 0, 0, 500000, tzinfo=UTC)
+    assert parse_iso("2024-03-11 10:00:00Z") == datetime(2024, 3, 11, 10, tzinfo=UTC)
+    assert parse_iso(" 2024-03-11T10:00:00Z ") == datetime(2024, 3, 11, 10, tzinfo=UTC)
+    assert parse_iso("2024-03-11T10:00:00Z").tzinfo is UTC
+    assert parse_iso("2024-13-11T10:00:00Z") is None and parse_iso("Z") is None
+
+
+def test_flatten_keeps_every_leaf_as_text() -> None:
+    fields: dict[str, str] = {}
+    document = {
+        "a": {"b": {"n": 1, "list": ["x", 2, None, True]}, "": "e"},
+        "": "top",
+        "none": None,
+        "f": 1.5,
+    }
+    flatten({**document, "t": False, "o": {}}, "", fields)
+    assert fields == {"a.b.n": "1", "a.b.list": "x\n2\ntrue", "a.": "e", "f": "1.5", "t": "false"}
 
 
 def test_invalid_utf8_in_syslog_is_replaced_not_fatal() -> None:

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from hygie.cli.main import app
 from hygie.core.settings import Settings
+from hygie.detect import events as events_module
 from hygie.detect.events import (
     EVENT_SCHEMA,
+    Event,
     EventWriter,
     count_events,
     dataset_glob,
@@ -203,3 +206,74 @@ def test_a_wrong_source_is_not_remembered(store_settings: Settings, tmp_path: Pa
     assert read_manifest(store_settings, 6) == {}
     right = ingest_file(store_settings, 6, path)
     assert (right.source, right.events, right.already_ingested) == ("syslog", 7, False)
+
+
+def _event(ts: datetime, key: int, **fields: str) -> Event:
+    return Event(ts, "pc-1", "Security", None, 4624, key, None, f"line {key}", dict(fields), key, key)
+
+
+def test_a_batch_over_several_days_keeps_each_day_in_order(store_settings: Settings) -> None:
+    # Days interleaved in one batch: each day's file holds its events in input order, the busy day with
+    # Zstandard, the quiet ones with Snappy; min/max statistics only on the columns queries filter on.
+    busy = [_event(datetime(2024, 3, 10, 8, tzinfo=UTC), n, n=str(n)) for n in range(1200)]
+    quiet = [_event(datetime(2024, 3, 9 + 2 * (n % 2), 9, tzinfo=UTC), 5000 + n, q=str(n)) for n in range(6)]
+    mixed = busy[:600] + quiet + busy[600:]
+    with EventWriter(store_settings, 2, "evtx", "cd" * 32, "mixed.evtx", batch_size=10_000) as writer:
+        writer.extend(mixed)
+    assert writer.written == 1206
+    assert writer.days == {date(2024, 3, 9): 3, date(2024, 3, 10): 1200, date(2024, 3, 11): 3}
+    root = establishment_dir(store_settings, 2) / "source=evtx"
+    name = "part-" + "cd" * 8 + ".parquet"
+    by_day = {
+        day: pq.read_table(root / f"day={day}" / name) for day in ("2024-03-09", "2024-03-10", "2024-03-11")
+    }
+    assert by_day["2024-03-10"].column("offset").to_pylist() == list(range(1200))
+    assert by_day["2024-03-09"].column("offset").to_pylist() == [5000, 5002, 5004]
+    assert by_day["2024-03-11"].column("offset").to_pylist() == [5001, 5003, 5005]
+    assert by_day["2024-03-11"].column("fields").to_pylist()[0] == [("q", "1")]
+    assert by_day["2024-03-10"].column("event_id").to_pylist()[:2] == [
+        event_id("cd" * 32, 0),
+        event_id("cd" * 32, 1),
+    ]
+    busy_meta = pq.ParquetFile(root / "day=2024-03-10" / name).metadata.row_group(0)
+    quiet_meta = pq.ParquetFile(root / "day=2024-03-09" / name).metadata.row_group(0)
+    columns = {busy_meta.column(i).path_in_schema: busy_meta.column(i) for i in range(busy_meta.num_columns)}
+    assert columns["message"].compression == "ZSTD" and quiet_meta.column(0).compression == "SNAPPY"
+    assert columns["ts"].is_stats_set and not columns["message"].is_stats_set
+    assert not list(root.rglob(".*"))  # no temporary file left
+
+
+def test_a_failed_write_leaves_no_file_and_raises(store_settings: Settings) -> None:
+    # The Parquet writing runs in a thread: its error reaches the caller, and nothing half-written stays.
+    root = establishment_dir(store_settings, 3)
+    root.mkdir(parents=True)
+    (root / "source=syslog").mkdir()
+    (root / "source=syslog" / "day=2024-03-11").write_text("not a folder", encoding="utf-8")
+    events = [_event(datetime(2024, 3, day, tzinfo=UTC), day) for day in (10, 11)]
+    with (
+        pytest.raises(OSError),
+        EventWriter(store_settings, 3, "syslog", "ef" * 32, "auth.log", batch_size=1) as writer,
+    ):
+        writer.extend(events)
+    assert sorted(p.name for p in root.rglob("*") if p.is_file()) == ["day=2024-03-11"]
+
+
+def test_a_batch_converted_in_chunks_is_one_row_group(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Events go to Arrow every CHUNK_ROWS (to hold fewer Python objects); a batch is still one row group.
+    monkeypatch.setattr(events_module, "CHUNK_ROWS", 4)
+    events = [_event(datetime(2024, 3, 10, 8, n, tzinfo=UTC), n, n=str(n)) for n in range(25)]
+    with EventWriter(store_settings, 4, "evtx", "aa" * 32, "chunks.evtx", batch_size=10) as writer:
+        writer.extend(events)
+    path = (
+        establishment_dir(store_settings, 4)
+        / "source=evtx"
+        / "day=2024-03-10"
+        / ("part-" + "aa" * 8 + ".parquet")
+    )
+    metadata = pq.ParquetFile(path).metadata
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [10, 10, 5]
+    table = pq.read_table(path)
+    assert table.column("offset").to_pylist() == list(range(25))
+    assert table.column("fields").to_pylist()[13] == [("n", "13")]

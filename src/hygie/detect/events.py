@@ -43,12 +43,18 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from datetime import date, datetime
+from functools import cache
+from hashlib import blake2b
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hygie.core.settings import Settings
@@ -75,6 +81,10 @@ EVENT_SCHEMA = pa.schema(
 )
 """Arrow schema of every event file; see the module docstring for the meaning of each column."""
 
+SMALL_PART_ROWS = 1000
+CHUNK_ROWS = 10_000
+STATISTICS_COLUMNS = ["event_id", "ts", "host", "source", "channel", "provider", "event_code", "record_id"]
+"""Columns whose min/max go into the files: those queries filter on (the raw text and map would only cost)."""
 MANIFEST_NAME = "_ingested.json"
 PART_PREFIX_LEN = 16
 
@@ -128,8 +138,8 @@ def event_id(file_sha256: str, key: int) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class _Buffer:
-    """Columns of the events of one day not yet written."""
+class _Columns:
+    """The events not yet written, one list per column, every day together (split by day in Arrow)."""
 
     __slots__ = (
         "channel",
@@ -141,9 +151,9 @@ class _Buffer:
         "offset",
         "provider",
         "record",
+        "sizes",
         "ts",
         "user",
-        "value_offsets",
         "values",
     )
 
@@ -159,7 +169,7 @@ class _Buffer:
         self.message: list[str | None] = []
         self.keys: list[str] = []
         self.values: list[str] = []
-        self.value_offsets: list[int] = [0]
+        self.sizes: list[int] = []
         self.offset: list[int] = []
 
     def __len__(self) -> int:
@@ -168,7 +178,7 @@ class _Buffer:
     def table(self, source: str, file: str) -> pa.Table:
         n = len(self.ts)
         fields = pa.MapArray.from_arrays(
-            pa.array(self.value_offsets, pa.int32()),
+            pa.array(list(accumulate(self.sizes, initial=0)), pa.int32()),
             pa.array(self.keys, pa.string()),
             pa.array(self.values, pa.string()),
         )
@@ -176,7 +186,7 @@ class _Buffer:
             pa.array(self.event_ids, pa.int64()),
             pa.array(self.ts, pa.timestamp("us", tz="UTC")),
             pa.array(self.host, pa.string()),
-            pa.array([source] * n, pa.string()),
+            pa.repeat(pa.scalar(source, pa.string()), n),
             pa.array(self.channel, pa.string()),
             pa.array(self.provider, pa.string()),
             pa.array(self.code, pa.int32()),
@@ -184,17 +194,44 @@ class _Buffer:
             pa.array(self.user, pa.string()),
             pa.array(self.message, pa.string()),
             fields,
-            pa.array([file] * n, pa.string()),
+            pa.repeat(pa.scalar(file, pa.string()), n),
             pa.array(self.offset, pa.int64()),
         ]
         return pa.Table.from_arrays(columns, schema=EVENT_SCHEMA)
 
 
-class EventWriter:
-    """Writes the events of one input file into the store, a row group per ``batch_size`` events.
+def _by_day(table: pa.Table) -> list[tuple[date, pa.Table]]:
+    """The rows of each day, in their order within the day (a stable sort keeps the input order)."""
+    days = pc.cast(table.column("ts"), pa.date32())
+    first, last = pc.min_max(days).values()
+    if first == last:  # one day: the common case of a log file read in order
+        return [(first.as_py(), table)]
+    ordered = pc.all(pc.less_equal(days.slice(0, len(days) - 1), days.slice(1))).as_py()
+    if not ordered:  # sorting copies the batch: only when the days are out of order
+        order = pc.sort_indices(days)
+        table, days = table.take(order), days.take(order)
+    runs = pc.run_end_encode(days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days)
+    parts = []
+    start = 0
+    for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+        parts.append((day, table.slice(start, end - start)))
+        start = end
+    return parts
 
-    Memory holds at most ``batch_size`` buffered events whatever the input size. Files are written under a
-    hidden name and renamed by :meth:`commit`; :meth:`abort` removes them. Use as a context manager.
+
+@cache
+def _write_thread() -> ThreadPoolExecutor:
+    """The thread that encodes and writes Parquet, one for the process (ingestion reads files one by one)."""
+    return ThreadPoolExecutor(1, thread_name_prefix="hygie-parquet")
+
+
+class EventWriter:
+    """Writes the events of one input file into the store, a row group per day every ``batch_size`` events.
+
+    Memory holds at most ``batch_size`` buffered events (and the batch being written) whatever the input
+    size. Parquet encoding, compression and writing run in a background thread (they release the GIL), so
+    they overlap with the reading and flattening of the next batch. Files are written under a hidden name
+    and renamed by :meth:`commit`; :meth:`abort` removes them. Use as a context manager.
     """
 
     def __init__(
@@ -215,60 +252,87 @@ class EventWriter:
         self.file_label = file_label
         self.batch_size = batch_size
         self.part_name = f"part-{file_sha256[:PART_PREFIX_LEN]}.parquet"
-        self._buffers: dict[date, _Buffer] = {}
+        self._id_prefix = f"{file_sha256}:".encode()
+        self._columns = _Columns()
+        self._chunks: list[pa.Table] = []  # earlier parts of the batch, already in Arrow
+        self._chunked = 0
         self._writers: dict[date, pq.ParquetWriter] = {}
         self._temps: dict[date, Path] = {}
-        self._buffered = 0
+        self._pending: Future[None] | None = None
         self.written = 0
         self.days: dict[date, int] = {}
 
     def add(self, event: Event) -> None:
-        day = event.ts.date()
-        buffer = self._buffers.get(day)
-        if buffer is None:
-            buffer = self._buffers[day] = _Buffer()
-        buffer.event_ids.append(event_id(self.sha256, event.key))
-        buffer.ts.append(event.ts)
-        buffer.host.append(event.host)
-        buffer.channel.append(event.channel)
-        buffer.provider.append(event.provider)
-        buffer.code.append(event.event_code)
-        buffer.record.append(event.record_id)
-        buffer.user.append(event.user)
-        buffer.message.append(event.message)
-        buffer.keys.extend(event.fields.keys())
-        buffer.values.extend(event.fields.values())
-        buffer.value_offsets.append(len(buffer.keys))
-        buffer.offset.append(event.offset)
-        self._buffered += 1
-        if self._buffered >= self.batch_size:
+        columns = self._columns
+        digest = blake2b(self._id_prefix + str(event.key).encode(), digest_size=8).digest()
+        columns.event_ids.append(int.from_bytes(digest, "big", signed=True))  # event_id(), inlined
+        columns.ts.append(event.ts)
+        columns.host.append(event.host)
+        columns.channel.append(event.channel)
+        columns.provider.append(event.provider)
+        columns.code.append(event.event_code)
+        columns.record.append(event.record_id)
+        columns.user.append(event.user)
+        columns.message.append(event.message)
+        fields = event.fields
+        columns.keys.extend(fields)
+        columns.values.extend(fields.values())
+        columns.sizes.append(len(fields))
+        columns.offset.append(event.offset)
+        if self._chunked + len(columns.ts) >= self.batch_size:
             self.flush()
+        elif len(columns.ts) >= CHUNK_ROWS:
+            # Python objects weigh several times their Arrow form: they are converted every CHUNK_ROWS events.
+            self._chunks.append(columns.table(self.source, self.file_label))
+            self._chunked += len(columns.ts)
+            self._columns = _Columns()
 
     def extend(self, events: Iterable[Event]) -> None:
         for event in events:
             self.add(event)
 
     def flush(self) -> None:
-        """Writes every buffered day as one row group of its file."""
-        for day, buffer in self._buffers.items():
-            if not len(buffer):
-                continue
+        """Hands the buffered events to the writing thread: one row group per day they cover."""
+        if len(self._columns):
+            self._chunks.append(self._columns.table(self.source, self.file_label))
+            self._columns = _Columns()
+        if not self._chunks:
+            return
+        table = pa.concat_tables(self._chunks)
+        self._chunks, self._chunked = [], 0
+        parts = _by_day(table)
+        for day, part in parts:
+            self.days[day] = self.days.get(day, 0) + part.num_rows
+        self.written += table.num_rows
+        self._wait()
+        self._pending = _write_thread().submit(self._write, parts)
+
+    def _write(self, parts: list[tuple[date, pa.Table]]) -> None:
+        for day, part in parts:
             writer = self._writers.get(day)
             if writer is None:
                 folder = partition_dir(self.settings, self.establishment_id, self.source, day)
                 folder.mkdir(parents=True, exist_ok=True)
                 temp = folder / f".{self.part_name}.{os.getpid()}.tmp"
                 self._temps[day] = temp
-                writer = self._writers[day] = pq.ParquetWriter(temp, EVENT_SCHEMA, compression="zstd")
-            writer.write_table(buffer.table(self.source, self.file_label))
-            self.days[day] = self.days.get(day, 0) + len(buffer)
-            self.written += len(buffer)
-        self._buffers.clear()
-        self._buffered = 0
+                # Zstandard compresses best but costs about a millisecond per file to set up: a day with few
+                # events (a forensic collection spans hundreds of days) is written with Snappy instead.
+                compression = "zstd" if part.num_rows >= SMALL_PART_ROWS else "snappy"
+                writer = self._writers[day] = pq.ParquetWriter(
+                    temp, EVENT_SCHEMA, compression=compression, write_statistics=STATISTICS_COLUMNS
+                )
+            writer.write_table(part)
+
+    def _wait(self) -> None:
+        """Waits for the batch being written; its error, if any, is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def commit(self) -> None:
         """Writes what is left and gives the files their final names (replacing an earlier copy)."""
         self.flush()
+        self._wait()
         for day, writer in self._writers.items():
             writer.close()
             temp = self._temps[day]
@@ -277,22 +341,30 @@ class EventWriter:
         self._temps.clear()
 
     def abort(self) -> None:
+        with suppress(Exception):  # already failing: the files are removed below
+            self._wait()
         for writer in self._writers.values():
-            writer.close()
+            with suppress(Exception):
+                writer.close()
         for temp in self._temps.values():
             temp.unlink(missing_ok=True)
         self._writers.clear()
         self._temps.clear()
-        self._buffers.clear()
+        self._columns = _Columns()
+        self._chunks, self._chunked = [], 0
 
     def __enter__(self) -> EventWriter:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
+        if exc_type is not None:
             self.abort()
+            return
+        try:
+            self.commit()
+        except BaseException:  # a write that failed in the thread: no half-written file is left
+            self.abort()
+            raise
 
 
 def read_manifest(settings: Settings, establishment_id: int) -> dict[str, dict[str, Any]]:

@@ -126,16 +126,34 @@ def text(value: Any) -> str | None:
 def flatten(value: Any, prefix: str, out: dict[str, str]) -> None:
     """Nested JSON objects as dotted keys (``winlog.event_data.CommandLine``)."""
     if isinstance(value, dict):
-        for key, item in value.items():
-            flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
+        _flatten_object(value, prefix, out)
         return
     converted = text(value)
     if converted is not None and prefix:
         out[prefix] = converted
 
 
+def _flatten_object(value: dict[Any, Any], prefix: str, out: dict[str, str]) -> None:
+    # Hot path (every key of every NDJSON line): strings and objects tested by exact class first.
+    for key, item in value.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        cls = item.__class__
+        if cls is str:
+            if name:
+                out[name] = item
+        elif cls is dict or isinstance(item, dict):
+            _flatten_object(item, name, out)
+        elif (converted := text(item)) is not None and name:
+            out[name] = converted
+
+
 def parse_iso(value: str, timezone: tzinfo = UTC) -> datetime | None:
     """An ISO 8601 time as aware UTC (up to 9 fraction digits, ``Z`` or offset; naive is in ``timezone``)."""
+    if value[-1:] == "Z" and len(value) <= 27:  # the common case, 2024-03-11T10:00:00.123456Z, read directly
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
     value = value.strip()
     if not value:
         return None
