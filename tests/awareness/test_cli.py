@@ -96,3 +96,20 @@ def test_import_from_gophish_api(home: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("HYGIE_GOPHISH_API_KEY", "wrong")
     result = runner.invoke(app, ["awareness", "phishing", "import-gophish", FINESS, "--url", "https://g"])
     assert result.exit_code == 1 and "refused the API key" in result.output
+
+
+def test_a_cli_write_refreshes_the_evidence_gaps(home: Path) -> None:
+    """As through the API and the pages: a declared AWA-IT-STAFF of 5 that the trainings do not bear out."""
+    run("assess", "start", FINESS, "--date", "2026-10-01", "--path", "full")
+    run("assess", "answer", FINESS, "AWA-IT-STAFF", "--level", "5", "--by", "rssi")
+
+    def evidence_gaps() -> list[str]:
+        rows = json.loads(run("plan", "findings", FINESS, "--json"))
+        return [f["key"] for f in rows if f["source"] == "evidence"]
+
+    assert evidence_gaps() == []
+    # 2 of the 10 technical staff trained this year: far below the declared level.
+    run("awareness", "trainings", "add", FINESS, "--date", "2026-09-15", "--topic", "Hameçonnage",
+        "--format", "classroom", "--department", "DSI", "--category", "technical",
+        "--invited", "10", "--completed", "2")  # fmt: skip
+    assert evidence_gaps() == ["evidence:AWA-IT-STAFF"]

@@ -100,3 +100,19 @@ def test_continuity_commands_end_to_end(hygie_home: Path, tmp_path: Path) -> Non
     assert len(json.loads(run("continuity", "scenarios", "--json"))) == 5
     keys = json.loads(run("continuity", "refresh", "CH Test", "--json"))
     assert "backup:1:0_errors" in keys and "exercise:none" not in keys
+
+
+def test_a_cli_write_refreshes_the_evidence_gaps(hygie_home: Path) -> None:
+    """As through the API and the pages: a declared CON-BIA of 5 that the facts do not bear out is a gap."""
+    run("establishments", "add", "--name", "CH Test", "--finess", "750803447", "--kind", "ch")
+    run("assess", "start", "CH Test", "--date", "2026-10-01", "--path", "full")
+    run("assess", "answer", "CH Test", "CON-BIA", "--level", "5", "--by", "rssi")
+
+    def evidence_gaps() -> list[str]:
+        rows = json.loads(run("plan", "findings", "CH Test", "--json"))
+        return [f["key"] for f in rows if f["source"] == "evidence"]
+
+    assert evidence_gaps() == []
+    # A service with neither dependency nor reviewed procedure: measured far below the declared 5.
+    run("continuity", "add-service", "CH Test", "Urgences", "--kind", "emergency", "--rto", "4", "--rpo", "1")
+    assert evidence_gaps() == ["evidence:CON-BIA"]

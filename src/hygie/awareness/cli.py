@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from hygie.assess import evidence
 from hygie.awareness import service, trainings_csv
 from hygie.awareness.gophish import GophishResults, campaign_name, parse_csv, parse_time, read_mapping
 from hygie.awareness.gophish_api import API_KEY_ENV, GophishClient, GophishError
@@ -29,6 +30,7 @@ from hygie.cli.common import (
 from hygie.core.errors import ImportRejectedError
 from hygie.core.formatting import fmt_number, fmt_percent
 from hygie.core.i18n import gettext, normalise_language
+from hygie.frameworks.service import get_library
 from hygie.org import audit
 from hygie.org import service as org_service
 
@@ -105,6 +107,7 @@ def trainings_add(
             object_id=row.id,
             establishment_id=target.id,
         )
+        evidence.refresh_latest(session, target.id, get_library())  # as the API and pages do
         out = TrainingOut.model_validate(row)
     if as_json:
         print_json(out)
@@ -137,6 +140,7 @@ def trainings_import(
             establishment_id=target.id,
             details=report.model_dump(),
         )
+        evidence.refresh_latest(session, target.id, get_library())  # as the API and pages do
     if as_json:
         print_json(report)
         return
@@ -210,6 +214,7 @@ def _store(
             establishment_id=target.id,
             details={"name": out.name, "source": source.value, "recipients": out.totals.recipients},
         )
+        evidence.refresh_latest(session, target.id, get_library())  # as the API and pages do
     return out
 
 

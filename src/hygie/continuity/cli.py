@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from hygie.assess import evidence
 from hygie.cli.common import (
     EstablishmentArg,
     JsonOption,
@@ -74,6 +75,8 @@ def _translator(lang: str) -> Callable[[str], str]:
 def _audit(
     session: Session, establishment_id: int, action: str, object_type: str, object_id: int | None
 ) -> None:
+    """Every write of the CLI: its audit entry, then the assessment's evidence gaps brought up to date (as
+    the API and the pages do)."""
     audit.record(
         session,
         actor=audit.cli_actor(),
@@ -82,6 +85,7 @@ def _audit(
         object_id=object_id,
         establishment_id=establishment_id,
     )
+    evidence.refresh_latest(session, establishment_id, get_library())
 
 
 # --- Services, applications, dependencies ----------------------------------------------------------
