@@ -79,3 +79,19 @@ def test_rejected_file_names_the_line(home: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "1 problème(s), rien importé" in result.output
     assert "bad.rules, line 3" in result.output
+
+
+def test_a_file_naming_an_unknown_zone_is_refused_whole(home: Path, tmp_path: Path) -> None:
+    """As on the web: the CLI loads through the same check, so the previous rules stay."""
+    run("network", "zones", FINESS, str(DATA / "zones.yaml"))
+    good = tmp_path / "flux.csv"
+    good.write_text("source;destination;service;action\nPostes;Serveurs;HTTPS;allow\n", encoding="utf-8")
+    run("network", "import", FINESS, str(good), "--firewall", "matrice")
+    bad = tmp_path / "flux-faux.csv"
+    bad.write_text("source;destination;service;action\nNulle-part;Serveurs;RDP;allow\n", encoding="utf-8")
+    refused = run("network", "import", FINESS, str(bad), "--firewall", "matrice", code=1)
+    assert "flux-faux.csv" in refused and "Nulle-part" in refused
+    flows = json.loads(run("network", "matrix", FINESS, "--json"))["flows"]
+    assert [(f["source"], f["destination"], f["services"]) for f in flows] == [
+        ("Postes", "Serveurs", "tcp/443 (HTTPS)")
+    ]

@@ -131,7 +131,7 @@ def import_(
         with database() as session:
             target = org_service.find_establishment(session, establishment)
             before = {z.name for z in service.list_zones(session, target.id)}
-            row = service.import_firewall(session, target.id, parsed, with_zones=add_zones)
+            row = service.load_firewall(session, target.id, parsed, with_zones=add_zones)
             count = len(row.rules)
             added = sorted({z.name for z in service.list_zones(session, target.id)} - before)
             audit.record(

@@ -198,12 +198,14 @@ def firewall_formats() -> list[FirewallFormat]:
     return list(FirewallFormat)
 
 
-def load_firewall(session: Session, establishment_id: int, parsed: ParsedFirewall) -> Firewall:
+def load_firewall(
+    session: Session, establishment_id: int, parsed: ParsedFirewall, *, with_zones: bool = False
+) -> Firewall:
     """``import_firewall``, then the matrix computed once: a file whose rules name a zone the
     establishment does not have is refused whole (ImportRejectedError naming the file), in the same
-    savepoint, so the previous rules stay."""
+    savepoint, so the previous rules stay. The CLI, the API and the pages load files through this."""
     with session.begin_nested():
-        firewall = import_firewall(session, establishment_id, parsed)
+        firewall = import_firewall(session, establishment_id, parsed, with_zones=with_zones)
         try:
             analyse_establishment(session, establishment_id)
         except ValidationError as exc:
