@@ -50,7 +50,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
 def backup_policies(session: Session, establishment_id: int) -> None:
     """Two of the demo continuity's policies, named as the backup server's jobs, restore-tested lately."""
     for name, job in (("PACS", "PACS - archives"), ("Dossier patient (DPI)", "DPI - base")):
-        application = continuity_service.create_application(session, establishment_id, ApplicationIn(name=name))
+        application = continuity_service.create_application(
+            session, establishment_id, ApplicationIn(name=name)
+        )
         policy = PolicyIn(copies=2, media=[MediaKind.DISK], job_name=job)
         continuity_service.set_policy(session, establishment_id, application.id, policy)
         test = RestoreTestIn(tested_on=date(2026, 10, 1), duration_hours=4, success=True)

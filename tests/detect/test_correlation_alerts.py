@@ -136,4 +136,9 @@ def test_a_correlation_grouped_by_host_is_that_hosts_alert(
     assert (run.hits, run.created) == (1, 1)
     [alert] = service.list_alerts(session, est.id)
     assert (alert.host, alert.event_count) == ("srv07.chu.local", 3)
-    assert service.run_detection(session, store_settings, est.id, compile_text(BASE + "---" + MANY_LOGONS)).created == 0
+    assert (
+        service.run_detection(
+            session, store_settings, est.id, compile_text(BASE + "---" + MANY_LOGONS)
+        ).created
+        == 0
+    )

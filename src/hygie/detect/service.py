@@ -135,7 +135,7 @@ _HOST_COLUMN = "host"
 
 
 def _host_group(correlation: CompiledCorrelation | None) -> int | None:
-    """Index of the group-by field that is the event's host (Computer, Hostname), if the correlation has one."""
+    """Index of the group-by field that is the event's host (Computer, Hostname), if there is one."""
     if correlation is None or not correlation.group_by.get("duckdb"):
         return None
     for index, expression in enumerate(correlation.group_by["duckdb"][0]):
