@@ -126,8 +126,9 @@ def test_the_detection_finds_each_step_of_the_attack(session: Session, home: Set
     assert hosts[MASS_STOP] == ["dpi-app01", "file01"]
     assert hosts[SHADOW] == ["backup01", "dpi-app01", "file01", "pacs-srv01"]
     assert all(a.level == AlertLevel.CRITICAL and a.techniques == ["T1490"] for a in alerts[SHADOW])
-    # 5. The backup jobs fail on the nights of Wednesday and Thursday.
-    assert sorted(wall(a.first_seen).strftime("%a") for a in alerts[BACKUP_FAILED]) == ["Thu", "Wed"]
+    # 5. The backup jobs fail every night from Wednesday to Sunday.
+    failed = sorted(wall(a.first_seen).strftime("%w %a") for a in alerts[BACKUP_FAILED])
+    assert failed == ["0 Sun", "3 Wed", "4 Thu", "5 Fri", "6 Sat"]
     # Nothing else: the ordinary week around the attack stays quiet.
     expected = {MAIL_ATTACHMENT, FAILED_BURST, RDP_OUTSIDE, DUMP_TOOLS, PSEXEC, MANY_HOSTS, SSH_BRUTE,
                 BACKUP_STOPPED, BACKUP_TAMPERING, MASS_STOP, SHADOW, BACKUP_FAILED}  # fmt: skip
@@ -155,10 +156,14 @@ def test_the_detectors_find_the_surge_the_spray_the_failed_backups_and_the_slowd
     [spray] = alerts["hygie-stat-failed-logons"]
     assert short(spray.host) == "rdp-prestataire" and spray.level == AlertLevel.HIGH
     assert spray.explanation is not None and spray.explanation["params"]["source"] == attack.ATTACKER_IP
-    # The jobs of the nights of Wednesday and Thursday failed: one alert per policy, seen on Friday morning.
+    # The jobs failed every night since Wednesday: one alert per policy, high after three failures, and no
+    # successful backup since Tuesday night, more than the RPO (24 hours: no care service declared) ago.
     failed = alerts["hygie-stat-backup-failed"]
     assert sorted(a.host for a in failed) == ["Dossier patient (DPI)", "PACS"]
-    assert all(a.event_count == 2 and wall(a.first_seen).strftime("%a") == "Wed" for a in failed)
+    assert all(a.event_count == 5 and a.level == AlertLevel.HIGH for a in failed)
+    assert all(wall(a.first_seen).strftime("%a %H") == "Wed 22" for a in failed)
+    missing = alerts["hygie-stat-backup-missing"]
+    assert sorted(a.host for a in missing) == ["Dossier patient (DPI)", "PACS"]
     # Wednesday night: the servers loaded by the preparation answer slowly.
     slow = alerts["hygie-stat-response-time"] + alerts["hygie-stat-cpu"]
     assert {short(a.host) for a in slow} >= {"dpi-app01"}

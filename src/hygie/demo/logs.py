@@ -35,7 +35,7 @@ from hygie.continuity.schemas import JobRecord
 from hygie.core.settings import Settings
 from hygie.demo import activity
 from hygie.demo import attack as scripted
-from hygie.demo.logrecords import PARIS, WEEK, Logs, local, site
+from hygie.demo.logrecords import PARIS, WEEK, Logs, site
 from hygie.detect import detectors
 from hygie.detect import service as detect_service
 from hygie.detect.events import establishment_dir
@@ -46,8 +46,6 @@ from hygie.detect.sigma.rules import installed_rule_dirs
 FOLDER = "logs/demo"
 END = datetime.combine(WEEK + timedelta(days=7), datetime.min.time(), tzinfo=PARIS).astimezone(UTC)
 """The end of the demo's week (Monday 23 November 2026, 00:00 in Paris): when the detectors judge it."""
-MORNINGS = tuple(local(WEEK + timedelta(days=day), 7) for day in range(1, 7))
-"""When the backup server's job report of the night is read (Tuesday to Sunday, 07:00 in Paris)."""
 JOBS_FILE = "veeam-sessions-2026-11-22.csv"
 
 
@@ -113,10 +111,6 @@ def build(
     detect_service.run_detection(session, settings, establishment_id, rules)
     _import_backup_runs(session, establishment_id, generated)
     started = time.perf_counter()
-    # The backup detectors judge the last runs: run as each morning's report comes in, they see the nights
-    # that failed; at the end of the week the later successes would hide them. Then every family once.
-    for morning in MORNINGS:
-        detectors.run_all(session, establishment_id, settings, now=morning, only=["backups"])
     detectors.run_all(session, establishment_id, settings, now=END)
     seconds = time.perf_counter() - started
     alerts = detect_service.list_alerts(session, establishment_id)
