@@ -196,7 +196,7 @@ def _servers(logs: Logs, site: Site, day: date, rng: random.Random) -> None:
         service_state(logs, ts, protected, "Volume Shadow Copy", "running")
         service_state(logs, ts + timedelta(minutes=3), protected, "Volume Shadow Copy", "stopped")
         result = "Failed" if day in logs.failed_backups else "Success"
-        backup_job(logs, ts + timedelta(minutes=rng.randint(10, 50)), backup, job, result)
+        backup_job(logs, ts + timedelta(minutes=rng.randint(10, 50)), backup, job, result, ts)
 
 
 def _linux(logs: Logs, site: Site, day: date, rng: random.Random) -> None:

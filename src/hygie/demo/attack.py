@@ -9,7 +9,7 @@
    SSH password guessing on the patient record database.
 4. Night of Tuesday to Wednesday: the backup service stopped and disabled, the backup catalogue deleted,
    services stopped in bulk, shadow copies deleted, recovery disabled; the servers are loaded.
-5. The nightly backup jobs fail on Wednesday and Thursday.
+5. The nightly backup jobs fail from Wednesday to the end of the week (the backup catalogue is gone).
 """
 
 from __future__ import annotations
@@ -250,11 +250,14 @@ def _destruction(logs: Logs, site: Site, rng: random.Random) -> None:
     process(
         logs, ts, pacs, ADMIN, SYSTEM32 + "wbem\\WMIC.exe", "wmic shadowcopy delete /nointeractive", PSEXESVC
     )
-    # The preparation loads the servers until morning; the backups of the next two nights fail.
+    # The preparation loads the servers until morning; with their catalogue deleted, the backups fail every
+    # night from then to the end of the week (nobody repaired them: what the detectors show on Monday).
     for hour in range(2, 6):
         for name, factor in (("file01", 2.6), ("dpi-app01", 3.5), ("pacs-srv01", 1.8)):
             logs.load[(_hour(local(night, hour)), name)] = factor
-    logs.failed_backups.update({night, night + timedelta(days=1)})
+    logs.failed_backups.update(
+        night + timedelta(days=d) for d in range((WEEK + timedelta(days=7) - night).days)
+    )
 
 
 def write(logs: Logs, site: Site, rng: random.Random) -> None:

@@ -26,7 +26,8 @@ DAYS = 7
 HISTORY_DAYS = 28
 SECURITY_PROVIDER = "Microsoft-Windows-Security-Auditing"
 SCM = "Service Control Manager"
-VEEAM_JOBS = ("DPI", "PACS", "Fichiers", "Messagerie", "Annuaire AD")
+# The job names of the demo continuity's backup policies (its job report matches them), plus the files.
+VEEAM_JOBS = ("DPI - base", "PACS - archives", "Fichiers", "Messagerie", "AD - controleurs")
 
 WINDOWS_SERVERS = (
     "dc01", "dc02", "dpi-app01", "dpi-app02", "pacs-srv01", "pacs-srv02", "ris01", "pharma01", "mail01",
@@ -98,6 +99,8 @@ class Logs:
     failed_backups: set[date] = field(default_factory=set)  # nights whose backup jobs fail
     extra: Counter[tuple[datetime, str, str]] = field(default_factory=Counter)  # (hour, host, metric) added
     load: dict[tuple[datetime, str], float] = field(default_factory=dict)  # (hour, host) -> load factor
+    # Every backup run as Veeam's session report lists it: (start, end, job, "Success" or "Failed").
+    backup_runs: list[tuple[datetime, datetime, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,8 @@ def service_installed(logs: Logs, ts: datetime, host: Host, name: str, image: st
     windows(logs, ts, host, "System", 7045, SCM, data, f"A service was installed in the system. {name}")
 
 
-def backup_job(logs: Logs, ts: datetime, host: Host, job: str, result: str) -> None:
+def backup_job(logs: Logs, ts: datetime, host: Host, job: str, result: str, started: datetime) -> None:
+    logs.backup_runs.append((started, ts, job, result))
     data = {"param1": job, "param2": result}
     message = f"Backup job '{job}' finished with {result}."
     windows(logs, ts, host, "Application", 190, "Veeam MP", data, message)

@@ -2,7 +2,8 @@
 
 Written in the formats a hospital ships (Winlogbeat NDJSON for Windows, since EVTX cannot be written;
 RFC 5424 syslog for Linux; Postfix's log for the mail relay; Hygie's metrics CSV), into the demo home,
-then ingested by the real pipeline and run through the active Sigma rules, like a user's own logs.
+then ingested by the real pipeline and run through the active Sigma rules and the statistical detectors
+(as of the end of the week), like a user's own logs.
 
 The week is Monday 16 to Sunday 22 November 2026 (Paris time); the mail relay's rejections and the hourly
 mail and host metrics go back four more weeks, so that baselines by weekday and hour can be learnt.
@@ -20,16 +21,22 @@ from __future__ import annotations
 
 import random
 import shutil
+import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from hygie.continuity import service as continuity_service
+from hygie.continuity.models import JobReportFormat, JobResult
+from hygie.continuity.schemas import JobRecord
 from hygie.core.settings import Settings
 from hygie.demo import activity
 from hygie.demo import attack as scripted
-from hygie.demo.logrecords import Logs, site
+from hygie.demo.logrecords import PARIS, WEEK, Logs, site
+from hygie.detect import detectors
 from hygie.detect import service as detect_service
 from hygie.detect.events import establishment_dir
 from hygie.detect.ingest import ingest_paths
@@ -37,16 +44,22 @@ from hygie.detect.sigma.compiler import compile_paths
 from hygie.detect.sigma.rules import installed_rule_dirs
 
 FOLDER = "logs/demo"
+END = datetime.combine(WEEK + timedelta(days=7), datetime.min.time(), tzinfo=PARIS).astimezone(UTC)
+"""The end of the demo's week (Monday 23 November 2026, 00:00 in Paris): when the detectors judge it."""
+JOBS_FILE = "veeam-sessions-2026-11-22.csv"
 
 
 @dataclass
 class DemoLogs:
-    """What the demo's logs gave: the files, the events stored, the alerts by level."""
+    """What the demo's logs gave: the files, the events stored, the alerts (Sigma rules and statistical
+    detectors) by level, and how many of them the detectors raised and in how long."""
 
     files: list[Path]
     events: int
     alerts: int
     by_level: dict[str, int]
+    detector_alerts: int = 0
+    detector_seconds: float = 0.0
 
 
 def generate(seed: int = 2026, *, attack: bool = True) -> Logs:
@@ -86,14 +99,37 @@ def write(logs: Logs, folder: Path) -> list[Path]:
 def build(
     session: Session, settings: Settings, establishment_id: int, seed: int = 2026, *, attack: bool = True
 ) -> DemoLogs:
-    """Writes the logs into the demo home, ingests them and runs the detection (Hygie's rules and any the
-    home has installed): the alerts are on the "Precursor signals" page."""
-    paths = write(generate(seed, attack=attack), settings.home / FOLDER)
+    """Writes the logs into the demo home, ingests them, imports the backup runs into the continuity domain
+    and runs the detection (Hygie's rules and any the home has installed, then the statistical detectors as
+    of the end of the week): the alerts are on the "Precursor signals" page."""
+    generated = generate(seed, attack=attack)
+    paths = write(generated, settings.home / FOLDER)
     # A rebuilt demo starts from its own files only, never from the events of an earlier build.
     shutil.rmtree(establishment_dir(settings, establishment_id), ignore_errors=True)
     report = ingest_paths(settings, establishment_id, paths)
     rules = compile_paths(installed_rule_dirs(), settings.home / "cache" / "sigma")
     detect_service.run_detection(session, settings, establishment_id, rules)
+    _import_backup_runs(session, establishment_id, generated)
+    started = time.perf_counter()
+    detectors.run_all(session, establishment_id, settings, now=END)
+    seconds = time.perf_counter() - started
     alerts = detect_service.list_alerts(session, establishment_id)
     by_level = Counter(a.level.value for a in alerts)
-    return DemoLogs(paths, report.events, len(alerts), dict(by_level))
+    raised = sum(1 for a in alerts if a.rule_id in detectors.RULES)
+    return DemoLogs(paths, report.events, len(alerts), dict(by_level), raised, seconds)
+
+
+def _import_backup_runs(session: Session, establishment_id: int, generated: Logs) -> None:
+    """The backup server's session report of the week, imported into the continuity domain as a user would
+    (``hygie continuity jobs import``): runs of jobs no backup policy names are kept as unmatched."""
+    records = [
+        JobRecord(
+            job_name=job,
+            started_at=started,
+            ended_at=ended,
+            result=JobResult.SUCCESS if result == "Success" else JobResult.FAILED,
+            message=None if result == "Success" else "Dépôt de sauvegarde inaccessible",
+        )
+        for started, ended, job, result in sorted(generated.backup_runs)
+    ]
+    continuity_service.import_jobs(session, establishment_id, records, JobReportFormat.VEEAM, JOBS_FILE)

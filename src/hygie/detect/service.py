@@ -1,5 +1,8 @@
 """Alerts: run the Sigma rules over an establishment's event store and keep one alert per burst.
 
+A detection rule's hits are cut into bursts per host (one alert per rule × host × burst); a correlation's
+hit is already a burst (its group over its timespan) and stays one alert, whatever hosts its events are on.
+
 The only writer of ``detect_alert``. Engines are called through their public functions
 (:func:`hygie.detect.sigma.engine.run`, ``run_spark``, ``hit_rows``); the host, user and time of each hit
 are read from the same Parquet files with DuckDB.
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +30,7 @@ from hygie.core.time import utcnow
 from hygie.detect.events import dataset_glob, establishment_dir, has_events
 from hygie.detect.models import BURST_GAP, MAX_EVENT_IDS, Alert, AlertLevel, AlertStatus
 from hygie.detect.sigma import engine
-from hygie.detect.sigma.compiler import CompiledRules
+from hygie.detect.sigma.compiler import CompiledCorrelation, CompiledRules
 from hygie.detect.sigma.engine import Hit
 from hygie.incidents import service as incidents_service
 from hygie.incidents.models import Case, Category
@@ -70,8 +73,11 @@ class _Event:
 @dataclass
 class _Burst:
     rule_id: str
-    host: str
+    host: str  # lower-cased
     events: list[tuple[datetime, int, str]] = field(default_factory=list)  # (ts, event id, user)
+    # A correlation's burst: its group-by values (part of its key) and the host as the events write it.
+    group: tuple[str, ...] | None = None
+    shown_host: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,43 @@ def _bursts(hits: Sequence[Hit], facts: dict[int, _Event]) -> list[_Burst]:
     return bursts
 
 
+# The Sigma fields that name the host an event happened on (all stored in the ``host`` column).
+_HOST_COLUMN = "host"
+
+
+def _host_group(correlation: CompiledCorrelation | None) -> int | None:
+    """Index of the group-by field that is the event's host (Computer, Hostname), if there is one."""
+    if correlation is None or not correlation.group_by.get("duckdb"):
+        return None
+    for index, expression in enumerate(correlation.group_by["duckdb"][0]):
+        if expression.strip('"').lower() == _HOST_COLUMN:
+            return index
+    return None
+
+
+def _correlation_bursts(
+    hits: Sequence[Hit], facts: dict[int, _Event], correlations: dict[str, CompiledCorrelation]
+) -> list[_Burst]:
+    """One burst per correlation hit, never split by host: the correlation already grouped its events."""
+    bursts: list[_Burst] = []
+    for hit in hits:
+        events = sorted({(facts[i].ts, i, facts[i].user) for i in hit.event_ids if i in facts})
+        if not events:
+            continue
+        index = _host_group(correlations.get(hit.rule_id))
+        if index is not None and index < len(hit.group) and hit.group[index]:
+            host = hit.group[index]  # grouped by host: the alert is that host's
+        else:
+            # Grouped by something else (a source address, a user): the host most of its events are on,
+            # the first one reached when several are equal.
+            counts = Counter(facts[i].host.lower() for _, i, _ in events)
+            top = max(counts.values())
+            host = next(facts[i].host for _, i, _ in events if counts[facts[i].host.lower()] == top)
+        burst = _Burst(hit.rule_id, host.lower(), events, group=hit.group, shown_host=host)
+        bursts.append(burst)
+    return bursts
+
+
 def alert_key(rule_id: str, host: str, first: datetime) -> str:
     """Stable identity of a burst: the same events always give the same key."""
     text = f"{rule_id}\x1f{host.lower()}\x1f{first.isoformat()}"
@@ -151,6 +194,31 @@ def _overlapping(
     return session.scalars(query.order_by(Alert.id)).first()
 
 
+def _same_correlation(
+    session: Session, establishment_id: int, burst: _Burst, first: datetime, last: datetime
+) -> Alert | None:
+    """An alert of the same correlation that shares events with the burst and whose span touches it: the
+    burst grew since (its key changed). Sharing events, not the host, tells two groups' bursts apart."""
+    query = select(Alert).where(
+        Alert.establishment_id == establishment_id,
+        Alert.rule_id == burst.rule_id,
+        Alert.first_seen <= last + BURST_GAP,
+        Alert.last_seen >= first - BURST_GAP,
+    )
+    ids = {i for _, i, _ in burst.events}
+    for alert in session.scalars(query.order_by(Alert.id)):
+        if ids.intersection(alert.event_ids or []):
+            return alert
+    return None
+
+
+def _burst_key(burst: _Burst, first: datetime) -> str:
+    if burst.group is None:
+        return alert_key(burst.rule_id, burst.host, first)
+    # A correlation: its group-by values say which burst it is, whatever host is shown.
+    return alert_key(burst.rule_id, "\x1e".join(("correlation", *burst.group)), first)
+
+
 def store_hits(
     session: Session,
     settings: Settings,
@@ -166,12 +234,19 @@ def store_hits(
     created = updated = 0
     ids: list[int] = []
     now = utcnow()
-    for burst in _bursts(hits, facts):
+    correlations = {c.id: c for c in rules.correlations}
+    bursts = _bursts([h for h in hits if not h.correlation], facts)
+    bursts += _correlation_bursts([h for h in hits if h.correlation], facts, correlations)
+    for burst in bursts:
         first, last = burst.events[0][0], burst.events[-1][0]
-        key = alert_key(burst.rule_id, burst.host, first)
+        key = _burst_key(burst, first)
         alert = session.scalars(
             select(Alert).where(Alert.establishment_id == establishment_id, Alert.key == key)
-        ).first() or _overlapping(session, establishment_id, burst, first, last)
+        ).first()
+        if alert is None and burst.group is None:
+            alert = _overlapping(session, establishment_id, burst, first, last)
+        elif alert is None:
+            alert = _same_correlation(session, establishment_id, burst, first, last)
         title, level = titles[burst.rule_id]
         techniques, tactics = attack_of(tags.get(burst.rule_id, []))
         users = [u for _, _, u in burst.events if u]
@@ -201,7 +276,7 @@ def store_hits(
         alert.level = _level(level)
         alert.techniques = techniques
         alert.tactics = tactics
-        original_host = next((facts[i].host for i in event_ids if i in facts), burst.host)
+        original_host = burst.shown_host or next((facts[i].host for i in event_ids if i in facts), burst.host)
         alert.host = original_host[:255]
         alert.user = (max(set(users), key=users.count) if users else "")[:255]
         alert.first_seen = min(alert.first_seen, first)
