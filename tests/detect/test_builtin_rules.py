@@ -8,11 +8,13 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
+from hygie.core.i18n import gettext
 from hygie.detect.sigma.compiler import CompiledRules, compile_paths
 from hygie.detect.sigma.engine import run
 from hygie.detect.sigma.logsources import Source, UnmappedLogSource, source_of
-from hygie.detect.sigma.rules import BUILTIN_RULES, installed_rule_dirs
+from hygie.detect.sigma.rules import BUILTIN_RULES, BUILTIN_TITLES, installed_rule_dirs
 from tests.detect.evtx_events import table_of
 
 T0 = datetime(2026, 11, 17, 2, 0, tzinfo=UTC)
@@ -293,3 +295,15 @@ def test_linux_postfix_and_4688_log_sources() -> None:
     for category, service in (("process_creation", None), (None, None), (None, "auditd")):
         with pytest.raises(UnmappedLogSource):
             source_of("linux", category, service)
+
+
+def test_every_shipped_title_is_in_the_catalogues() -> None:
+    """Alerts keep the rule's English title and are shown translated: French first."""
+    titles = {
+        str(document["title"])
+        for path in sorted(BUILTIN_RULES.glob("*.yml"))
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+    }
+    assert titles == set(BUILTIN_TITLES)
+    untranslated = [t for t in titles if gettext(t, "fr") == t]
+    assert untranslated == []

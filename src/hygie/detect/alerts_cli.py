@@ -213,7 +213,13 @@ def list_command(
         if as_json:
             print_json([_alert_json(a) for a in alerts])
             return
-        table = Table("#", gettext("Level", lang), gettext("Status", lang), gettext("Title", lang), "Host")
+        table = Table(
+            "#",
+            gettext("Level", lang),
+            gettext("Status", lang),
+            gettext("Title", lang),
+            gettext("Host", lang),
+        )
         for alert in alerts:
             table.add_row(
                 str(alert.id), alert.level.value, alert.status.value, gettext(alert.title, lang), alert.host

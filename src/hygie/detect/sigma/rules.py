@@ -17,6 +17,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from hygie.core.errors import ContentError, HygieError, Location
+from hygie.core.i18n import N_
 from hygie.core.settings import get_settings
 
 RELEASE_URL = "https://github.com/SigmaHQ/sigma/releases/latest/download/{package}.zip"
@@ -101,6 +102,28 @@ def _resolve_correlations(ruleset: RuleSet) -> None:
 
 BUILTIN_RULES = Path(__file__).resolve().parent.parent / "rules"
 """Hygie's own rules for hospital signals, shipped in the package and always part of the active set."""
+
+# The titles of Hygie's own rules, for the catalogues: alerts are stored with the rule's English title and
+# shown translated (a test checks every shipped title is here).
+BUILTIN_TITLES = (
+    N_("Backup job failed"),
+    N_("Backup service stopped"),
+    N_("Backup service stopped, disabled or deleted from the command line"),
+    N_("LSASS memory dumped with a system or Sysinternals tool"),
+    N_("Failed logon"),
+    N_("Burst of failed logons"),
+    N_("Memory of LSASS opened for reading"),
+    N_("E-mail with a disk image or macro attachment"),
+    N_("Service stopped or process killed from the command line"),
+    N_("Mass service stops on a host"),
+    N_("PsExec-style service installed"),
+    N_("Remote desktop logon from outside the internal network"),
+    N_("Network or RDP logon of a user account"),
+    N_("One source logs on to many hosts"),
+    N_("Shadow copies or system recovery removed"),
+    N_("SSH authentication failure"),
+    N_("SSH brute force on a Linux host"),
+)
 
 
 def rules_home() -> Path:
