@@ -97,21 +97,25 @@ USELESS_CONTROLS = ["TEC-SEGMENT"]
 def replace_zones(session: Session, establishment_id: int, zones: Sequence[ZoneIn]) -> list[Zone]:
     """The establishment's zones become these (the previous ones are deleted)."""
     org_service.get_establishment(session, establishment_id)
-    ZoneMap([ZoneSpec(z.name, z.kind.value, tuple(z.networks)) for z in zones])  # networks parse
     with session.begin_nested():
         session.execute(delete(Zone).where(Zone.establishment_id == establishment_id))
-        rows = [
-            Zone(
-                establishment_id=establishment_id,
-                name=z.name,
-                kind=z.kind,
-                networks=list(z.networks),
-                description=z.description,
-            )
-            for z in zones
-        ]
-        session.add_all(rows)
-        session.flush()
+        return _store_zones(session, establishment_id, zones)
+
+
+def _store_zones(session: Session, establishment_id: int, zones: Sequence[ZoneIn]) -> list[Zone]:
+    ZoneMap([ZoneSpec(z.name, z.kind.value, tuple(z.networks)) for z in zones])  # networks parse
+    rows = [
+        Zone(
+            establishment_id=establishment_id,
+            name=z.name,
+            kind=z.kind,
+            networks=list(z.networks),
+            description=z.description,
+        )
+        for z in zones
+    ]
+    session.add_all(rows)
+    session.flush()
     return rows
 
 
@@ -135,22 +139,8 @@ def add_zones(session: Session, establishment_id: int, zones: Sequence[ZoneIn]) 
     they are); the zones added."""
     org_service.get_establishment(session, establishment_id)
     known = {z.name for z in list_zones(session, establishment_id)}
-    fresh = [z for z in zones if z.name not in known]
-    ZoneMap([ZoneSpec(z.name, z.kind.value, tuple(z.networks)) for z in fresh])  # networks parse
     with session.begin_nested():
-        rows = [
-            Zone(
-                establishment_id=establishment_id,
-                name=z.name,
-                kind=z.kind,
-                networks=list(z.networks),
-                description=z.description,
-            )
-            for z in fresh
-        ]
-        session.add_all(rows)
-        session.flush()
-    return rows
+        return _store_zones(session, establishment_id, [z for z in zones if z.name not in known])
 
 
 def import_firewall(
