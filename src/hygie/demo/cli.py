@@ -118,7 +118,7 @@ def demo(
             "messagerie et métriques) avec une attaque scénarisée (hameçonnage, compte volé, PsExec, "
             f"clichés instantanés supprimés, sauvegardes en échec) : {alerts} alertes dont {critical} "
             f"critiques et {high} élevées, {fmt_number(found.detector_alerts, 'fr')} des détecteurs "
-            f"statistiques (calculés en {fmt_number(found.detector_seconds, 'fr', 1)} s) "
+            f"statistiques, calculés en {fmt_number(found.detector_seconds, 'fr', 1)} s "
             f"([cyan]hygie alerts list {hospital.HOSPITAL.finess}[/])",
             markup=True,
         )
