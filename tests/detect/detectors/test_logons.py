@@ -115,9 +115,9 @@ def _run_logons(session: Session, settings: Settings, establishment_id: int) -> 
 def test_off_hours_privileged(session: Session, store_settings: Settings) -> None:
     est = make_establishment(session)
     events = [
-        # Sunday 22 February, 10:00–10:30 UTC: three privileged logons, one alert
+        # Sunday 22 February, 10:00–10:30 UTC: three privileged logons on two servers, one alert
         _privileged(at(22, 10), "adm-jdupont"),
-        _privileged(at(22, 10, 15), "adm-jdupont"),
+        _privileged(at(22, 10, 15), "adm-jdupont", "SRV-PACS"),
         _privileged(at(22, 10, 30), "adm-jdupont"),
         _privileged(at(23, 9), "adm-jdupont"),  # Monday 10 h in Paris: working hours
         _privileged(at(20, 19, 30), "adm-jdupont", "SRV-DPI"),  # Friday 20:30 in Paris: off hours
@@ -136,8 +136,8 @@ def test_off_hours_privileged(session: Session, store_settings: Settings) -> Non
     ]
     sunday = next(d for d in outcome.detections if d.count == 3)
     assert render(sunday.explanation.as_json(), "fr") == (
-        "3 connexions privilégiées de adm-jdupont sur DC1 à partir du 22/02/2026 11:00, en dehors des heures "
-        "ouvrées (lun., mar., mer., jeu., ven., 7–20 h, Europe/Paris)"
+        "3 connexions privilégiées de adm-jdupont sur DC1, SRV-PACS à partir du 22/02/2026 11:00, "
+        "en dehors des heures ouvrées (lun., mar., mer., jeu., ven., 7–20 h, Europe/Paris)"
     )
 
 

@@ -180,7 +180,7 @@ def _off_hours(context: Context) -> Outcome:
     hours = context.hours
     routine_since = context.since - timedelta(days=28)
     rows = context.rows(
-        f"SELECT event_id, ts, host, usr FROM ({_PRIVILEGED}) WHERE ts >= ? ORDER BY usr, lower(host), ts",  # noqa: S608
+        f"SELECT event_id, ts, host, usr FROM ({_PRIVILEGED}) WHERE ts >= ? ORDER BY usr, ts",  # noqa: S608
         [routine_since],
     )
     if not rows:
@@ -192,9 +192,11 @@ def _off_hours(context: Context) -> Outcome:
     for _id, ts, _host, user in off:
         off_days[user].add(ts.astimezone(zone).date())
     bursts: list[list[tuple[Any, ...]]] = []
+    # One burst per account, whatever the hosts: an administrator working at night on twelve servers is
+    # one night to ask about, not twelve alerts.
     for row in off:
         last = bursts[-1][-1] if bursts else None
-        same = last is not None and (last[3], last[2].lower()) == (row[3], row[2].lower())
+        same = last is not None and last[3] == row[3]
         if same and last is not None and row[1] - last[1] <= BURST_GAP:
             bursts[-1].append(row)
         else:
@@ -203,7 +205,7 @@ def _off_hours(context: Context) -> Outcome:
         first: datetime = burst[0][1]
         if first < context.since:
             continue
-        user, host = burst[0][3], burst[0][2]
+        user = burst[0][3]
         day = first.astimezone(zone).date()
         before = {d for d in off_days[user] if day - timedelta(days=28) <= d < day}
         if len(before) >= ROUTINE_DAYS:
@@ -212,7 +214,7 @@ def _off_hours(context: Context) -> Outcome:
         params: dict[str, Any] = {
             "count": len(burst),
             "user": user,
-            "host": host,
+            "host": ", ".join(h for h, _ in hosts.most_common()),
             "when": {"moment": first.isoformat(), "tz": hours.timezone},
             "workdays": {"weekdays": list(hours.days)},
             "start": hours.start,
