@@ -144,6 +144,9 @@ def test_pair_of_unknown_zones_or_of_another_establishment_is_refused(
     )
     assert client.get(f"/e/{other.id}/network/pair", params=params).status_code in (403, 404)
     assert client.get(f"/e/{other.id}/network/graph").status_code in (403, 404)
+    # No pair given: the graph, to pick one.
+    bare = client.get(f"/e/{establishment_id}/network/pair", follow_redirects=False)
+    assert (bare.status_code, bare.headers["location"]) == (303, f"/e/{establishment_id}/network/graph")
 
 
 # --- The upload ----------------------------------------------------------------------------------

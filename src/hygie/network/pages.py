@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hygie.core.errors import ContentError, ImportRejectedError, NotFoundError, ValidationError
 from hygie.core.i18n import N_
@@ -266,9 +266,11 @@ def pair_page(
     layout: PageLayout,
     source: Annotated[str, Query(alias="from", max_length=100)] = "",
     destination: Annotated[str, Query(alias="to", max_length=100)] = "",
-) -> HTMLResponse:
+) -> Response:
     """What ``source`` may open towards ``destination``: the services, each allowing rule as the
-    file wrote it, and the policy rules the pair breaks."""
+    file wrote it, and the policy rules the pair breaks. Without a pair: the graph, to pick one."""
+    if not source and not destination:
+        return RedirectResponse(f"/e/{scope.id}/network/graph", status_code=303)
     report = service.run_check(scope.db, scope.id, record=False)
     names = {z.name: z for z in report.zones}
     if source not in names or destination not in names:
