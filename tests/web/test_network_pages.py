@@ -5,12 +5,14 @@ refused files, CSRF, roles, another establishment's ids."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from hygie.demo import network as demo_network
 from hygie.network import service
+from hygie.network.importers import read_firewall
 from hygie.network.models import FirewallFormat
 from hygie.org import accounts, tokens
 from hygie.org.models import Role
@@ -285,3 +287,16 @@ def test_api_upload_answers_with_the_check_or_the_problems(session: Session, cli
     assert len(service.find_firewall(session, establishment_id, "fw-labo").rules) == 2
     elsewhere = client.post(f"/api/v1/establishments/{other.id}/network/firewalls", files=files)
     assert elsewhere.status_code == 404
+
+
+def test_expired_permits_are_listed_on_the_network_page(session: Session, client: TestClient) -> None:
+    establishment_id = _hospital(session)
+    aerleon = Path(__file__).parent.parent / "network" / "data" / "aerleon"
+    parsed = read_firewall(aerleon / "chu-core.yaml", "chu-core", definitions=[aerleon / "def"])
+    service.import_firewall(session, establishment_id, parsed, with_zones=True)
+    login(client)
+    page = client.get(f"/e/{establishment_id}/network").text
+    assert "Règles d'ouverture expirées toujours en place (1)" in page
+    assert (
+        "chu-core BIOMED_IN/vendor-update" in page and "2024-03-31" in page and "fournisseur-pompes" in page
+    )

@@ -118,6 +118,7 @@ def _context(
         "rows": rows,
         "violations": violations,
         "misplacements": report.misplacements,
+        "expired": report.expired,
         "exposures": report.exposures,
         "useless": report.useless,
         "firewalls": service.list_firewalls(scope.db, scope.id),
