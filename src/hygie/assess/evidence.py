@@ -1,17 +1,23 @@
-"""Levels measured from evidence, shown beside the declared answers (never replacing them).
+"""Levels measured from evidence, shown beside the declared answers; the plan works from them.
 
-A domain that holds facts about some controls (backups, exercises, phishing results…) registers a
-*provider*: a function ``(session, establishment_id, on) -> list[MeasuredLevel]``. Each measured
-level says, in French and English, why it is what it is. A provider with no data for a control
-returns nothing for it: a missing fact is never a measured 0.
+A domain that holds facts about some controls registers a *provider*: a function
+``(session, establishment_id, on) -> list[Reading]`` giving named metrics (a value, the date of the
+facts, the figure in words, the evidence items). The control catalogue (``controls.yaml``) says which
+control a metric measures and how: each ``evidence:`` block names the metric, the thresholds that map
+it to a level 0–5, how long the evidence stays fresh and what staleness costs (``evidence_rules``).
+A provider with no data returns nothing: a missing fact is never a measured 0.
 
-The maturity index is not computed from these levels (one index everywhere): they are listed next
-to the declared level, and where the declaration is at least ``GAP`` levels above the measure the
-gap becomes a finding of the plan (source ``evidence``, key ``evidence:<control>``).
+Adding a measure (e.g. detection coverage for INC-DETECT): declare the metric under ``metrics:`` in
+``controls.yaml``, add an ``evidence:`` block to the control, write ``hygie/<domain>/evidence.py``
+with a ``measure(session, establishment_id, on) -> list[Reading]`` that calls only its domain's
+service and ends with ``register("<domain>", measure)``, and list the module in ``PROVIDER_MODULES``.
 
-``refresh`` stores the gaps for given declared levels (``hygie assess score --evidence``);
-``refresh_latest`` takes them from the latest campaign, with the plan's actions done since, and is
-what the pages, the API and the demo call whenever continuity or awareness facts change.
+Declared and measured: ``effective_levels`` gives the declared level of every control in scope with
+the measured level in its place wherever evidence measures it; the action plan takes its levels
+through it (``plan.service.with_measured``). The declared maturity index stays as it is, the measured
+one is given beside it (``scoring.measured_score``). Where the declaration is at least ``GAP``
+levels above the measure the gap is also a finding of the plan (source ``evidence``, key
+``evidence:<control>``) that says why.
 """
 
 from __future__ import annotations
@@ -25,10 +31,11 @@ from sqlalchemy.orm import Session
 
 from hygie.assess import scoring
 from hygie.assess import service as assess_service
+from hygie.assess.evidence_rules import MeasuredLevel, Reading, apply
+from hygie.assess.schemas import MeasuredOut, MeasuredScore
 from hygie.core.errors import NotFoundError
 from hygie.core.time import today
 from hygie.frameworks.loader import Library
-from hygie.frameworks.schema import Text
 from hygie.plan import service as plan_service
 from hygie.plan.models import Finding, FindingSource
 from hygie.plan.schemas import FindingIn
@@ -36,23 +43,14 @@ from hygie.plan.schemas import FindingIn
 GAP = 2  # declared ≥ measured + GAP: the declaration is not borne out by the data
 # Modules whose import registers a provider (kept here so that the registry is complete wherever
 # it is read, without the assessment importing the domains' services).
-PROVIDER_MODULES = ("hygie.continuity.evidence", "hygie.awareness.evidence")
+PROVIDER_MODULES = (
+    "hygie.continuity.evidence",
+    "hygie.awareness.evidence",
+    "hygie.vulns.evidence",
+    "hygie.network.evidence",
+)
 
-
-@dataclass(frozen=True)
-class MeasuredLevel:
-    control_id: str
-    level: int  # 0–5
-    basis: Text  # why, in words
-    source: str  # the domain the facts come from
-    measured_at: date  # the date of the facts
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.level <= 5:
-            raise ValueError(f"measured level out of 0–5: {self.level}")
-
-
-Provider = Callable[[Session, int, date], list[MeasuredLevel]]
+Provider = Callable[[Session, int, date], list[Reading]]
 _PROVIDERS: dict[str, Provider] = {}
 
 
@@ -68,34 +66,40 @@ def providers() -> dict[str, Provider]:
     return dict(_PROVIDERS)
 
 
-def share_level(done: int, total: int) -> int:
-    """A share of things done as a level: all 5, ≥ 90 % 4, ≥ 75 % 3, ≥ 50 % 2, some 1, none 0."""
-    if total <= 0:
-        raise ValueError("no share of nothing")
-    share = done / total
-    if share >= 1:
-        return 5
-    for level, threshold in ((4, 0.9), (3, 0.75), (2, 0.5)):
-        if share >= threshold:
-            return level
-    return 1 if done > 0 else 0
+def _library() -> Library:
+    from hygie.frameworks.service import get_library  # the user's library folder, from the settings
+
+    return get_library()
 
 
-SHARE_RULE = Text(
-    fr="Part atteinte → niveau : 100 % → 5, ≥ 90 % → 4, ≥ 75 % → 3, ≥ 50 % → 2, moins → 1, aucune → 0.",
-    en="Share reached → level: 100% → 5, ≥ 90% → 4, ≥ 75% → 3, ≥ 50% → 2, less → 1, none → 0.",
-)
+def readings(
+    session: Session, establishment_id: int, on: date | None = None
+) -> dict[str, tuple[str, Reading]]:
+    """Every metric some provider reads, as of ``on``, with the source that read it."""
+    day = on or today()
+    found: dict[str, tuple[str, Reading]] = {}
+    for source, provider in sorted(providers().items()):
+        for reading in provider(session, establishment_id, day):
+            found[reading.metric] = (source, reading)
+    return found
 
 
 def measured_levels(
-    session: Session, establishment_id: int, on: date | None = None
+    session: Session, establishment_id: int, on: date | None = None, library: Library | None = None
 ) -> dict[str, MeasuredLevel]:
-    """Every control some provider can measure, as of ``on`` (today by default)."""
+    """Every control the evidence measures, by the catalogue's rules, as of ``on`` (today by default)."""
     day = on or today()
+    library = library or _library()
+    read = readings(session, establishment_id, day)
+    values = {name: reading for name, (_source, reading) in read.items()}
     result: dict[str, MeasuredLevel] = {}
-    for source in sorted(providers()):
-        for measured in _PROVIDERS[source](session, establishment_id, day):
-            result[measured.control_id] = measured
+    for control_id in sorted(library.controls):
+        rule = library.controls[control_id].evidence
+        if rule is None or rule.metric not in read:
+            continue
+        measured = apply(control_id, rule, values, library.metrics, read[rule.metric][0], day)
+        if measured is not None:
+            result[control_id] = measured
     return result
 
 
@@ -113,6 +117,26 @@ class EvidenceRow:
 def compare(declared: Mapping[str, int | None], measured: Mapping[str, MeasuredLevel]) -> list[EvidenceRow]:
     """Declared against measured, for each measured control, by control id."""
     return [EvidenceRow(cid, declared.get(cid), measured[cid]) for cid in sorted(measured)]
+
+
+def row_out(row: EvidenceRow) -> MeasuredOut:
+    """One control, declared and measured, as the CLI and the API give it."""
+    measured = row.measured
+    return MeasuredOut(
+        control_id=row.control_id,
+        declared=row.declared,
+        measured=measured.level,
+        gap=row.gap,
+        rule_level=measured.rule_level,
+        metric=measured.metric or None,
+        value=measured.value,
+        basis=measured.basis,
+        rule=measured.rule,
+        items=list(measured.items),
+        source=measured.source,
+        measured_at=measured.measured_at,
+        stale=measured.stale,
+    )
 
 
 def gap_findings(library: Library, rows: Sequence[EvidenceRow]) -> list[FindingIn]:
@@ -153,7 +177,7 @@ def refresh_findings(
     on: date | None = None,
 ) -> list[Finding]:
     """Stores today's gaps between declared and measured levels (the closed ones are resolved)."""
-    rows = compare(declared, measured_levels(session, establishment_id, on))
+    rows = compare(declared, measured_levels(session, establishment_id, on, library))
     return plan_service.upsert_findings(
         session, establishment_id, FindingSource.EVIDENCE, gap_findings(library, rows)
     )
@@ -167,11 +191,35 @@ def refresh(
     on: date | None = None,
 ) -> list[EvidenceRow]:
     """Like ``refresh_findings``, giving back the rows compared (declared, measured, gap)."""
-    rows = compare(declared, measured_levels(session, establishment_id, on))
+    rows = compare(declared, measured_levels(session, establishment_id, on, library))
     plan_service.upsert_findings(
         session, establishment_id, FindingSource.EVIDENCE, gap_findings(library, rows)
     )
     return rows
+
+
+def effective_levels(
+    session: Session, establishment_id: int, library: Library, on: date | None = None
+) -> dict[str, int | None]:
+    """The declared levels (latest campaign's scored controls, actions done since), with the measured
+    level in place wherever evidence measures the control: the levels the plan works from."""
+    declared = declared_levels(session, establishment_id, library)
+    measured = measured_levels(session, establishment_id, on, library)
+    return plan_service.with_measured(declared, {c: m.level for c, m in measured.items()})
+
+
+def measured_score(
+    session: Session, establishment_id: int, library: Library, on: date | None = None
+) -> MeasuredScore | None:
+    """The maturity index with the measured levels in place (beside the declared one); None without
+    a campaign."""
+    try:
+        current = plan_service.current_maturity(session, establishment_id, library)
+    except NotFoundError:
+        return None
+    scope = assess_service.scope_of(current.campaign, library)
+    measured = measured_levels(session, establishment_id, on, library)
+    return scoring.measured_score(library, current.levels, {c: m.level for c, m in measured.items()}, scope)
 
 
 def declared_levels(session: Session, establishment_id: int, library: Library) -> dict[str, int | None]:
