@@ -36,9 +36,9 @@ def test_segmentation_and_exposure_from_the_check(session: Session) -> None:
     read = {r.metric: r for r in network_evidence.measure(session, eid, on)}
     # The policy has 14 segmentation rules; the firewall breaks R01, R02, R09 and R11: 10/14.
     assert read["network.policy_met_share"].value == 10 / 14
-    assert read["network.policy_met_share"].summary.en.startswith(
-        "10/14 segmentation rules met; missing: R01 "
-    )
+    segment = read["network.policy_met_share"]
+    assert segment.summary.en == "10/14 segmentation rules met; missing: R01, R02, R09, R11"
+    assert segment.items[0].en.startswith("R01 ") and segment.items[0].en.endswith(": Internet → Serveurs")
     # RDP from the internet is critical; HTTPS to the DMZ is not rated.
     assert (read["network.exposed_severe"].value, read["network.exposed_medium"].value) == (1, 0)
     assert [i.en for i in read["network.exposed_severe"].items] == ["rds01 tcp/3389 (critical)"]

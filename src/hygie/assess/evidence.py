@@ -11,6 +11,8 @@ Adding a measure (e.g. detection coverage for INC-DETECT): declare the metric un
 ``controls.yaml``, add an ``evidence:`` block to the control, write ``hygie/<domain>/evidence.py``
 with a ``measure(session, establishment_id, on) -> list[Reading]`` that calls only its domain's
 service and ends with ``register("<domain>", measure)``, and list the module in ``PROVIDER_MODULES``.
+A metric's id starts with its provider's source (``detect.coverage_share`` for ``detect``): a page
+that shows one control asks only the provider it needs.
 
 Declared and measured: ``effective_levels`` gives the declared level of every control in scope with
 the measured level in its place wherever evidence measures it; the action plan takes its levels
@@ -23,7 +25,7 @@ levels above the measure the gap is also a finding of the plan (source ``evidenc
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,14 +34,24 @@ from sqlalchemy.orm import Session
 from hygie.assess import scoring
 from hygie.assess import service as assess_service
 from hygie.assess.evidence_rules import MeasuredLevel, Reading, apply
-from hygie.assess.schemas import MeasuredOut, MeasuredScore
+from hygie.assess.models import Campaign
+from hygie.assess.schemas import EvidenceReport, MeasuredOut, MeasuredScore
 from hygie.core.errors import NotFoundError
+from hygie.core.i18n import N_
 from hygie.core.time import today
 from hygie.frameworks.loader import Library
 from hygie.plan import service as plan_service
 from hygie.plan.models import Finding, FindingSource
 from hygie.plan.schemas import FindingIn
 
+# What each provider's facts are, for a reader (translated on the pages).
+SOURCE_LABELS = {
+    "vulns": N_("vulnerability audit"),
+    "network": N_("network analysis"),
+    "continuity": N_("continuity facts"),
+    "awareness": N_("phishing and training results"),
+    "detect": N_("detection coverage"),
+}
 GAP = 2  # declared ≥ measured + GAP: the declaration is not borne out by the data
 # Modules whose import registers a provider (kept here so that the registry is complete wherever
 # it is read, without the assessment importing the domains' services).
@@ -73,29 +85,41 @@ def _library() -> Library:
 
 
 def readings(
-    session: Session, establishment_id: int, on: date | None = None
+    session: Session, establishment_id: int, on: date | None = None, sources: Collection[str] | None = None
 ) -> dict[str, tuple[str, Reading]]:
-    """Every metric some provider reads, as of ``on``, with the source that read it."""
+    """Every metric the providers (of ``sources``, default all) read as of ``on``, with the source."""
     day = on or today()
     found: dict[str, tuple[str, Reading]] = {}
     for source, provider in sorted(providers().items()):
+        if sources is not None and source not in sources:
+            continue
         for reading in provider(session, establishment_id, day):
             found[reading.metric] = (source, reading)
     return found
 
 
 def measured_levels(
-    session: Session, establishment_id: int, on: date | None = None, library: Library | None = None
+    session: Session,
+    establishment_id: int,
+    on: date | None = None,
+    library: Library | None = None,
+    controls: Collection[str] | None = None,
 ) -> dict[str, MeasuredLevel]:
-    """Every control the evidence measures, by the catalogue's rules, as of ``on`` (today by default)."""
+    """Every control (of ``controls``, default all) the evidence measures, by the catalogue's rules,
+    as of ``on`` (today by default). Only the providers whose metrics the rules read are asked (a
+    metric's id starts with its provider's source)."""
     day = on or today()
     library = library or _library()
-    read = readings(session, establishment_id, day)
+    wanted = library.controls if controls is None else [c for c in controls if c in library.controls]
+    rules = {c: rule for c in sorted(wanted) if (rule := library.controls[c].evidence) is not None}
+    if not rules:
+        return {}
+    sources = {name.split(".", 1)[0] for rule in rules.values() for name in rule.metrics()}
+    read = readings(session, establishment_id, day, sources)
     values = {name: reading for name, (_source, reading) in read.items()}
     result: dict[str, MeasuredLevel] = {}
-    for control_id in sorted(library.controls):
-        rule = library.controls[control_id].evidence
-        if rule is None or rule.metric not in read:
+    for control_id, rule in rules.items():
+        if rule.metric not in read:
             continue
         measured = apply(control_id, rule, values, library.metrics, read[rule.metric][0], day)
         if measured is not None:
@@ -119,11 +143,13 @@ def compare(declared: Mapping[str, int | None], measured: Mapping[str, MeasuredL
     return [EvidenceRow(cid, declared.get(cid), measured[cid]) for cid in sorted(measured)]
 
 
-def row_out(row: EvidenceRow) -> MeasuredOut:
+def row_out(row: EvidenceRow, library: Library | None = None) -> MeasuredOut:
     """One control, declared and measured, as the CLI and the API give it."""
     measured = row.measured
+    control = library.controls.get(row.control_id) if library is not None else None
     return MeasuredOut(
         control_id=row.control_id,
+        title=control.title if control is not None else None,
         declared=row.declared,
         measured=measured.level,
         gap=row.gap,
@@ -220,6 +246,40 @@ def measured_score(
     scope = assess_service.scope_of(current.campaign, library)
     measured = measured_levels(session, establishment_id, on, library)
     return scoring.measured_score(library, current.levels, {c: m.level for c, m in measured.items()}, scope)
+
+
+def side_by_side(
+    session: Session,
+    establishment_id: int,
+    library: Library,
+    campaign: Campaign | None = None,
+    on: date | None = None,
+) -> EvidenceReport:
+    """Declared against measured, without writing anything: the latest (or given) campaign with the
+    plan's actions done since, the indices both ways and every control the evidence measures."""
+    measured = measured_levels(session, establishment_id, on, library)
+    levels: dict[str, int] = {}
+    scope: list[str] = []
+    declared_index = None
+    campaign_id = None
+    try:
+        current = plan_service.current_maturity(session, establishment_id, library, campaign)
+    except NotFoundError:
+        pass
+    else:
+        campaign_id = current.campaign.id
+        scope = assess_service.scope_of(current.campaign, library)
+        levels = current.levels
+        declared_index = scoring.score(library, current.answers, scope).global_index
+    both = scoring.measured_score(library, levels, {c: m.level for c, m in measured.items()}, scope)
+    rows = compare(dict(levels), measured)
+    return EvidenceReport(
+        campaign_id=campaign_id,
+        declared_index=declared_index,
+        measured_index=both.global_index if campaign_id is not None else None,
+        measured_dimensions=both.dimensions,
+        controls=[row_out(r, library) for r in rows],
+    )
 
 
 def declared_levels(session: Session, establishment_id: int, library: Library) -> dict[str, int | None]:

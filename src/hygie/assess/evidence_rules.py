@@ -173,14 +173,20 @@ def apply(
 
 def share_summary(done: list[str], missing: list[str], what: Text) -> tuple[float, Text, tuple[Text, ...]]:
     """A share of things in order, its summary ("12/15 …; missing: a, b…") and the items missing."""
-    total = len(done) + len(missing)
-    if total == 0:
+    return count_summary(len(done), len(done) + len(missing), missing, what)
+
+
+def count_summary(
+    done: int, total: int, missing: list[str], what: Text
+) -> tuple[float, Text, tuple[Text, ...]]:
+    """The same from a count of things in order out of ``total`` and the names of those that are not."""
+    if total <= 0:
         raise ValueError("no share of nothing")
-    fr = f"{len(done)}/{total} {what.fr}"
-    en = f"{len(done)}/{total} {what.en}"
+    fr = f"{done}/{total} {what.fr}"
+    en = f"{done}/{total} {what.en}"
     if missing:
         shown = ", ".join(sorted(missing)[:5]) + ("…" if len(missing) > 5 else "")
         fr += f" ; manquent : {shown}"
         en += f"; missing: {shown}"
     items = tuple(Text(fr=f"manque : {name}", en=f"missing: {name}") for name in sorted(missing))
-    return len(done) / total, Text(fr=fr, en=en), items
+    return done / total, Text(fr=fr, en=en), items

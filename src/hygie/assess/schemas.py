@@ -212,6 +212,7 @@ class MeasuredOut(_Frozen):
     """A control the evidence speaks to: what was declared, what the data show, and why."""
 
     control_id: str
+    title: Text | None = Field(default=None, description="The control's title")
     declared: int | None = Field(
         description="Declared level (latest campaign, actions done since); None: not scored"
     )
@@ -226,6 +227,16 @@ class MeasuredOut(_Frozen):
     source: str = Field(description="The domain the facts come from")
     measured_at: dt.date = Field(description="The date of the facts")
     stale: bool = Field(description="Older than the rule's fresh_days: counts for less")
+
+
+class EvidenceReport(_Frozen):
+    """Declared and measured, side by side: the indices and every control the evidence speaks to."""
+
+    campaign_id: int | None = Field(description="The campaign declared (None: no campaign yet)")
+    declared_index: float | None = Field(description="Global index of the declared levels")
+    measured_index: float | None = Field(description="Global index with the measured levels in place")
+    measured_dimensions: list[DimensionResult]
+    controls: list[MeasuredOut]
 
 
 class Delta(_Frozen):

@@ -18,7 +18,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from hygie.assess.evidence import register
-from hygie.assess.evidence_rules import Reading, share_summary
+from hygie.assess.evidence_rules import Reading, count_summary
 from hygie.core.errors import ValidationError
 from hygie.frameworks.schema import Text
 from hygie.network import service
@@ -40,15 +40,13 @@ def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
     if firewalls and policy.rules:
         exported = max(f.imported_at for f in firewalls).date()
         broken = {v.rule.id for v in report.violations}
-        done = [f"{r.id} {r.title.fr}" for r in policy.rules if r.id not in broken]
-        missing = [f"{r.id} {r.title.fr}" for r in policy.rules if r.id in broken]
-        value, summary, _ = share_summary(
-            done,
+        missing = [r.id for r in policy.rules if r.id in broken]
+        value, summary, _ = count_summary(
+            len(policy.rules) - len(missing),
+            len(policy.rules),
             missing,
             Text(fr="règles de cloisonnement respectées", en="segmentation rules met"),
         )
-        en_missing = [f"{r.id} {r.title.en}" for r in policy.rules if r.id in broken]
-        _, summary_en, _ = share_summary(done, en_missing, Text(fr="-", en="segmentation rules met"))
         flows: dict[str, list[str]] = {}
         for violation in report.violations:
             flows.setdefault(violation.rule.id, []).append(f"{violation.source} → {violation.destination}")
@@ -60,7 +58,6 @@ def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
             for r in policy.rules
             if r.id in flows
         )
-        summary = Text(fr=summary.fr, en=summary_en.en)
         result.append(Reading(f"{SOURCE}.policy_met_share", value, exported, summary, items))
     if ports:
         observed = max(p.observed_at for p in ports).date()

@@ -1,12 +1,13 @@
 """Vulnerability-audit metrics (the ``vulns`` provider), read from the stored results of the last audit.
 
 Read as of the day ``on``, once an audit has stored results (before that, or for an audit that found
-nothing at all, nothing is read); the facts date from the last audit. A result is *overdue* when it
-was first seen longer ago than the time its priority gives (``service.SLA_DAYS``: 7 days for Act,
-30 for Attend…). The catalogue (``controls.yaml``) turns each metric into a level.
+nothing at all, nothing is read); the facts date from the last audit. A result is *overdue* when its
+deadline has passed: CISA's due date for a known-exploited flaw (KEV), otherwise the day it was
+first seen plus the time its priority gives (``service.SLA_DAYS``: 7 days for Act, 30 for Attend…).
+The catalogue (``controls.yaml``) turns each metric into a level.
 
 * ``patched_share`` (TEC-PATCH): share of the inventory with no overdue vulnerability of priority
-  Act or listed as known-exploited (CISA KEV).
+  Act or known to be exploited.
 * ``supported_share`` (TEC-EOL): share of the inventory with no system past its end of life.
 * ``medical_patched_share`` (TEC-BIOMED, once the inventory holds medical devices): share of the
   medical devices with no overdue vulnerability of priority Act or Attend.
@@ -21,20 +22,31 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from hygie.assess.evidence import register
-from hygie.assess.evidence_rules import Reading, share_summary
+from hygie.assess.evidence_rules import Reading, count_summary
 from hygie.assets import service as assets_service
-from hygie.assets.models import Asset, AssetKind
+from hygie.assets.models import AssetKind
 from hygie.frameworks.schema import Text
 from hygie.vulns import service
 from hygie.vulns.models import ResultKind, VulnResult
 from hygie.vulns.ssvc import Priority
 
 SOURCE = "vulns"
+URGENT = (Priority.ACT, Priority.ATTEND)
+
+
+def deadline(result: VulnResult) -> date:
+    """CISA's due date for a known-exploited flaw when the feeds gave one, else first seen + SLA."""
+    due = (result.explanation or {}).get("scores", {}).get("kev_due") if result.kev else None
+    if isinstance(due, str):
+        try:
+            return date.fromisoformat(due)
+        except ValueError:
+            pass
+    return result.first_seen.date() + timedelta(days=service.SLA_DAYS[result.priority])
 
 
 def overdue(result: VulnResult, on: date) -> bool:
-    """Still open past the time its priority gives (first seen + SLA)."""
-    return result.first_seen.date() + timedelta(days=service.SLA_DAYS[result.priority]) < on
+    return result.kind != ResultKind.EOL and deadline(result) < on
 
 
 def past_end_of_life(result: VulnResult, on: date) -> bool:
@@ -46,41 +58,42 @@ def _label(result: VulnResult) -> str:
 
 
 def _share(
+    session: Session,
+    establishment_id: int,
     metric: str,
-    assets: Sequence[Asset],
-    results: Sequence[VulnResult],
-    bad: Callable[[VulnResult], bool],
+    total: int,
+    flagged: Sequence[VulnResult],
     what: Text,
     audited: date,
 ) -> Reading:
-    flagged: dict[int, list[str]] = {}
-    for result in results:
-        if bad(result):
-            flagged.setdefault(result.asset_id, []).append(_label(result))
-    done = [a.name for a in assets if a.id not in flagged]
-    missing = [a.name for a in assets if a.id in flagged]
-    value, summary, _items = share_summary(done, missing, what)
+    """The share of ``total`` assets that no ``flagged`` result touches, naming those it touches."""
+    names = {a.id: a.name for a in service.assets_of(session, establishment_id, flagged).values()}
+    labels: dict[str, list[str]] = {}
+    for result in flagged:
+        labels.setdefault(names.get(result.asset_id, f"#{result.asset_id}"), []).append(_label(result))
+    value, summary, _ = count_summary(total - len(labels), total, sorted(labels), what)
     items = tuple(
-        Text(
-            fr=f"{a.name} : {', '.join(sorted(flagged[a.id])[:5])}",
-            en=f"{a.name}: {', '.join(sorted(flagged[a.id])[:5])}",
-        )
-        for a in sorted(assets, key=lambda a: a.name)
-        if a.id in flagged
+        Text(fr=f"{name} : {', '.join(sorted(found)[:5])}", en=f"{name}: {', '.join(sorted(found)[:5])}")
+        for name, found in sorted(labels.items())
     )
     return Reading(f"{SOURCE}.{metric}", value, audited, summary, items)
 
 
 def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
     last = service.last_scan(session, establishment_id)
-    assets = assets_service.list_assets(session, establishment_id)
-    if last is None or not assets:
+    kinds = assets_service.counts_by_kind(session, establishment_id)
+    total = sum(kinds.values())
+    if last is None or total == 0:
         return []
     audited = last.date()
     results = service.list_results(session, establishment_id)
     day = audited.isoformat()
     age = max(0, (on - audited).days)
-    result = [
+
+    def picked(keep: Callable[[VulnResult], bool]) -> list[VulnResult]:
+        return [r for r in results if keep(r)]
+
+    read = [
         Reading(
             f"{SOURCE}.days_since_audit",
             float(age),
@@ -91,16 +104,17 @@ def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
             ),
             (
                 Text(
-                    fr=f"{len(results)} résultats, {len(assets)} actifs",
-                    en=f"{len(results)} results, {len(assets)} assets",
+                    fr=f"{len(results)} résultats, {total} actifs",
+                    en=f"{len(results)} results, {total} assets",
                 ),
             ),
         ),
         _share(
+            session,
+            establishment_id,
             "patched_share",
-            assets,
-            results,
-            lambda r: r.kind != ResultKind.EOL and (r.priority == Priority.ACT or r.kev) and overdue(r, on),
+            total,
+            picked(lambda r: (r.priority == Priority.ACT or r.kev) and overdue(r, on)),
             Text(
                 fr="actifs sans vulnérabilité « Agir » ou exploitée (KEV) ouverte au-delà de son délai",
                 en="assets with no Act or known-exploited (KEV) vulnerability open past its deadline",
@@ -108,23 +122,27 @@ def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
             audited,
         ),
         _share(
+            session,
+            establishment_id,
             "supported_share",
-            assets,
-            results,
-            lambda r: past_end_of_life(r, on),
+            total,
+            picked(lambda r: past_end_of_life(r, on)),
             Text(fr="actifs sans système en fin de vie", en="assets with no system past its end of life"),
             audited,
         ),
     ]
-    medical = [a for a in assets if a.kind == AssetKind.MEDICAL_DEVICE]
+    medical = kinds.get(AssetKind.MEDICAL_DEVICE, 0)
     if medical:
-        urgent = (Priority.ACT, Priority.ATTEND)
-        result.append(
+        urgent = picked(lambda r: r.priority in URGENT and overdue(r, on))
+        touched = service.assets_of(session, establishment_id, urgent)
+        devices = {i for i, a in touched.items() if a.kind == AssetKind.MEDICAL_DEVICE}
+        read.append(
             _share(
+                session,
+                establishment_id,
                 "medical_patched_share",
                 medical,
-                results,
-                lambda r: r.kind != ResultKind.EOL and r.priority in urgent and overdue(r, on),
+                [r for r in urgent if r.asset_id in devices],
                 Text(
                     fr="dispositifs médicaux sans vulnérabilité « Agir » ou « Traiter » au-delà de son délai",
                     en="medical devices with no Act or Attend vulnerability past its deadline",
@@ -132,7 +150,7 @@ def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
                 audited,
             )
         )
-    return result
+    return read
 
 
 register(SOURCE, measure)
