@@ -137,3 +137,15 @@ def test_the_thresholds_come_from_the_yaml(session: Session, tmp_path: Path) -> 
     )
     # The same audit (0.9) under a 0.9 threshold for level 4: TEC-PATCH measured 4, not 3.
     assert levels(session, eid, ON, load_library([tmp_path]))["TEC-PATCH"] == 4
+
+
+def test_a_known_exploited_flaw_is_due_by_cisas_date(session: Session) -> None:
+    eid = audited(session)
+    kev = next(r for r in session.query(VulnResult).filter_by(establishment_id=eid, key="cve:1"))
+    # Track priority gives 180 days, but CISA's due date of 15 October is past on 1 November.
+    kev.explanation = {"scores": {"kev": True, "kev_due": "2026-10-15"}}
+    session.flush()
+    assert vulns_evidence.deadline(kev) == date(2026, 10, 15)
+    read = {r.metric: r for r in vulns_evidence.measure(session, eid, ON)}
+    assert read["vulns.patched_share"].value == 0.8  # poste-0 and poste-1 now
+    assert levels(session, eid, ON)["TEC-PATCH"] == 2  # 0.8 ≥ 0.7 → 2
