@@ -17,10 +17,10 @@ that shows one control asks only the provider it needs.
 Declared and measured: ``effective_levels`` gives the declared level of every scored control with
 the measured level in its place wherever evidence measures it; the action plan puts the measured
 levels in place the same way (``plan.service.plan_inputs`` and ``refresh_assessment_findings``,
-through ``plan.service.measured_levels`` and ``with_measured``). The declared maturity index stays as it is, the measured
-one is given beside it (``scoring.measured_score``). Where the declaration is at least ``GAP``
-levels above the measure the gap is also a finding of the plan (source ``evidence``, key
-``evidence:<control>``) that says why.
+through ``plan.service.measured_levels`` and ``with_measured``). The declared maturity index stays
+as it is, the measured one is given beside it (``scoring.measured_score``). Where the declaration
+is at least ``GAP`` levels above the measure the gap is also a finding of the plan (source
+``evidence``, key ``evidence:<control>``) that says why.
 """
 
 from __future__ import annotations
