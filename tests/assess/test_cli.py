@@ -131,7 +131,9 @@ def test_score_with_evidence_shows_declared_and_measured_and_records_the_gap(
             "TEC-A", 4, Text(fr="tout", en="all"), "continuity", date(2026, 11, 1)
         ),
     }
-    monkeypatch.setattr(evidence, "measured_levels", lambda session, establishment_id, on=None: measured)
+    monkeypatch.setattr(
+        evidence, "measured_levels", lambda session, establishment_id, on=None, library=None: measured
+    )
     run("assess", "start", FINESS, "--date", "2025-03-01")
     run("assess", "answer", FINESS, "CON-A", "--level", "3", "--by", "alice")
     out = json.loads(run("assess", "score", FINESS, "--evidence", "--json"))
@@ -141,5 +143,6 @@ def test_score_with_evidence_shows_declared_and_measured_and_records_the_gap(
     assert out["score"]["answered"] == 1  # the index itself is unchanged
     table = run("assess", "score", FINESS, "--evidence", "--lang", "en")
     assert "Declared and measured" in table and "1/3 restored" in table
+    assert "measured index" in table
     findings = run("plan", "findings", FINESS, "--json")
     assert "evidence:CON-A" in findings

@@ -1,4 +1,5 @@
-"""The continuity controls measured from the continuity facts (rules in hygie.continuity.evidence)."""
+"""The continuity controls measured from the continuity facts (metrics in hygie.continuity.evidence,
+levels by the rules of controls.yaml)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from hygie.assess import evidence
 from hygie.assess import service as assess_service
+from hygie.assess.evidence_rules import MeasuredLevel
 from hygie.assess.schemas import AnswerIn
 from hygie.continuity import evidence as continuity_evidence
 from hygie.continuity import service
@@ -22,18 +24,23 @@ from tests.factories import make_establishment
 ON = date(2026, 11, 1)
 
 
+def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredLevel]:
+    return list(evidence.measured_levels(session, establishment_id, on, get_library()).values())
+
+
 def levels(session: Session, establishment_id: int, on: date = ON) -> dict[str, int]:
-    return {m.control_id: m.level for m in continuity_evidence.measure(session, establishment_id, on)}
+    return {m.control_id: m.level for m in measure(session, establishment_id, on)}
 
 
 def test_no_continuity_data_measures_nothing(session: Session) -> None:
     eid = make_establishment(session).id
     assert continuity_evidence.measure(session, eid, ON) == []
+    assert measure(session, eid, ON) == []
 
 
 def test_backups_restores_procedures_from_the_facts(session: Session) -> None:
     s = build(session)
-    measured = {m.control_id: m for m in continuity_evidence.measure(session, s.establishment_id, ON)}
+    measured = {m.control_id: m for m in measure(session, s.establishment_id, ON)}
     # Critical: DPI and Annuaire (emergency, RTO 4 h), SIL (laboratory, 8 h). Only the DPI has 3
     # copies with one off site and an offline copy: 1/3 → 1. Its restore (6 h) is over 4 h, the SIL
     # is never tested, the directory has no policy: 0/3 → 0. One service in two has a procedure
@@ -121,7 +128,7 @@ def test_impact_analysis_needs_dependencies_and_a_reviewed_procedure(session: Se
         ServiceIn(name="Maternité", rto_hours=4, rpo_hours=1, procedure_ref="P", procedure_reviewed_on=ON),
     )
     # Urgences and Laboratoire complete; Maternité has no dependency: 2/3 (67 %) → 2.
-    bia = next(m for m in continuity_evidence.measure(session, eid, ON) if m.control_id == "CON-BIA")
+    bia = next(m for m in measure(session, eid, ON) if m.control_id == "CON-BIA")
     assert bia.level == 2 and bia.basis.fr.startswith("2/3 ") and "manquent : Maternité" in bia.basis.fr
     service.add_dependency(
         session,

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
 from hygie.assess import service, xlsx
+from hygie.assess.evidence import side_by_side
 from hygie.assess.models import Answer, Campaign, Evidence
 from hygie.assess.schemas import (
     MAX_LEVEL,
@@ -38,6 +39,7 @@ from hygie.assess.schemas import (
     CampaignPath,
     EvidenceKind,
     EvidenceOut,
+    EvidenceReport,
     ImportResult,
     MaturityScore,
     ScoreComparison,
@@ -473,6 +475,14 @@ def download_evidence(scope: ReadScope, evidence_id: int) -> FileResponse:
 @router.get(CAMPAIGN + "/score", response_model=MaturityScore)
 def score(scope: ReadScope, campaign_id: int) -> MaturityScore:
     return service.campaign_score(scope.db, campaign_of(scope, campaign_id), library())
+
+
+@router.get(BASE + "/evidence", response_model=EvidenceReport)
+def declared_and_measured(scope: ReadScope) -> EvidenceReport:
+    """Declared and measured side by side: for every control the data speak to, the declared level
+    (latest campaign, plan's actions done since), the measured one, the rule of the control catalogue,
+    the evidence listed, its date and whether it is stale; the global index both ways."""
+    return side_by_side(scope.db, scope.id, library())
 
 
 @router.get(CAMPAIGN + "/comparison", response_model=ScoreComparison)

@@ -21,6 +21,7 @@ from hygie.assess.schemas import (
     CampaignOut,
     CampaignPath,
     MaturityScore,
+    MeasuredScore,
     ScoreComparison,
 )
 from hygie.assess.scoring import RULES
@@ -348,6 +349,7 @@ def score(
     """
     library = _library()
     rows: list[evidence.EvidenceRow] = []
+    measured: MeasuredScore | None = None
     with database() as session:
         establishment = org_service.find_establishment(session, establishment_key)
         campaign = _campaign(session, establishment, campaign_id)
@@ -359,12 +361,20 @@ def score(
         )
         title = f"#{campaign.id} {campaign.name} ({campaign.assessed_on.isoformat()}, {campaign.path})"
         if with_evidence:
-            levels = scoring.scored_levels(library, answers, service.scope_of(campaign, library))
+            scope = service.scope_of(campaign, library)
+            levels = scoring.scored_levels(library, answers, scope)
             rows = evidence.refresh(session, establishment.id, library, dict(levels))
+            measured = scoring.measured_score(
+                library, levels, {r.control_id: r.measured.level for r in rows}, scope
+            )
     if as_json:
-        if with_evidence:
+        if measured is not None:
             print_json(
-                {"score": result.model_dump(mode="json"), "evidence": [_evidence_json(r) for r in rows]}
+                {
+                    "score": result.model_dump(mode="json"),
+                    "measured_score": measured.model_dump(mode="json"),
+                    "evidence": [_evidence_json(r) for r in rows],
+                }
             )
         else:
             print_json(result)
@@ -381,20 +391,13 @@ def score(
             )
         )
     _print_score(result, lang)
-    if with_evidence:
+    if measured is not None:
         _print_evidence(rows, lang)
+        _print_measured(result, measured, lang)
 
 
 def _evidence_json(row: evidence.EvidenceRow) -> dict[str, object]:
-    return {
-        "control_id": row.control_id,
-        "declared": row.declared,
-        "measured": row.measured.level,
-        "basis": {"fr": row.measured.basis.fr, "en": row.measured.basis.en},
-        "source": row.measured.source,
-        "measured_at": row.measured.measured_at.isoformat(),
-        "gap": row.gap,
-    }
+    return evidence.row_out(row).model_dump(mode="json")
 
 
 def _print_evidence(rows: list[evidence.EvidenceRow], lang: str) -> None:
@@ -406,14 +409,43 @@ def _print_evidence(rows: list[evidence.EvidenceRow], lang: str) -> None:
         _t(lang, "Mesure", "Control"),
         _t(lang, "Déclaré", "Declared"),
         _t(lang, "Mesuré", "Measured"),
+        _t(lang, "Preuve du", "Evidence of"),
         _t(lang, "Pourquoi", "Why"),
     ):
         table.add_column(header)
     for row in rows:
         declared = "—" if row.declared is None else str(row.declared)
         measured = f"[red]{row.measured.level}[/]" if row.gap else str(row.measured.level)
-        table.add_row(row.control_id, declared, measured, row.measured.basis.get(lang))
+        day = row.measured.measured_at.isoformat()
+        if row.measured.stale:
+            day += _t(lang, " [yellow](périmée)[/]", " [yellow](stale)[/]")
+        why = row.measured.basis.get(lang)
+        if row.gap:
+            why = _t(lang, "Écart : ", "Gap: ") + why
+        table.add_row(row.control_id, declared, measured, day, why)
     console.print(table)
+    console.print(
+        _t(
+            lang,
+            "Le plan d'action retient le niveau mesuré partout où il existe ; "
+            "règles : controls.yaml (evidence).",
+            "The action plan uses the measured level wherever there is one; rules: controls.yaml (evidence).",
+        )
+    )
+
+
+def _print_measured(result: MaturityScore, measured: MeasuredScore, lang: str) -> None:
+    declared = "–" if result.global_index is None else f"{result.global_index:.1f}"
+    shown = "–" if measured.global_index is None else f"{measured.global_index:.1f}"
+    console.print(
+        _t(
+            lang,
+            f"Indice déclaré : {declared} / 100 — indice mesuré : {shown} / 100 "
+            f"({len(measured.measured)} mesure(s) tirée(s) des données)",
+            f"Declared index: {declared} / 100 — measured index: {shown} / 100 "
+            f"({len(measured.measured)} control(s) measured from the data)",
+        )
+    )
 
 
 @app.command("compare")

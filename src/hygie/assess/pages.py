@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
-from hygie.assess import scoring, service
+from hygie.assess import evidence, scoring, service
 from hygie.assess.api import (
     AnswerBody,
     CampaignIn,
@@ -36,8 +37,9 @@ from hygie.assess.api import (
     save_answer,
     store_evidence,
 )
+from hygie.assess.evidence_rules import MeasuredLevel
 from hygie.assess.models import Answer, Campaign, Evidence
-from hygie.assess.schemas import AnswerStatus, CampaignPath, CampaignStatus
+from hygie.assess.schemas import AnswerStatus, CampaignPath, CampaignStatus, MeasuredOut
 from hygie.core.errors import ContentError, ImportRejectedError, ValidationError
 from hygie.core.i18n import N_
 from hygie.frameworks.loader import Library
@@ -170,8 +172,10 @@ def _item(
     error: str | None = None,
     evidence_error: str | None = None,
     form: dict[str, Any] | None = None,
+    measured: dict[str, MeasuredLevel] | None = None,
 ) -> dict[str, Any]:
-    """What a control's fragment shows: the question, the answer (or what was just sent), errors."""
+    """What a control's fragment shows: the question, the answer (or what was just sent), errors,
+    and the level the data measure (``measured``: every control's, else asked for this one)."""
     control = lib.controls[control_id]
     if form is None:
         form = {
@@ -190,7 +194,31 @@ def _item(
         "error": error,
         "evidence_error": evidence_error,
         "action": f"/e/{campaign.establishment_id}/assess/{campaign.id}/controls/{control_id}",
+        "measured": _measured(lib, campaign, control_id, answer, measured),
     }
+
+
+def _measured(
+    lib: Library,
+    campaign: Campaign,
+    control_id: str,
+    answer: Answer | None,
+    measured: dict[str, MeasuredLevel] | None,
+) -> MeasuredOut | None:
+    """The control's measured level beside this campaign's answer, if the data speak to it."""
+    if lib.controls[control_id].evidence is None:
+        return None
+    if measured is None:
+        session = object_session(campaign)
+        if session is None:
+            return None
+        measured = evidence.measured_levels(session, campaign.establishment_id, None, lib, [control_id])
+    found = measured.get(control_id)
+    if found is None:
+        return None
+    control = lib.controls[control_id]
+    declared = scoring.level_used(control, service.answers_of(campaign).get(control_id)) if answer else None
+    return evidence.row_out(evidence.EvidenceRow(control_id, declared, found), lib)
 
 
 def _fragment_context(scope: EstablishmentScope, campaign: Campaign) -> dict[str, Any]:
@@ -205,6 +233,7 @@ def _fragment_context(scope: EstablishmentScope, campaign: Campaign) -> dict[str
         "statuses": STATUS_LABELS,
         "evidence_accept": EVIDENCE_ACCEPT,
         "editable": campaign.status == CampaignStatus.OPEN and scope.principal.may(scope.id, Action.WRITE),
+        "source_labels": evidence.SOURCE_LABELS,
         **_permissions(scope),
     }
 
@@ -224,13 +253,18 @@ def _questionnaire(
     """The whole questionnaire; ``focus`` replaces one control's item (to show its error)."""
     lib = library()
     answers = service.answers_detail(campaign)
+    measured = evidence.measured_levels(scope.db, scope.id, None, lib)
     groups: dict[Dimension, list[dict[str, Any]]] = {d: [] for d in Dimension}
     for control in service.path_controls(campaign, lib):
         answer = answers.get(control.id)
         is_focus = focus is not None and focus["control"].id == control.id
         if unanswered and answer is not None and not is_focus:
             continue
-        item = focus if focus is not None and is_focus else _item(lib, layout, campaign, control.id, answer)
+        item = (
+            focus
+            if focus is not None and is_focus
+            else _item(lib, layout, campaign, control.id, answer, measured=measured)
+        )
         groups[control.dimension].append(item)
     detail = campaign_detail(campaign, lib)
     context: dict[str, Any] = {
@@ -458,9 +492,19 @@ def scores(scope: ReadScope, layout: PageLayout, campaign_id: int) -> HTMLRespon
     rules: dict[str, list[str]] = {}
     for referential in result.referentials:
         rules.setdefault(referential.rule.get(lang), []).append(referential.short_name)
+    # Declared as in this campaign (as the rest of the page), measured from today's data.
+    measured = evidence.measured_levels(scope.db, scope.id, None, lib)
+    rows = [evidence.row_out(r, lib) for r in evidence.compare(dict(result.levels), measured)]
+    both = scoring.measured_score(
+        lib, result.levels, {c: m.level for c, m in measured.items()}, service.scope_of(campaign, lib)
+    )
     context = {
         "title": layout._("Scores"),
         "campaign": campaign,
+        "measured_rows": rows,
+        "measured_score": both,
+        "source_labels": evidence.SOURCE_LABELS,
+        "measured_rule": scoring.MEASURED_RULE.get(lang),
         "score": result,
         "previous": previous,
         "radar": radar,

@@ -198,6 +198,47 @@ class MaturityScore(_Frozen):
         return next(r for r in self.referentials if r.id == referential_id)
 
 
+class MeasuredScore(_Frozen):
+    """The maturity with the measured levels in place of the declared ones wherever evidence exists,
+    shown beside the declared index (which it never replaces)."""
+
+    dimensions: list[DimensionResult]
+    global_index: float | None = Field(ge=0, le=100, description="Mean of the dimension scores")
+    levels: dict[str, int] = Field(description="Level used for each scored control, measured where possible")
+    measured: list[str] = Field(description="Controls whose level comes from the evidence")
+
+
+class MeasuredOut(_Frozen):
+    """A control the evidence speaks to: what was declared, what the data show, and why."""
+
+    control_id: str
+    title: Text | None = Field(default=None, description="The control's title")
+    declared: int | None = Field(
+        description="Declared level (latest campaign, actions done since); None: not scored"
+    )
+    measured: int = Field(ge=0, le=5, description="Level measured from the data, staleness counted")
+    gap: bool = Field(description="The declaration is at least 2 levels above the measure")
+    rule_level: int | None = Field(description="Level the thresholds give, before staleness")
+    metric: str | None = Field(description="The metric read (controls.yaml, metrics)")
+    value: float | None = Field(description="Its value (a share between 0 and 1, days or a count)")
+    basis: Text = Field(description="Why, in words")
+    rule: Text | None = Field(description="The rule of the control catalogue that maps the metric to a level")
+    items: list[Text] = Field(description="The evidence listed")
+    source: str = Field(description="The domain the facts come from")
+    measured_at: dt.date = Field(description="The date of the facts")
+    stale: bool = Field(description="Older than the rule's fresh_days: counts for less")
+
+
+class EvidenceReport(_Frozen):
+    """Declared and measured, side by side: the indices and every control the evidence speaks to."""
+
+    campaign_id: int | None = Field(description="The campaign declared (None: no campaign yet)")
+    declared_index: float | None = Field(description="Global index of the declared levels")
+    measured_index: float | None = Field(description="Global index with the measured levels in place")
+    measured_dimensions: list[DimensionResult]
+    controls: list[MeasuredOut]
+
+
 class Delta(_Frozen):
     before: float | None
     after: float | None

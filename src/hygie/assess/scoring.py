@@ -35,6 +35,7 @@ from hygie.assess.schemas import (
     DimensionResult,
     LevelChange,
     MaturityScore,
+    MeasuredScore,
     ReferentialDelta,
     ReferentialResult,
     RequirementResult,
@@ -239,6 +240,32 @@ def score(
     )
 
 
+MEASURED_RULE = Text(
+    fr="Indice mesuré : le même calcul, avec le niveau mesuré à partir des données (audit, réseau, "
+    "sauvegardes, exercices, hameçonnage…) à la place du niveau déclaré partout où il existe.",
+    en="Measured index: the same computation, with the level measured from the data (audit, network, "
+    "backups, exercises, phishing…) in place of the declared level wherever there is one.",
+)
+
+
+def measured_score(
+    library: Library,
+    levels: Mapping[str, int],
+    measured: Mapping[str, int],
+    controls_in_scope: Iterable[str],
+) -> MeasuredScore:
+    """Dimension scores and index with ``measured`` in place of ``levels`` for the scored controls in
+    scope (as the plan counts them: an unanswered or "don't know" control stays out of both)."""
+    scope = list(dict.fromkeys(c for c in controls_in_scope if c in library.controls))
+    used = {c: levels[c] for c in scope if c in levels}
+    taken = sorted(c for c in used if c in measured)
+    used.update({c: measured[c] for c in taken})
+    dimensions = dimension_scores(library, used, scope)
+    return MeasuredScore(
+        dimensions=dimensions, global_index=global_index(dimensions), levels=used, measured=taken
+    )
+
+
 def _delta(before: float | None, after: float | None) -> dict[str, float | None]:
     delta = after - before if before is not None and after is not None else None
     return {"before": before, "after": after, "delta": delta}
@@ -292,12 +319,14 @@ __all__ = [
     "DIMENSION_RULE",
     "INDEX_RULE",
     "LEVEL_RULE",
+    "MEASURED_RULE",
     "RULES",
     "compare",
     "dimension_scores",
     "fulfilment",
     "global_index",
     "level_used",
+    "measured_score",
     "referential_compliance",
     "requirement_result",
     "score",

@@ -1,22 +1,25 @@
-"""Continuity controls measured from the continuity facts (registered as the ``continuity`` provider).
+"""Continuity metrics read from the continuity facts (the ``continuity`` provider).
 
-Rules, as of the day ``on``; a share is turned into a level by ``share_level`` (100 % → 5, ≥ 90 % → 4,
-≥ 75 % → 3, ≥ 50 % → 2, some → 1, none → 0). The applications counted are those a care service needs
-through a blocking dependency ("critical"), or every application when no service is mapped yet.
+Read as of the day ``on``; the catalogue (``controls.yaml``) turns each into the level of its control.
+The applications counted are those a care service needs through a blocking dependency ("critical"),
+or every application when no service is mapped yet.
 
-* CON-BACKUP: share of critical applications with a backup policy of 3 copies, one off site.
-* CON-BACKUP-OFFLINE: share of critical applications with an offline or immutable copy.
-* CON-RESTORE-TEST: share of critical applications whose last successful restore test is within
-  the policy's interval and took no longer than the shortest RTO of the services that need it.
-* CON-BACKUP-MONITOR (only once job reports are imported): share of policies whose last job, within
-  the last 7 days, did not fail.
-* CON-DEGRADED: share of care services with a degraded-mode procedure reviewed within 12 months.
-* CON-BIA: share of care services whose impact analysis is complete: an RTO and an RPO, at least one
-  dependency declared (blocking or degraded), and a degraded-mode procedure reviewed within 12 months.
-* CON-EXERCISE (only once an exercise is recorded): held within 12 months → 3, plus 1 if the crisis
-  cell trained within 12 months, plus 1 if no lesson learned is still open; older → 1.
-* INC-CRISIS (same condition): the crisis cell trained within 12 months → 4, earlier → 2, never → 1.
-No application, service or exercise recorded: the control is not measured.
+* ``backup_321_share`` (CON-BACKUP): critical applications with a backup policy of 3 copies, one off site.
+* ``offline_copy_share`` (CON-BACKUP-OFFLINE): critical applications with an offline or immutable copy.
+* ``restore_tested_share`` (CON-RESTORE-TEST): critical applications whose last successful restore
+  test is within the policy's interval and took no longer than the shortest RTO of the services
+  that need it.
+* ``backup_jobs_ok_share`` (CON-BACKUP-MONITOR, once job reports are imported): policies whose last
+  job, within the last 7 days, did not fail.
+* ``degraded_procedure_share`` (CON-DEGRADED): care services with a degraded-mode procedure reviewed
+  within 12 months.
+* ``impact_analysis_share`` (CON-BIA): care services with an RTO, an RPO, at least one dependency
+  and a degraded-mode procedure reviewed within 12 months.
+* ``exercise_points`` (CON-EXERCISE, once an exercise is recorded; the facts date from it): 1 for
+  the exercise, 1 if the crisis cell trained within 12 months, 1 if no lesson learned is still open.
+* ``crisis_cell_trained`` (INC-CRISIS, same condition): 1 once the crisis cell has trained (the
+  facts date from its last session), else 0.
+No application, service or exercise recorded: nothing is read.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from hygie.assess.evidence import MeasuredLevel, register, share_level
+from hygie.assess.evidence import register
+from hygie.assess.evidence_rules import Reading, share_summary
 from hygie.continuity import service
 from hygie.continuity.models import JobResult
 from hygie.frameworks.schema import Text
@@ -34,22 +38,13 @@ SOURCE = "continuity"
 JOB_FRESH_DAYS = 7
 
 
-def _names(names: list[str]) -> str:
-    return ", ".join(sorted(names)[:5]) + ("…" if len(names) > 5 else "")
+def _share(metric: str, done: list[str], missing: list[str], what: Text, on: date) -> Reading:
+    value, summary, items = share_summary(done, missing, what)
+    return Reading(f"{SOURCE}.{metric}", value, on, summary, items)
 
 
-def _share(control_id: str, done: list[str], missing: list[str], what: Text, on: date) -> MeasuredLevel:
-    total = len(done) + len(missing)
-    fr = f"{len(done)}/{total} {what.fr}"
-    en = f"{len(done)}/{total} {what.en}"
-    if missing:
-        fr += f" ; manquent : {_names(missing)}"
-        en += f"; missing: {_names(missing)}"
-    return MeasuredLevel(control_id, share_level(len(done), total), Text(fr=fr, en=en), SOURCE, on)
-
-
-def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredLevel]:
-    result: list[MeasuredLevel] = []
+def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
+    result: list[Reading] = []
     ready = service.readiness(session, establishment_id)
     applications = {a.id: a.name for a in service.list_applications(session, establishment_id)}
     rto: dict[int, float] = {}
@@ -75,7 +70,7 @@ def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredL
         names = [applications[a] for a in critical]
         for control_id, flags, what in (
             (
-                "CON-BACKUP",
+                "backup_321_share",
                 backed,
                 Text(
                     fr="applications critiques sauvegardées en 3 copies dont une hors site",
@@ -83,7 +78,7 @@ def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredL
                 ),
             ),
             (
-                "CON-BACKUP-OFFLINE",
+                "offline_copy_share",
                 offline,
                 Text(
                     fr="applications critiques avec une copie hors ligne ou immuable",
@@ -91,7 +86,7 @@ def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredL
                 ),
             ),
             (
-                "CON-RESTORE-TEST",
+                "restore_tested_share",
                 restored,
                 Text(
                     fr="applications critiques restaurées avec succès dans l'intervalle prévu "
@@ -118,7 +113,7 @@ def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredL
             fr="sauvegardes dont le dernier job de moins de 7 jours a réussi",
             en="backups whose last job, less than 7 days old, did not fail",
         )
-        result.append(_share("CON-BACKUP-MONITOR", ok, bad, what, on))
+        result.append(_share("backup_jobs_ok_share", ok, bad, what, on))
     if ready:
         result.append(_bia(session, establishment_id, on))
         reviewed = [row.name for row, _r in ready if not service.procedure_overdue(row, on)]
@@ -127,12 +122,12 @@ def measure(session: Session, establishment_id: int, on: date) -> list[MeasuredL
             fr="services de soins avec une procédure dégradée revue depuis moins de 12 mois",
             en="care services with a degraded-mode procedure reviewed within 12 months",
         )
-        result.append(_share("CON-DEGRADED", reviewed, stale, what, on))
+        result.append(_share("degraded_procedure_share", reviewed, stale, what, on))
     result.extend(_exercises(session, establishment_id, on))
     return result
 
 
-def _bia(session: Session, establishment_id: int, on: date) -> MeasuredLevel:
+def _bia(session: Session, establishment_id: int, on: date) -> Reading:
     built = service.graph(session, establishment_id)
     done: list[str] = []
     missing: list[str] = []
@@ -146,63 +141,47 @@ def _bia(session: Session, establishment_id: int, on: date) -> MeasuredLevel:
         en="care services with an RTO, an RPO, their dependencies and a degraded-mode procedure "
         "reviewed within 12 months",
     )
-    return _share("CON-BIA", done, missing, what, on)
+    return _share("impact_analysis_share", done, missing, what, on)
 
 
-def _exercises(session: Session, establishment_id: int, on: date) -> list[MeasuredLevel]:
+def _exercises(session: Session, establishment_id: int, on: date) -> list[Reading]:
     status = service.exercise_status(session, establishment_id, on)
     if status.last_exercise is None:
         return []
-    last = status.last_exercise.isoformat()
-    if status.exercise_overdue:
-        level = 1
-        fr, en = (
-            f"dernier exercice le {last}, il y a plus de 12 mois",
-            f"last exercise on {last}, over 12 months ago",
-        )
-    else:
-        open_lessons = len(service.gap_facts(session, establishment_id, on).open_lessons)
-        level = 3 + (not status.crisis_cell_overdue) + (open_lessons == 0)
-        trained = not status.crisis_cell_overdue
-        fr = (
-            f"exercice le {last} ; cellule de crise entraînée : {'oui' if trained else 'non'} ; "
-            f"retours d'expérience ouverts : {open_lessons}"
-        )
-        en = (
-            f"exercise on {last}; crisis cell trained: {'yes' if trained else 'no'}; "
-            f"open lessons: {open_lessons}"
-        )
-    result = [MeasuredLevel("CON-EXERCISE", level, Text(fr=fr, en=en), SOURCE, on)]
+    held = status.last_exercise
+    last = held.isoformat()
+    trained = not status.crisis_cell_overdue
+    open_lessons = len(service.gap_facts(session, establishment_id, on).open_lessons)
+    points = 1 + trained + (open_lessons == 0)
+    summary = Text(
+        fr=f"exercice le {last} ; cellule de crise entraînée depuis moins de 12 mois : "
+        f"{'oui' if trained else 'non'} ; retours d'expérience ouverts : {open_lessons}",
+        en=f"exercise on {last}; crisis cell trained within 12 months: {'yes' if trained else 'no'}; "
+        f"open lessons: {open_lessons}",
+    )
+    items = (Text(fr=f"dernier exercice : {last}", en=f"last exercise: {last}"),)
+    result = [Reading(f"{SOURCE}.exercise_points", float(points), held, summary, items)]
     cell = status.last_crisis_cell
     if cell is None:
-        crisis = MeasuredLevel(
-            "INC-CRISIS",
-            1,
+        crisis = Reading(
+            f"{SOURCE}.crisis_cell_trained",
+            0.0,
+            on,
             Text(fr="cellule de crise jamais exercée", en="crisis cell never trained"),
-            SOURCE,
-            on,
-        )
-    elif status.crisis_cell_overdue:
-        crisis = MeasuredLevel(
-            "INC-CRISIS",
-            2,
-            Text(
-                fr=f"cellule de crise exercée le {cell.isoformat()}, il y a plus de 12 mois",
-                en=f"crisis cell trained on {cell.isoformat()}, over 12 months ago",
-            ),
-            SOURCE,
-            on,
         )
     else:
-        crisis = MeasuredLevel(
-            "INC-CRISIS",
-            4,
-            Text(
-                fr=f"cellule de crise exercée le {cell.isoformat()}",
-                en=f"crisis cell trained on {cell.isoformat()}",
+        day = cell.isoformat()
+        crisis = Reading(
+            f"{SOURCE}.crisis_cell_trained",
+            1.0,
+            cell,
+            Text(fr=f"cellule de crise exercée le {day}", en=f"crisis cell trained on {day}"),
+            (
+                Text(
+                    fr=f"dernière session de la cellule de crise : {day}",
+                    en=f"last crisis cell session: {day}",
+                ),
             ),
-            SOURCE,
-            on,
         )
     result.append(crisis)
     return result

@@ -129,6 +129,9 @@ def build(
             assess_service.close_campaign(session, campaign)
         result.campaign_ids.append(campaign.id)
 
+    # The facts the evidence measures come before the plan, which works from the measured levels.
+    demo_awareness.build(session, establishment.id)
+    demo_continuity.build(session, establishment.id, library, with_assets=inventory)
     campaign = assess_service.get_campaign(session, establishment.id, result.campaign_ids[-1])
     levels = assess_service.campaign_score(session, campaign, library).levels
     plan_service.refresh_assessment_findings(
@@ -150,9 +153,7 @@ def build(
     plan_service.refresh_assessment_findings(
         session, establishment.id, library, levels, since=campaign.created_at
     )
-    demo_awareness.build(session, establishment.id)
     result.incident_ids = demo_incidents.build(session, establishment.id)
-    demo_continuity.build(session, establishment.id, library, with_assets=inventory)
     if logs is not None:
         result.logs = demo_logs.build(session, logs, establishment.id, seed)
     # The declarations the continuity and awareness facts do not bear out, as findings of the plan.

@@ -12,7 +12,7 @@ import pydantic
 import yaml
 
 from hygie.core.errors import ContentError, Location
-from hygie.frameworks.schema import Control, ControlCatalogue, Dimension, Referential
+from hygie.frameworks.schema import Control, ControlCatalogue, Dimension, Metric, Referential
 
 SHIPPED_LIBRARY = Path(__file__).parent / "library"
 
@@ -24,6 +24,7 @@ class Library:
     controls: dict[str, Control]
     referentials: dict[str, Referential]
     origins: dict[str, Path] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)  # what the evidence rules may read
 
     def control(self, control_id: str) -> Control:
         try:
@@ -141,6 +142,33 @@ def _requirement_line(path: Path, referential_index: int) -> int | None:
     return node_at(node, ["requirements", referential_index]).start_mark.line + 1
 
 
+def _line_of(path: Path, where: Sequence[int | str]) -> int | None:
+    _, node = parse_yaml(path)
+    return node_at(node, where).start_mark.line + 1 if node is not None else None
+
+
+def _check_metrics(
+    loaded: Sequence[tuple[Path, ControlCatalogue | Referential]], metrics: dict[str, Metric]
+) -> None:
+    """Every evidence rule reads declared metrics only (a typo would leave the control unmeasured)."""
+    for path, content in loaded:
+        for index, control in enumerate(content.controls):
+            if control.evidence is None:
+                continue
+            for name in control.evidence.metrics():
+                if name in metrics:
+                    continue
+                if name == control.evidence.metric:
+                    where: list[int | str] = ["controls", index, "evidence", "metric"]
+                else:
+                    where = ["controls", index, "evidence", "thresholds"]
+                known = ", ".join(sorted(metrics)) or "none declared"
+                raise ContentError(
+                    f"control {control.id}: unknown metric {name!r} (known: {known})",
+                    Location(path, _line_of(path, where), ".".join(str(w) for w in where)),
+                )
+
+
 def load_library(directories: Sequence[Path] = (SHIPPED_LIBRARY,)) -> Library:
     """Loads and cross-checks every file: ids unique, every mapping names a known control."""
     controls: dict[str, Control] = {}
@@ -155,9 +183,17 @@ def load_library(directories: Sequence[Path] = (SHIPPED_LIBRARY,)) -> Library:
         controls[control.id] = control
         origins[control.id] = path
 
+    metrics: dict[str, Metric] = {}
     loaded = [(path, load_file(path)) for path in _library_files(directories)]
     for path, content in loaded:
         if isinstance(content, ControlCatalogue):
+            for index, metric in enumerate(content.metrics):
+                if metric.id in metrics:
+                    raise ContentError(
+                        f"metric {metric.id} is declared twice",
+                        Location(path, _line_of(path, ["metrics", index]), f"metrics.{index}.id"),
+                    )
+                metrics[metric.id] = metric
             for control in content.controls:
                 add_control(control, path)
     for path, content in loaded:
@@ -180,7 +216,8 @@ def load_library(directories: Sequence[Path] = (SHIPPED_LIBRARY,)) -> Library:
                         f"requirement {requirement.id} maps to unknown control {mapping.control!r}",
                         Location(path, _requirement_line(path, index), f"requirements.{index}.mappings"),
                     )
-    return Library(controls=controls, referentials=referentials, origins=origins)
+    _check_metrics(loaded, metrics)
+    return Library(controls=controls, referentials=referentials, origins=origins, metrics=metrics)
 
 
 @lru_cache(maxsize=8)

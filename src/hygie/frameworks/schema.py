@@ -12,10 +12,11 @@ Two kinds of file live in ``frameworks/library/`` (and in the user's library fol
 
 from __future__ import annotations
 
+import itertools
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Dimension(StrEnum):
@@ -55,6 +56,110 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class MetricUnit(StrEnum):
+    SHARE = "share"  # 0–1, shown as a percentage
+    DAYS = "days"
+    COUNT = "count"
+
+
+class Metric(_Strict):
+    """A figure a provider computes from the establishment's data (``<source>.<name>``)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$", description="e.g. vulns.patched_share")
+    unit: MetricUnit
+    title: Text
+
+
+class Bound(_Strict):
+    """One side of a comparison: ``at_least`` or ``at_most`` (exactly one)."""
+
+    at_least: float | None = None
+    at_most: float | None = None
+
+    @model_validator(mode="after")
+    def _one_side(self) -> Bound:
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError("give exactly one of at_least and at_most")
+        return self
+
+    @property
+    def value(self) -> float:
+        return self.at_least if self.at_least is not None else self.at_most  # type: ignore[return-value]
+
+    def holds(self, value: float) -> bool:
+        if self.at_least is not None:
+            return value >= self.at_least
+        return value <= self.value
+
+
+class Threshold(Bound):
+    """The level a metric reaches when its bound holds (and every ``also`` bound on other metrics)."""
+
+    level: int = Field(ge=0, le=5)
+    also: dict[str, Bound] = Field(default_factory=dict)
+
+
+class Staleness(_Strict):
+    """What evidence older than ``fresh_days`` costs: ``minus`` levels per period of ``every_days``
+    (default ``fresh_days``) beyond, and at most level ``cap`` once stale."""
+
+    minus: int = Field(default=1, ge=0, le=5)
+    every_days: int | None = Field(default=None, ge=1)
+    cap: int | None = Field(default=None, ge=0, le=5)
+
+
+class EvidenceRule(_Strict):
+    """How a control is measured: the first threshold that holds gives the level, else ``otherwise``."""
+
+    metric: str
+    thresholds: list[Threshold] = Field(min_length=1)
+    otherwise: int = Field(default=0, ge=0, le=5)
+    fresh_days: int | None = Field(default=None, ge=1, description="None: the evidence does not age")
+    stale: Staleness = Field(default_factory=Staleness)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _ordered(cls, thresholds: list[Threshold]) -> list[Threshold]:
+        """Best first: levels strictly falling, bounds on one side and loosening down the list."""
+        first = thresholds[0]
+        for index, (before, after) in enumerate(itertools.pairwise(thresholds), start=1):
+            if (after.at_least is None) != (first.at_least is None):
+                raise ValueError(f"threshold {index}: mixes at_least and at_most (use one side per rule)")
+            if after.level >= before.level:
+                raise ValueError(
+                    f"threshold {index}: level {after.level} after level {before.level} "
+                    "(list the thresholds best first, levels falling)"
+                )
+            looser = (
+                after.value <= before.value if first.at_least is not None else after.value >= before.value
+            )
+            if not looser:
+                side = "at_least" if first.at_least is not None else "at_most"
+                raise ValueError(
+                    f"threshold {index}: {side} {after.value:g} is stricter than {before.value:g} above it, "
+                    "so it is never reached"
+                )
+            if after.value == before.value and not before.also:
+                raise ValueError(f"threshold {index}: same bound as the one above it, never reached")
+        return thresholds
+
+    @model_validator(mode="after")
+    def _otherwise_lowest(self) -> EvidenceRule:
+        if self.otherwise >= self.thresholds[-1].level:
+            raise ValueError(
+                f"otherwise: level {self.otherwise} is not below the last threshold's "
+                f"({self.thresholds[-1].level})"
+            )
+        return self
+
+    def metrics(self) -> list[str]:
+        """Every metric the rule reads: its own, then those of the ``also`` bounds."""
+        names = [self.metric]
+        for threshold in self.thresholds:
+            names += [m for m in threshold.also if m not in names]
+        return names
+
+
 class Control(_Strict):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$", description="e.g. TEC-PATCH")
     dimension: Dimension
@@ -66,11 +171,13 @@ class Control(_Strict):
     essential_rank: int | None = Field(
         default=None, ge=1, description="Rank in the short path for small clinics (1 = most urgent)"
     )
+    evidence: EvidenceRule | None = Field(default=None, description="How the data measure the control")
 
 
 class ControlCatalogue(_Strict):
     kind: Literal["controls"]
     version: str
+    metrics: list[Metric] = Field(default_factory=list, description="Figures the evidence rules may read")
     controls: list[Control]
 
 

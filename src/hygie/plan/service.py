@@ -3,6 +3,9 @@
 The control levels come in as a plain mapping ``control_id -> level (0..5) or None`` for the
 controls in scope, the library giving each control its target, weight and dimension. Levels from
 the assessment domain are fetched by ``levels_from_assessment``; everything else takes them as input.
+``plan_inputs`` and ``refresh_assessment_findings`` put the level measured from evidence in place of
+the declared one wherever it exists (``measured_levels``, ``with_measured``): the plan acts on what
+the data show.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ __all__ = [
     "levels_from_assessment",
     "list_actions",
     "list_findings",
+    "measured_levels",
     "plan_inputs",
     "refresh_assessment_findings",
     "refresh_from_assessment",
@@ -73,6 +77,7 @@ __all__ = [
     "severity_of",
     "update_action",
     "upsert_findings",
+    "with_measured",
 ]
 
 
@@ -213,6 +218,35 @@ def findings_from_levels(library: Library, levels: Mapping[str, int | None]) -> 
     return result
 
 
+def with_measured(levels: Mapping[str, int | None], measured: Mapping[str, int]) -> dict[str, int | None]:
+    """The levels with the measured one in place wherever the evidence measures a control in scope."""
+    return {c: measured.get(c, level) for c, level in levels.items()}
+
+
+def measured_levels(
+    session: Session, establishment_id: int, library: Library, on: date | None = None
+) -> dict[str, int]:
+    """The levels the evidence measures (``hygie.assess.evidence``, rules of the control catalogue):
+    the one place the plan takes them from. They replace the declared levels, the actions done since
+    included (the data already show what was done)."""
+    from hygie.assess import evidence  # late: the evidence module writes the plan's findings
+
+    return {c: m.level for c, m in evidence.measured_levels(session, establishment_id, on, library).items()}
+
+
+def _plan_levels(
+    session: Session,
+    establishment_id: int,
+    library: Library,
+    levels: Mapping[str, int | None],
+    raised: Mapping[str, int],
+    measured: Mapping[str, int] | None,
+) -> dict[str, int | None]:
+    if measured is None:
+        measured = measured_levels(session, establishment_id, library)
+    return with_measured(current_levels(levels, raised), measured)
+
+
 def refresh_assessment_findings(
     session: Session,
     establishment_id: int,
@@ -220,14 +254,18 @@ def refresh_assessment_findings(
     levels: Mapping[str, int | None],
     catalogue: ActionCatalogue | None = None,
     since: datetime | None = None,
+    measured: Mapping[str, int] | None = None,
 ) -> list[Finding]:
-    """The assessment's findings from the current levels (answers of ``since`` plus actions done after)."""
+    """The assessment's findings from the current levels (answers of ``since`` plus actions done after),
+    the measured level in place wherever the evidence measures a control (``measured``: default
+    ``measured_levels``; ``{}`` for the declared levels alone)."""
     raised = completed_raises(session, establishment_id, catalogue, since)
+    current = _plan_levels(session, establishment_id, library, levels, raised, measured)
     return upsert_findings(
         session,
         establishment_id,
         FindingSource.ASSESSMENT,
-        findings_from_levels(library, current_levels(levels, raised)),
+        findings_from_levels(library, current),
         observed=False,
     )
 
@@ -356,13 +394,17 @@ def plan_inputs(
     catalogue: ActionCatalogue | None = None,
     basis: CostBasis = CostBasis.MID,
     since: datetime | None = None,
+    measured: Mapping[str, int] | None = None,
 ) -> tuple[dict[str, ControlState], list[Candidate]]:
-    """Controls at their current level (answers of ``since`` + actions done after) and the ranked
-    candidate actions."""
+    """Controls at their current level (answers of ``since`` + actions done after, the measured level
+    in place wherever evidence exists; ``measured`` as in ``refresh_assessment_findings``) and the
+    ranked candidate actions."""
     catalogue = catalogue or default_actions()
     org_service.get_establishment(session, establishment_id)
     raised = completed_raises(session, establishment_id, catalogue, since)
-    states = control_states(library, current_levels(levels, raised))
+    states = control_states(
+        library, _plan_levels(session, establishment_id, library, levels, raised, measured)
+    )
     done = done_template_ids(session, establishment_id)
     return states, find_candidates(catalogue, states, done, basis)
 
