@@ -341,3 +341,29 @@ def test_a_writer_refuses_the_same_content_twice(store_settings: Settings) -> No
     with pytest.raises(ValueError, match=r"three\.log"):
         writer.start_file("12" * 32, "three.log")
     writer.abort()
+
+
+def test_days_alternating_too_often_are_sorted(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Up to MAX_DAY_RUNS runs of one day, a batch is sliced; beyond, sorted: the same files either way.
+    events = [_event(datetime(2024, 3, 10 + n % 3, 8, n, tzinfo=UTC), n, n=str(n)) for n in range(30)]
+    stored = {}
+    for runs, establishment in ((1000, 12), (5, 13)):
+        monkeypatch.setattr(events_module, "MAX_DAY_RUNS", runs)
+        with EventWriter(store_settings, establishment, "evtx", "bb" * 32, "alt.evtx") as writer:
+            writer.extend(events)
+        root = establishment_dir(store_settings, establishment) / "source=evtx"
+        stored[runs] = {
+            day.name: pq.read_table(day / ("part-" + "bb" * 8 + ".parquet")).column("offset").to_pylist()
+            for day in sorted(root.iterdir())
+        }
+    assert (
+        stored[1000]
+        == stored[5]
+        == {
+            "day=2024-03-10": list(range(0, 30, 3)),
+            "day=2024-03-11": list(range(1, 30, 3)),
+            "day=2024-03-12": list(range(2, 30, 3)),
+        }
+    )

@@ -85,6 +85,8 @@ EVENT_SCHEMA = pa.schema(
 """Arrow schema of every event file; see the module docstring for the meaning of each column."""
 
 SMALL_PART_ROWS = 1000
+MAX_DAY_RUNS = 2000
+"""Runs of one day in a batch above which it is sorted by day rather than sliced."""
 CHUNK_ROWS = 10_000
 STATISTICS_COLUMNS = ["event_id", "ts", "host", "source", "channel", "provider", "event_code", "record_id"]
 """Columns whose min/max go into the files: those queries filter on (the raw text and map would only cost)."""
@@ -204,22 +206,31 @@ class _Columns:
 
 
 def _by_day(table: pa.Table) -> list[tuple[date, pa.Table]]:
-    """The rows of each day, in their order within the day (a stable sort keeps the input order)."""
+    """The rows of each day, in their order within the day, days in order.
+
+    Rows come in runs of one day (a log file is written in time order; a folder of them is several such
+    runs): each day is the list of its runs, sliced without copying. Only a batch whose days alternate too
+    often is sorted, which copies it (a stable sort keeps the input order within a day).
+    """
     days = pc.cast(table.column("ts"), pa.date32())
+    days = days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days
     first, last = pc.min_max(days).values()
     if first == last:  # one day: the common case of a log file read in order
         return [(first.as_py(), table)]
-    ordered = pc.all(pc.less_equal(days.slice(0, len(days) - 1), days.slice(1))).as_py()
-    if not ordered:  # sorting copies the batch: only when the days are out of order
+    runs = pc.run_end_encode(days)
+    if len(runs.values) > MAX_DAY_RUNS:
         order = pc.sort_indices(days)
-        table, days = table.take(order), days.take(order)
-    runs = pc.run_end_encode(days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days)
-    parts = []
+        table = table.take(order)
+        runs = pc.run_end_encode(days.take(order))
+    slices: dict[date, list[pa.Table]] = {}
     start = 0
     for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
-        parts.append((day, table.slice(start, end - start)))
+        slices.setdefault(day, []).append(table.slice(start, end - start))
         start = end
-    return parts
+    return [
+        (day, parts[0] if len(parts) == 1 else pa.concat_tables(parts))
+        for day, parts in sorted(slices.items())
+    ]
 
 
 @cache
