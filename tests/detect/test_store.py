@@ -367,3 +367,16 @@ def test_days_alternating_too_often_are_sorted(
             "day=2024-03-12": list(range(2, 30, 3)),
         }
     )
+
+
+def test_worker_tasks_are_runs_of_files_of_about_the_same_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = []
+    for name, size in (("a", 10), ("b", 10), ("c", 10), ("d", 10), ("e", 100)):
+        (tmp_path / name).write_bytes(b"x" * size)
+        files.append((tmp_path / name, name))
+    # 140 bytes for two workers: tasks of about 35 bytes; the 100-byte file is a task alone.
+    assert [[d for _, d in t] for t in pipeline._tasks(files, 2)] == [["a", "b", "c"], ["d"], ["e"]]
+    monkeypatch.setattr(pipeline, "GROUP_FILES", 2)
+    assert [[d for _, d in t] for t in pipeline._tasks(files, 1)] == [["a", "b"], ["c", "d"], ["e"]]

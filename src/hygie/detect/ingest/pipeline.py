@@ -227,6 +227,8 @@ class _Group:
 GROUP_EVENTS = 2_000_000
 """Events of the files sharing their day files, at most: then they are committed and the manifest saved."""
 GROUP_FILES = 1000
+GROUP_BYTES = 1 << 30
+"""Input bytes of a worker's task, at most (a task is a group: see :func:`store_files`)."""
 
 
 def store_file(
@@ -329,11 +331,11 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingests every file (folders recursively); a file of unknown format is reported, the others go on.
 
-    With ``workers`` > 1, files are read in that many processes at once (one file stays in one process,
-    with its own day files). Otherwise consecutive files share their day files, by groups of at most
-    ``GROUP_FILES`` files and ``GROUP_EVENTS`` events, and the manifest is saved after each group. Either
-    way a crash before the manifest is saved only means re-reading files whose Parquet parts are then
-    rewritten under the same names, never duplicated.
+    Consecutive files share their day files, by groups of at most ``GROUP_FILES`` files and
+    ``GROUP_EVENTS`` events, and the manifest is saved after each group. With ``workers`` > 1, files are
+    read in that many processes at once, each reading groups of consecutive files (a file stays in one
+    process). A crash before the manifest is saved only means re-reading files whose Parquet parts are
+    then rewritten under the same names, never duplicated.
     """
     _check_source(source)
     files = expand(paths)
@@ -356,7 +358,7 @@ def ingest_paths(
     try:
         if workers > 1 and len(files) > 1:
             _in_processes(
-                settings, establishment_id, files, source, options, workers, manifest, record, on_file
+                settings, establishment_id, files, source, options, workers, manifest, record, save, on_file
             )
         else:
             _in_groups(
@@ -416,6 +418,43 @@ def _record_group(
         save()
 
 
+def store_files(
+    settings: Settings,
+    establishment_id: int,
+    files: list[tuple[Path, str]],
+    source: str,
+    *,
+    timezone: tzinfo = UTC,
+    batch_size: int = 50_000,
+) -> list[FileResult]:
+    """Reads ``(path, SHA-256)`` files (distinct contents) into the store as one group sharing its day
+    files, without looking at the manifest; their results in the same order. Runs in a worker process."""
+    group = _Group(settings, establishment_id, {"timezone": timezone, "batch_size": batch_size})
+    try:
+        for path, digest in files:
+            group.add(path, group.read(path, source, digest, None))
+    except BaseException:
+        group.abort()
+        raise
+    return [result for _, result in group.commit()]
+
+
+def _tasks(files: list[tuple[Path, str]], workers: int) -> list[list[tuple[Path, str]]]:
+    """Consecutive files by tasks of about the same size, two per worker (a worker that ends early takes
+    another), at most GROUP_FILES files and GROUP_BYTES bytes each (a larger file is a task alone)."""
+    sizes = [path.stat().st_size for path, _ in files]
+    share = min(GROUP_BYTES, max(1, sum(sizes) // (2 * workers)))
+    tasks: list[list[tuple[Path, str]]] = [[]]
+    held = 0
+    for item, size in zip(files, sizes, strict=True):
+        if tasks[-1] and (held + size > share or len(tasks[-1]) >= GROUP_FILES):
+            tasks.append([])
+            held = 0
+        tasks[-1].append(item)
+        held += size
+    return tasks
+
+
 def _in_processes(
     settings: Settings,
     establishment_id: int,
@@ -425,25 +464,35 @@ def _in_processes(
     workers: int,
     manifest: dict[str, dict[str, Any]],
     record: Callable[[Path, FileResult], None],
+    save: Callable[[], None],
     on_file: Callable[[Path], None] | None,
 ) -> None:
+    """Files read by ``workers`` processes, by tasks of consecutive files sharing their day files; the
+    manifest is saved after each task (see :func:`_in_groups`)."""
+    todo: list[tuple[Path, str]] = []
+    submitted: set[str] = set()
+    for path in files:
+        digest = file_sha256(path)
+        known = _known(manifest, path, digest)
+        if known is None and digest in submitted:  # the same content twice in one run
+            known = FileResult(str(path), digest, "", already_ingested=True)
+        if known is not None:
+            record(path, known)
+            continue
+        submitted.add(digest)
+        todo.append((path, digest))
+    if not todo:
+        return
     # "spawn": the evtx parser and DuckDB run threads, which a forked child must not inherit.
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        pending: dict[Future[FileResult], Path] = {}
-        submitted: set[str] = set()
-        for path in files:
-            digest = file_sha256(path)
-            known = _known(manifest, path, digest)
-            if known is None and digest in submitted:  # the same content twice in one run
-                known = FileResult(str(path), digest, "", already_ingested=True)
-            if known is not None:
-                record(path, known)
-                continue
-            submitted.add(digest)
-            future = pool.submit(store_file, settings, establishment_id, path, source, digest, **options)
-            pending[future] = path
+        pending: dict[Future[list[FileResult]], list[tuple[Path, str]]] = {}
+        for task in _tasks(todo, workers):
+            future = pool.submit(store_files, settings, establishment_id, task, source, **options)
+            pending[future] = task
         for future in as_completed(pending):
-            path = pending[future]
-            if on_file is not None:
-                on_file(path)
-            record(path, future.result())
+            results = future.result()
+            for (path, _), result in zip(pending[future], results, strict=True):
+                if on_file is not None:
+                    on_file(path)
+                record(path, result)
+            save()
