@@ -13,7 +13,7 @@ from hygie.core.settings import Settings
 from hygie.detect.events import dataset_glob, read_manifest
 from hygie.detect.ingest import ingest_file, ingest_paths
 from hygie.detect.ingest.common import ReadContext
-from hygie.detect.ingest.evtx import flatten_record, read
+from hygie.detect.ingest.evtx import RecordNumbers, flatten_record, read
 
 
 def parser_count(path: Path) -> int:
@@ -158,3 +158,34 @@ def test_bit_flipped_evtx_counts_bad_records_and_goes_on(
     garbage.write_bytes(b"ElfFile\x00" + bytes(rng.randrange(256) for _ in range(70000)))
     broken = ingest_file(store_settings, 1, garbage)
     assert (broken.source, broken.events) == ("evtx", 0) and broken.corrupt >= 1
+
+
+def test_record_numbers_tell_repeats_in_bounded_memory() -> None:
+    seen = RecordNumbers()
+    numbers = [5, 6, 7, 10, 11, 6, 3, 3, 12, 6, 4, 4]
+    assert [seen.add(n) for n in numbers] == [0, 0, 0, 0, 0, 1, 0, 1, 0, 2, 0, 1]
+    # Runs 5-7 and 10-12, 3 and 4 read out of order, 6 read three times, 3 and 4 twice.
+    assert (seen.starts, seen.ends, seen.scattered) == ([5, 10], [7, 12], {3, 4})
+    assert seen.repeats == {6: 2, 3: 1, 4: 1}
+    sound = RecordNumbers()
+    assert not any(sound.add(n) for n in range(1, 1_000_001))
+    assert len(sound) == 1  # a million records in order: one range, not a million numbers
+    copies = RecordNumbers()  # the bench's copies: runs of a chunk each, far apart
+    assert not any(copies.add(c * 10_000_000 + n) for c in range(3) for n in range(100))
+    assert len(copies) == 3 and copies.add(10_000_050) == 1
+
+
+def test_record_numbers_count_like_a_dict_of_every_number() -> None:
+    rng = random.Random(11)  # noqa: S311 -- reproducible order, not a secret
+    numbers = [
+        n for start in rng.sample(range(0, 5000, 50), 60) for n in range(start, start + rng.randrange(80))
+    ]
+    numbers += rng.choices(numbers, k=500)
+    tail = numbers[-800:]
+    rng.shuffle(tail)
+    numbers[-800:] = tail
+    seen, counted = RecordNumbers(), dict[int, int]()
+    for number in numbers:
+        expected = counted.get(number, 0)
+        counted[number] = expected + 1
+        assert seen.add(number) == expected, number

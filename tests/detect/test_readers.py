@@ -301,6 +301,31 @@ def test_flatten_keeps_every_leaf_as_text() -> None:
     assert fields == {"a.b.n": "1", "a.b.list": "x\n2\ntrue", "a.": "e", "f": "1.5", "t": "false"}
 
 
+def test_flat_ndjson_lines_keep_their_fields_in_order() -> None:
+    # A line of text values only is taken as it is; any other value sends it through the flattening.
+    flat = '{"TimeCreated_SystemTime":"2024-03-10T10:00:00.5Z","EventID":"4624","Computer":"pc-1","a":""}'
+    mixed = '{"@timestamp":"2024-03-10T10:00:00Z","b":"x","":"empty","n":null,"k":3,"o":{"p":"q"}}'
+    stream = io.BytesIO(f"{flat}\n{mixed}\n".encode())
+    first, second = ndjson.read_stream(ReadContext("x.json", Path("x.json")), stream)
+    assert list(first.fields.items()) == [
+        ("TimeCreated_SystemTime", "2024-03-10T10:00:00.5Z"),
+        ("EventID", "4624"),
+        ("Computer", "pc-1"),
+        ("a", ""),
+    ]
+    assert (first.event_code, first.host, first.ts) == (
+        4624,
+        "pc-1",
+        datetime(2024, 3, 10, 10, 0, 0, 500000, UTC),
+    )
+    assert list(second.fields.items()) == [
+        ("@timestamp", "2024-03-10T10:00:00Z"),
+        ("b", "x"),
+        ("k", "3"),
+        ("o.p", "q"),
+    ]
+
+
 def test_invalid_utf8_in_syslog_is_replaced_not_fatal() -> None:
     raw = b"Mar 11 09:21:00 lnx-pacs app[1]: user \xff\xfe caf\xe9\nMar 11 09:21:01 lnx-pacs app[1]: ok\n"
     ctx = context(reference=datetime(2024, 3, 12, tzinfo=UTC))

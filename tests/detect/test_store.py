@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -29,7 +30,7 @@ from hygie.detect.events import (
     has_events,
     read_manifest,
 )
-from hygie.detect.ingest import ingest_file, ingest_paths
+from hygie.detect.ingest import ingest_file, ingest_paths, pipeline
 from hygie.detect.ingest.common import ReadContext
 from hygie.detect.ingest.ndjson import read_stream
 from tests.detect.test_readers import AUTH_LOG, WAZUH, WINLOGBEAT
@@ -277,3 +278,105 @@ def test_a_batch_converted_in_chunks_is_one_row_group(
     table = pq.read_table(path)
     assert table.column("offset").to_pylist() == list(range(25))
     assert table.column("fields").to_pylist()[13] == [("n", "13")]
+
+
+def _beats(day: int, hours: range, tag: str) -> str:
+    return "".join(
+        f'{{"@timestamp":"2024-03-{day:02d}T{hour:02d}:00:00Z","winlog":{{"channel":"Security",'
+        f'"event_id":4688,"event_data":{{"CommandLine":"{tag} {hour}"}}}}}}\n'
+        for hour in hours
+    )
+
+
+def test_files_ingested_together_share_their_day_files(
+    store_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.json").write_text(_beats(10, range(3), "a") + _beats(11, range(2), "a"), encoding="utf-8")
+    (logs / "b.json").write_text(_beats(11, range(4), "b"), encoding="utf-8")
+    (logs / "c.json").write_text(_beats(10, range(1), "c") + _beats(12, range(2), "c"), encoding="utf-8")
+    (logs / "d.json").write_bytes((logs / "b.json").read_bytes())  # b again: stored once
+    report = ingest_paths(store_settings, 9, [logs])
+    assert [(Path(f.file).name, f.events, f.already_ingested) for f in report.files] == [
+        ("a.json", 5, False),
+        ("b.json", 4, False),
+        ("c.json", 3, False),
+        ("d.json", 4, True),
+    ]
+    assert [f.days for f in report.files[:3]] == [
+        {"2024-03-10": 3, "2024-03-11": 2},
+        {"2024-03-11": 4},
+        {"2024-03-10": 1, "2024-03-12": 2},
+    ]
+    shas = {Path(f.file).name: f.sha256 for f in report.files}
+    group = hashlib.sha256("\n".join(sorted([shas["a.json"], shas["b.json"], shas["c.json"]])).encode())
+    name = f"part-{group.hexdigest()[:16]}.parquet"
+    root = establishment_dir(store_settings, 9)
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.parquet")) == [
+        f"source=ndjson/day=2024-03-{day}/{name}" for day in (10, 11, 12)
+    ]
+    eleventh = pq.read_table(root / "source=ndjson/day=2024-03-11" / name)
+    files = [Path(f).name for f in eleventh.column("file").to_pylist()]
+    assert files == ["a.json"] * 2 + ["b.json"] * 4  # in the order read
+    ids = eleventh.column("event_id").to_pylist()
+    offsets = eleventh.column("offset").to_pylist()
+    assert ids == [event_id(shas[f], o) for f, o in zip(files, offsets, strict=True)]
+    assert set(read_manifest(store_settings, 9)) == {shas["a.json"], shas["b.json"], shas["c.json"]}
+    # Files named again are not read again; by groups of two files, each group has its own day files.
+    assert ingest_paths(store_settings, 9, [logs]).events == 0
+    monkeypatch.setattr(pipeline, "GROUP_FILES", 2)
+    ingest_paths(store_settings, 10, [logs])
+    tenth = establishment_dir(store_settings, 10) / "source=ndjson/day=2024-03-10"
+    pair = hashlib.sha256("\n".join(sorted([shas["a.json"], shas["b.json"]])).encode()).hexdigest()
+    assert sorted(p.name for p in tenth.iterdir()) == sorted(
+        [f"part-{pair[:16]}.parquet", f"part-{shas['c.json'][:16]}.parquet"]
+    )
+    assert sum(c.events for c in count_events(store_settings, 10)) == 12
+
+
+def test_a_writer_refuses_the_same_content_twice(store_settings: Settings) -> None:
+    writer = EventWriter(store_settings, 11, "syslog", "12" * 32, "one.log")
+    writer.start_file("34" * 32, "two.log")
+    with pytest.raises(ValueError, match=r"three\.log"):
+        writer.start_file("12" * 32, "three.log")
+    writer.abort()
+
+
+def test_days_alternating_too_often_are_sorted(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Up to MAX_DAY_RUNS runs of one day, a batch is sliced; beyond, sorted: the same files either way.
+    events = [_event(datetime(2024, 3, 10 + n % 3, 8, n, tzinfo=UTC), n, n=str(n)) for n in range(30)]
+    stored = {}
+    for runs, establishment in ((1000, 12), (5, 13)):
+        monkeypatch.setattr(events_module, "MAX_DAY_RUNS", runs)
+        with EventWriter(store_settings, establishment, "evtx", "bb" * 32, "alt.evtx") as writer:
+            writer.extend(events)
+        root = establishment_dir(store_settings, establishment) / "source=evtx"
+        stored[runs] = {
+            day.name: pq.read_table(day / ("part-" + "bb" * 8 + ".parquet")).column("offset").to_pylist()
+            for day in sorted(root.iterdir())
+        }
+    assert (
+        stored[1000]
+        == stored[5]
+        == {
+            "day=2024-03-10": list(range(0, 30, 3)),
+            "day=2024-03-11": list(range(1, 30, 3)),
+            "day=2024-03-12": list(range(2, 30, 3)),
+        }
+    )
+
+
+def test_worker_tasks_are_runs_of_files_of_about_the_same_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = []
+    for name, size in (("a", 10), ("b", 10), ("c", 10), ("d", 10), ("e", 100)):
+        (tmp_path / name).write_bytes(b"x" * size)
+        files.append((tmp_path / name, name))
+    # 140 bytes for two workers: tasks of about 35 bytes; the 100-byte file is a task alone.
+    assert [[d for _, d in t] for t in pipeline._tasks(files, 2)] == [["a", "b", "c"], ["d"], ["e"]]
+    monkeypatch.setattr(pipeline, "GROUP_FILES", 2)
+    assert [[d for _, d in t] for t in pipeline._tasks(files, 1)] == [["a", "b"], ["c", "d"], ["e"]]

@@ -6,7 +6,10 @@ Layout (Hive partitioning, read by DuckDB's ``read_parquet(..., hive_partitionin
     HYGIE_HOME/events/establishment=<id>/_ingested.json      (manifest of the ingested files)
 
 One input file gives one ``part-`` file per day it covers, named after the first 16 hex digits of the input
-file's SHA-256: re-ingesting a file rewrites the same names, never a second copy. Files whose name starts
+file's SHA-256: re-ingesting a file rewrites the same names, never a second copy. Several files ingested
+together share their day files (fewer, larger files), then named after the SHA-256 of their sorted SHA-256s:
+the same files ingested together again give the same names (the manifest is saved as soon as they are
+renamed, so a file is not read twice into two different names). Files whose name starts
 with ``_`` or ``.`` (manifest, files being written) are skipped by Spark and not matched by ``*.parquet``.
 
 Columns (:data:`EVENT_SCHEMA`); the partition columns ``source`` and ``day`` are also in the files, so one
@@ -82,6 +85,8 @@ EVENT_SCHEMA = pa.schema(
 """Arrow schema of every event file; see the module docstring for the meaning of each column."""
 
 SMALL_PART_ROWS = 1000
+MAX_DAY_RUNS = 2000
+"""Runs of one day in a batch above which it is sorted by day rather than sliced."""
 CHUNK_ROWS = 10_000
 STATISTICS_COLUMNS = ["event_id", "ts", "host", "source", "channel", "provider", "event_code", "record_id"]
 """Columns whose min/max go into the files: those queries filter on (the raw text and map would only cost)."""
@@ -201,22 +206,31 @@ class _Columns:
 
 
 def _by_day(table: pa.Table) -> list[tuple[date, pa.Table]]:
-    """The rows of each day, in their order within the day (a stable sort keeps the input order)."""
+    """The rows of each day, in their order within the day, days in order.
+
+    Rows come in runs of one day (a log file is written in time order; a folder of them is several such
+    runs): each day is the list of its runs, sliced without copying. Only a batch whose days alternate too
+    often is sorted, which copies it (a stable sort keeps the input order within a day).
+    """
     days = pc.cast(table.column("ts"), pa.date32())
+    days = days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days
     first, last = pc.min_max(days).values()
     if first == last:  # one day: the common case of a log file read in order
         return [(first.as_py(), table)]
-    ordered = pc.all(pc.less_equal(days.slice(0, len(days) - 1), days.slice(1))).as_py()
-    if not ordered:  # sorting copies the batch: only when the days are out of order
+    runs = pc.run_end_encode(days)
+    if len(runs.values) > MAX_DAY_RUNS:
         order = pc.sort_indices(days)
-        table, days = table.take(order), days.take(order)
-    runs = pc.run_end_encode(days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days)
-    parts = []
+        table = table.take(order)
+        runs = pc.run_end_encode(days.take(order))
+    slices: dict[date, list[pa.Table]] = {}
     start = 0
     for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
-        parts.append((day, table.slice(start, end - start)))
+        slices.setdefault(day, []).append(table.slice(start, end - start))
         start = end
-    return parts
+    return [
+        (day, parts[0] if len(parts) == 1 else pa.concat_tables(parts))
+        for day, parts in sorted(slices.items())
+    ]
 
 
 @cache
@@ -226,12 +240,16 @@ def _write_thread() -> ThreadPoolExecutor:
 
 
 class EventWriter:
-    """Writes the events of one input file into the store, a row group per day every ``batch_size`` events.
+    """Writes the events of one input file, or of several, into the store: a row group per day and batch.
 
     Memory holds at most ``batch_size`` buffered events (and the batch being written) whatever the input
     size. Parquet encoding, compression and writing run in a background thread (they release the GIL), so
     they overlap with the reading and flattening of the next batch. Files are written under a hidden name
     and renamed by :meth:`commit`; :meth:`abort` removes them. Use as a context manager.
+
+    :meth:`start_file` hands the next input file to the same writer: its events go into the same day
+    files (one part per day for all of them rather than one per file and day; each small Parquet file costs
+    about a millisecond to write, and a folder of EVTX exports covers hundreds of days).
     """
 
     def __init__(
@@ -248,11 +266,7 @@ class EventWriter:
         self.settings = settings
         self.establishment_id = establishment_id
         self.source = source
-        self.sha256 = file_sha256
-        self.file_label = file_label
         self.batch_size = batch_size
-        self.part_name = f"part-{file_sha256[:PART_PREFIX_LEN]}.parquet"
-        self._id_prefix = f"{file_sha256}:".encode()
         self._columns = _Columns()
         self._chunks: list[pa.Table] = []  # earlier parts of the batch, already in Arrow
         self._chunked = 0
@@ -261,6 +275,39 @@ class EventWriter:
         self._pending: Future[None] | None = None
         self.written = 0
         self.days: dict[date, int] = {}
+        self._temp_prefix = f".part-{file_sha256[:PART_PREFIX_LEN]}.{os.getpid()}"
+        self.sha256 = file_sha256
+        self.file_label = file_label
+        self._id_prefix = f"{file_sha256}:".encode()
+        self._files: dict[str, dict[date, int]] = {file_sha256: {}}  # days of each input file
+
+    def start_file(self, file_sha256: str, file_label: str) -> None:
+        """The events added from now on come from this input file (its SHA-256 makes their ids).
+
+        Raises ValueError for a content this writer already had: its events would get the same ids.
+        """
+        if file_sha256 in self._files:
+            raise ValueError(f"{file_label}: the same content was already written by this writer")
+        self._cut()
+        self.sha256 = file_sha256
+        self.file_label = file_label
+        self._id_prefix = f"{file_sha256}:".encode()
+        self._files[file_sha256] = {}
+
+    @property
+    def part_name(self) -> str:
+        """``part-<first 16 hex digits of the SHA-256>.parquet`` for one input file; for several, of the
+        SHA-256 of their sorted SHA-256s (the same files written together give the same names again)."""
+        if len(self._files) == 1:
+            return f"part-{next(iter(self._files))[:PART_PREFIX_LEN]}.parquet"
+        group = hashlib.sha256("\n".join(sorted(self._files)).encode()).hexdigest()
+        return f"part-{group[:PART_PREFIX_LEN]}.parquet"
+
+    def file_days(self, file_sha256: str) -> dict[date, int]:
+        """Events of one input file per day (those added so far)."""
+        if file_sha256 == self.sha256:
+            self._cut()
+        return dict(sorted(self._files.get(file_sha256, {}).items()))
 
     def add(self, event: Event) -> None:
         columns = self._columns
@@ -283,26 +330,36 @@ class EventWriter:
             self.flush()
         elif len(columns.ts) >= CHUNK_ROWS:
             # Python objects weigh several times their Arrow form: they are converted every CHUNK_ROWS events.
-            self._chunks.append(columns.table(self.source, self.file_label))
-            self._chunked += len(columns.ts)
-            self._columns = _Columns()
+            self._cut()
 
     def extend(self, events: Iterable[Event]) -> None:
         for event in events:
             self.add(event)
 
+    def _cut(self) -> None:
+        """The buffered events of the current file to Arrow, counted per day for that file."""
+        if not len(self._columns):
+            return
+        table = self._columns.table(self.source, self.file_label)
+        self._columns = _Columns()
+        self._chunks.append(table)
+        self._chunked += table.num_rows
+        counts = pc.value_counts(pc.cast(table.column("ts"), pa.date32()))
+        file_days = self._files[self.sha256]
+        for day, n in zip(
+            counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+        ):
+            file_days[day] = file_days.get(day, 0) + n
+            self.days[day] = self.days.get(day, 0) + n
+
     def flush(self) -> None:
         """Hands the buffered events to the writing thread: one row group per day they cover."""
-        if len(self._columns):
-            self._chunks.append(self._columns.table(self.source, self.file_label))
-            self._columns = _Columns()
+        self._cut()
         if not self._chunks:
             return
         table = pa.concat_tables(self._chunks)
         self._chunks, self._chunked = [], 0
         parts = _by_day(table)
-        for day, part in parts:
-            self.days[day] = self.days.get(day, 0) + part.num_rows
         self.written += table.num_rows
         self._wait()
         self._pending = _write_thread().submit(self._write, parts)
@@ -313,7 +370,7 @@ class EventWriter:
             if writer is None:
                 folder = partition_dir(self.settings, self.establishment_id, self.source, day)
                 folder.mkdir(parents=True, exist_ok=True)
-                temp = folder / f".{self.part_name}.{os.getpid()}.tmp"
+                temp = folder / f"{self._temp_prefix}.tmp"
                 self._temps[day] = temp
                 # Zstandard compresses best but costs about a millisecond per file to set up: a day with few
                 # events (a forensic collection spans hundreds of days) is written with Snappy instead.
@@ -333,10 +390,11 @@ class EventWriter:
         """Writes what is left and gives the files their final names (replacing an earlier copy)."""
         self.flush()
         self._wait()
+        name = self.part_name
         for day, writer in self._writers.items():
             writer.close()
             temp = self._temps[day]
-            temp.replace(temp.parent / self.part_name)
+            temp.replace(temp.parent / name)
         self._writers.clear()
         self._temps.clear()
 

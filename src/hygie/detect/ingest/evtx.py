@@ -8,6 +8,7 @@ the parser cannot read raises in the iteration; it is counted with its offset an
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -108,6 +109,47 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+class RecordNumbers:
+    """The record numbers read from one file, to tell a repeat (damaged files repeat some) from a new one.
+
+    A sound file numbers its records in order, chunk after chunk: they are kept as ranges (``starts`` and
+    ``ends``, inclusive, in order), one per run of consecutive numbers, so memory follows the gaps in the
+    numbering rather than the number of records (a set of numbers would hold about a hundred bytes per
+    record: a hundred megabytes per million). Only a number below the highest one read that extends no range
+    (a file out of order) is kept alone, and a number read again is counted in ``repeats``.
+    """
+
+    __slots__ = ("ends", "repeats", "scattered", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.scattered: set[int] = set()
+        self.repeats: dict[int, int] = {}
+
+    def add(self, number: int) -> int:
+        """Records ``number``; how many times it was read before (0 the first time)."""
+        ends = self.ends
+        if ends and number == ends[-1] + 1:  # the next record of a run: nearly every record
+            ends[-1] = number
+            return 0
+        if not ends or number > ends[-1]:
+            self.starts.append(number)
+            ends.append(number)
+            return 0
+        at = bisect_right(self.starts, number) - 1
+        if (at >= 0 and number <= ends[at]) or number in self.scattered:
+            repeat = self.repeats.get(number, 0) + 1
+            self.repeats[number] = repeat
+            return repeat
+        self.scattered.add(number)
+        return 0
+
+    def __len__(self) -> int:
+        """Ranges and lone numbers held: what the memory follows."""
+        return len(self.starts) + len(self.scattered) + len(self.repeats)
+
+
 def _first_chunk_sound(context: ReadContext) -> bool:
     """An empty log (header, maybe empty chunks) is sound; random bytes after the header are not."""
     with context.path.open("rb") as stream:
@@ -137,7 +179,7 @@ def read(context: ReadContext) -> Iterator[Event]:
         context.problem(0, f"not a readable EVTX file: {exc}")
         return
     position = 0
-    seen: dict[int, int] = {}
+    seen = RecordNumbers()
     loads, flatten = orjson.loads, flatten_record
     while True:
         try:
@@ -169,8 +211,7 @@ def read(context: ReadContext) -> Iterator[Event]:
             continue
         number = int(record["event_record_id"])
         # Damaged files can repeat a record number: the repeat count keeps event ids distinct and stable.
-        repeat = seen.get(number, 0)
-        seen[number] = repeat + 1
+        repeat = seen.add(number)
         ts = _time(fields.get("TimeCreated_SystemTime")) or parse_iso(str(record["timestamp"]))
         if ts is None:
             context.problem(position, f"record {number}: no time")

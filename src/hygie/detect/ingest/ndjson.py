@@ -41,6 +41,8 @@ _WAZUH_SYSTEM = {
 }
 _USER_FIELDS = ("TargetUserName", "SubjectUserName", "User", "user.name", "data.srcuser", "data.dstuser")
 _TIME_KEYS = ("@timestamp", "timestamp", "time", "ts")
+_EVENT_TIME_KEYS = ("TimeCreated_SystemTime", *_TIME_KEYS)
+_TEXT_ONLY = frozenset({str})
 _HOST_KEYS = ("host.name", "host.hostname", "agent.name", "hostname", "host")
 
 
@@ -97,11 +99,17 @@ def _int(value: str | None) -> int | None:
 
 def to_event(document: dict[str, Any], raw: str, offset: int, ordinal: int) -> Event | None:
     """The event of one parsed line; ``None`` when it has no usable time."""
-    fields: dict[str, str] = {}
-    flatten(document, "", fields)
-    _windows_fields(document, fields)
+    fields: dict[str, str]
+    if _TEXT_ONLY.issuperset(map(type, document.values())) and "" not in document:
+        # Every value is already text (an export of flat fields): the document is its own flattening,
+        # checked and taken in C rather than key by key (no object either, so no Winlogbeat or Wazuh part).
+        fields = document
+    else:
+        fields = {}
+        flatten(document, "", fields)
+        _windows_fields(document, fields)
     ts: datetime | None = None
-    for key in ("TimeCreated_SystemTime", *_TIME_KEYS):
+    for key in _EVENT_TIME_KEYS:
         if fields.get(key):
             ts = parse_iso(fields[key])
             if ts is not None:

@@ -150,6 +150,87 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+class _Group:
+    """Files read one after the other into shared day files (one writer per format), committed together.
+
+    Each small Parquet file costs about a millisecond to write: a folder of EVTX exports spread over
+    hundreds of days, written file by file, would spend most of its time opening and closing them.
+    """
+
+    def __init__(self, settings: Settings, establishment_id: int, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.establishment_id = establishment_id
+        self.timezone: tzinfo = options.get("timezone", UTC)
+        self.batch_size: int = options.get("batch_size", 50_000)
+        self.writers: dict[str, EventWriter] = {}
+        self.results: list[tuple[Path, FileResult]] = []
+        self.stored: dict[str, FileResult] = {}
+        self.events = 0
+
+    def read(self, path: Path, source: str, digest: str, progress: ProgressCallback | None) -> FileResult:
+        """Reads one file into the group's writers; a file of unknown format gives ``skipped``."""
+        try:
+            kind = detect_source(path) if source == "auto" else source
+        except ValidationError as exc:
+            return FileResult(str(path), digest, "unknown", skipped=str(exc))
+        reference = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        context = ReadContext(str(path), path, timezone=self.timezone, reference=reference)
+        writer = self.writers.get(kind)
+        if writer is None:
+            writer = EventWriter(
+                self.settings, self.establishment_id, kind, digest, str(path), self.batch_size
+            )
+            self.writers[kind] = writer
+        else:
+            writer.start_file(digest, str(path))
+        count = 0
+        add = writer.add
+        for count, event in enumerate(READERS[kind](context), 1):
+            add(event)
+            if progress is not None and count % PROGRESS_EVERY == 0:
+                progress(count)
+        self.events += count
+        result = FileResult(
+            str(path),
+            digest,
+            kind,
+            events=count,
+            corrupt=context.corrupt,
+            truncated=context.truncated,
+            problems=context.problems,
+            days={day.isoformat(): n for day, n in writer.file_days(digest).items()},
+        )
+        self.stored[digest] = result
+        return result
+
+    def add(self, path: Path, result: FileResult) -> None:
+        self.results.append((path, result))
+
+    def commit(self) -> list[tuple[Path, FileResult]]:
+        """Gives the day files their names; the results of the group's files, in their order."""
+        try:
+            for writer in self.writers.values():
+                writer.commit()
+        except BaseException:
+            self.abort()
+            raise
+        results, self.results = self.results, []
+        self.writers, self.stored, self.events = {}, {}, 0
+        return results
+
+    def abort(self) -> None:
+        for writer in self.writers.values():
+            writer.abort()
+        self.writers, self.stored, self.results, self.events = {}, {}, [], 0
+
+
+GROUP_EVENTS = 2_000_000
+"""Events of the files sharing their day files, at most: then they are committed and the manifest saved."""
+GROUP_FILES = 1000
+GROUP_BYTES = 1 << 30
+"""Input bytes of a worker's task, at most (a task is a group: see :func:`store_files`)."""
+
+
 def store_file(
     settings: Settings,
     establishment_id: int,
@@ -165,27 +246,14 @@ def store_file(
 
     A file of unknown format gives a result with ``skipped`` set. Runs in a worker process too.
     """
+    group = _Group(settings, establishment_id, {"timezone": timezone, "batch_size": batch_size})
     try:
-        kind = detect_source(path) if source == "auto" else source
-    except ValidationError as exc:
-        return FileResult(str(path), digest, "unknown", skipped=str(exc))
-    reference = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    context = ReadContext(str(path), path, timezone=timezone, reference=reference)
-    with EventWriter(settings, establishment_id, kind, digest, str(path), batch_size) as writer:
-        for count, event in enumerate(READERS[kind](context), 1):
-            writer.add(event)
-            if progress is not None and count % PROGRESS_EVERY == 0:
-                progress(count)
-    return FileResult(
-        str(path),
-        digest,
-        kind,
-        events=writer.written,
-        corrupt=context.corrupt,
-        truncated=context.truncated,
-        problems=context.problems,
-        days={day.isoformat(): n for day, n in sorted(writer.days.items())},
-    )
+        result = group.read(path, source, digest, progress)
+    except BaseException:
+        group.abort()
+        raise
+    group.commit()
+    return result
 
 
 def _remember(manifest: dict[str, dict[str, Any]], path: Path, result: FileResult) -> bool:
@@ -263,9 +331,11 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingests every file (folders recursively); a file of unknown format is reported, the others go on.
 
-    With ``workers`` > 1, files are read in that many processes at once (one file stays in one process).
-    The manifest is saved every few seconds and at the end: a crash in between only means re-reading files
-    whose Parquet parts are then rewritten under the same names, never duplicated.
+    Consecutive files share their day files, by groups of at most ``GROUP_FILES`` files and
+    ``GROUP_EVENTS`` events, and the manifest is saved after each group. With ``workers`` > 1, files are
+    read in that many processes at once, each reading groups of consecutive files (a file stays in one
+    process). A crash before the manifest is saved only means re-reading files whose Parquet parts are
+    then rewritten under the same names, never duplicated.
     """
     _check_source(source)
     files = expand(paths)
@@ -278,29 +348,111 @@ def ingest_paths(
         if _remember(manifest, path, result):
             state["dirty"] = True
         if state["dirty"] and time.monotonic() - state["saved_at"] > MANIFEST_SAVE_SECONDS:
-            write_manifest(settings, establishment_id, manifest)
-            state["saved_at"], state["dirty"] = time.monotonic(), False
+            save()
+
+    def save() -> None:
+        write_manifest(settings, establishment_id, manifest)
+        state["saved_at"], state["dirty"] = time.monotonic(), False
 
     options: dict[str, Any] = {"timezone": timezone, "batch_size": batch_size}
     try:
         if workers > 1 and len(files) > 1:
             _in_processes(
-                settings, establishment_id, files, source, options, workers, manifest, record, on_file
+                settings, establishment_id, files, source, options, workers, manifest, record, save, on_file
             )
         else:
-            for path in files:
-                if on_file is not None:
-                    on_file(path)
-                digest = file_sha256(path)
-                known = _known(manifest, path, digest)
-                result = known or store_file(
-                    settings, establishment_id, path, source, digest, progress=progress, **options
-                )
-                record(path, result)
+            _in_groups(
+                settings, establishment_id, files, source, options, manifest, record, save, on_file, progress
+            )
     finally:
         if state["dirty"]:
-            write_manifest(settings, establishment_id, manifest)
+            save()
     return report
+
+
+def _in_groups(
+    settings: Settings,
+    establishment_id: int,
+    files: list[Path],
+    source: str,
+    options: dict[str, Any],
+    manifest: dict[str, dict[str, Any]],
+    record: Callable[[Path, FileResult], None],
+    save: Callable[[], None],
+    on_file: Callable[[Path], None] | None,
+    progress: ProgressCallback | None,
+) -> None:
+    """Files read in this process, by groups sharing their day files (see :class:`_Group`).
+
+    The manifest is saved as soon as a group's files have their names: read again after a crash, the
+    files of a group could form another group, whose day files would have other names.
+    """
+    group = _Group(settings, establishment_id, options)
+    try:
+        for path in files:
+            if on_file is not None:
+                on_file(path)
+            digest = file_sha256(path)
+            known = _known(manifest, path, digest)
+            first = group.stored.get(digest)
+            if known is None and first is not None:  # the same content twice in one group
+                known = FileResult(
+                    str(path), digest, first.source, events=first.events, already_ingested=True
+                )
+            group.add(path, known or group.read(path, source, digest, progress))
+            if group.events >= GROUP_EVENTS or len(group.results) >= GROUP_FILES:
+                _record_group(group, record, save)
+    except BaseException:
+        group.abort()
+        raise
+    _record_group(group, record, save)
+
+
+def _record_group(
+    group: _Group, record: Callable[[Path, FileResult], None], save: Callable[[], None]
+) -> None:
+    stored = bool(group.writers)
+    for path, result in group.commit():
+        record(path, result)
+    if stored:
+        save()
+
+
+def store_files(
+    settings: Settings,
+    establishment_id: int,
+    files: list[tuple[Path, str]],
+    source: str,
+    *,
+    timezone: tzinfo = UTC,
+    batch_size: int = 50_000,
+) -> list[FileResult]:
+    """Reads ``(path, SHA-256)`` files (distinct contents) into the store as one group sharing its day
+    files, without looking at the manifest; their results in the same order. Runs in a worker process."""
+    group = _Group(settings, establishment_id, {"timezone": timezone, "batch_size": batch_size})
+    try:
+        for path, digest in files:
+            group.add(path, group.read(path, source, digest, None))
+    except BaseException:
+        group.abort()
+        raise
+    return [result for _, result in group.commit()]
+
+
+def _tasks(files: list[tuple[Path, str]], workers: int) -> list[list[tuple[Path, str]]]:
+    """Consecutive files by tasks of about the same size, two per worker (a worker that ends early takes
+    another), at most GROUP_FILES files and GROUP_BYTES bytes each (a larger file is a task alone)."""
+    sizes = [path.stat().st_size for path, _ in files]
+    share = min(GROUP_BYTES, max(1, sum(sizes) // (2 * workers)))
+    tasks: list[list[tuple[Path, str]]] = [[]]
+    held = 0
+    for item, size in zip(files, sizes, strict=True):
+        if tasks[-1] and (held + size > share or len(tasks[-1]) >= GROUP_FILES):
+            tasks.append([])
+            held = 0
+        tasks[-1].append(item)
+        held += size
+    return tasks
 
 
 def _in_processes(
@@ -312,25 +464,35 @@ def _in_processes(
     workers: int,
     manifest: dict[str, dict[str, Any]],
     record: Callable[[Path, FileResult], None],
+    save: Callable[[], None],
     on_file: Callable[[Path], None] | None,
 ) -> None:
+    """Files read by ``workers`` processes, by tasks of consecutive files sharing their day files; the
+    manifest is saved after each task (see :func:`_in_groups`)."""
+    todo: list[tuple[Path, str]] = []
+    submitted: set[str] = set()
+    for path in files:
+        digest = file_sha256(path)
+        known = _known(manifest, path, digest)
+        if known is None and digest in submitted:  # the same content twice in one run
+            known = FileResult(str(path), digest, "", already_ingested=True)
+        if known is not None:
+            record(path, known)
+            continue
+        submitted.add(digest)
+        todo.append((path, digest))
+    if not todo:
+        return
     # "spawn": the evtx parser and DuckDB run threads, which a forked child must not inherit.
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        pending: dict[Future[FileResult], Path] = {}
-        submitted: set[str] = set()
-        for path in files:
-            digest = file_sha256(path)
-            known = _known(manifest, path, digest)
-            if known is None and digest in submitted:  # the same content twice in one run
-                known = FileResult(str(path), digest, "", already_ingested=True)
-            if known is not None:
-                record(path, known)
-                continue
-            submitted.add(digest)
-            future = pool.submit(store_file, settings, establishment_id, path, source, digest, **options)
-            pending[future] = path
+        pending: dict[Future[list[FileResult]], list[tuple[Path, str]]] = {}
+        for task in _tasks(todo, workers):
+            future = pool.submit(store_files, settings, establishment_id, task, source, **options)
+            pending[future] = task
         for future in as_completed(pending):
-            path = pending[future]
-            if on_file is not None:
-                on_file(path)
-            record(path, future.result())
+            results = future.result()
+            for (path, _), result in zip(pending[future], results, strict=True):
+                if on_file is not None:
+                    on_file(path)
+                record(path, result)
+            save()
