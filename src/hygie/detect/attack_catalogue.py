@@ -93,7 +93,7 @@ class Technique(BaseModel):
     name: Text
     importance: Importance
     why: Text
-    log_sources: tuple[LogSource, ...] = Field(min_length=1)
+    log_sources: list[LogSource] = Field(min_length=1)
 
     @field_validator("tactic")
     @classmethod
@@ -118,7 +118,7 @@ class Catalogue(BaseModel):
     kind: Literal["attack-coverage"]
     id: str = Field(pattern=_NAME)
     title: Text
-    techniques: tuple[Technique, ...] = Field(min_length=1)
+    techniques: list[Technique] = Field(min_length=1)
 
     def by_id(self) -> dict[str, Technique]:
         return {t.id: t for t in self.techniques}

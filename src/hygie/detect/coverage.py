@@ -110,7 +110,6 @@ FILE_FEEDS = (
 )
 DETECTOR_FEEDS: dict[str, tuple[Feed, ...]] = {
     "hygie-stat-mail-surge": MAIL_FEEDS,
-    "hygie-stat-response-time": (METRICS_FEED,),
     "hygie-stat-cpu": (METRICS_FEED,),
     "hygie-stat-first-logon": LOGON_FEEDS,
     "hygie-stat-offhours-admin": (Feed("windows/security", sources=("evtx", "ndjson"), codes=(4624, 4672)),),
@@ -257,6 +256,14 @@ class RuleState:
     kind: RuleKind
     feeds: tuple[FeedState, ...]
     sent: bool  # the rule gets its logs
+    needs_all: bool = True  # False: any one of its feeds is enough (the statistical detectors)
+
+    def options(self) -> list[tuple[str, ...]]:
+        """The ways to give the rule its logs: the sources not sent, all of them or any one."""
+        missing = tuple(dict.fromkeys(f.label for f in self.feeds if not f.sent))
+        if self.sent or not missing:
+            return []
+        return [missing] if self.needs_all else [(label,) for label in missing]
 
 
 @dataclass(frozen=True)
@@ -277,7 +284,7 @@ def _state(candidate: Candidate, inventory: Inventory) -> RuleState:
     feeds = tuple(FeedState(f.label, f.detail, inventory.events(f)) for f in candidate.feeds)
     counted = [f.sent for f in feeds]
     sent = bool(counted) and (all(counted) if candidate.needs_all else any(counted))
-    return RuleState(candidate.id, candidate.title, candidate.kind, feeds, sent)
+    return RuleState(candidate.id, candidate.title, candidate.kind, feeds, sent, candidate.needs_all)
 
 
 def _source_state(source: LogSource, inventory: Inventory) -> FeedState:
@@ -476,10 +483,13 @@ def refresh(
     *,
     days: int = DEFAULT_DAYS,
     rules: CompiledRules | None = None,
+    catalogue: Catalogue | None = None,
     settings: Settings | None = None,
 ) -> CoverageSummary:
     """Compute the coverage and store its gaps as findings of the plan (closed gaps are resolved)."""
-    summary = coverage_summary(session, establishment_id, on, days=days, rules=rules, settings=settings)
+    summary = coverage_summary(
+        session, establishment_id, on, days=days, rules=rules, catalogue=catalogue, settings=settings
+    )
     service.refresh_findings(session, establishment_id, coverage=gap_findings(summary))
     return summary
 
@@ -496,7 +506,11 @@ def advice(item: TechniqueCoverage, lang: str) -> str:
     if item.status == Status.COVERED:
         return ""
     if item.status == Status.NO_LOGS:
-        return gettext(ADVICE_SEND, lang) % {"sources": ", ".join(f.label for f in item.to_send)}
+        # Any rule given its logs covers the technique: the options are alternatives ("or"), a
+        # correlation's sources all needed ("+").
+        options = dict.fromkeys(" + ".join(o) for r in item.rules for o in r.options())
+        either = f" {gettext('or', lang)} "
+        return gettext(ADVICE_SEND, lang) % {"sources": either.join(options)}
     sent = [s.label for s in item.sources if s.sent]
     if sent:
         return gettext(ADVICE_RULE, lang) % {"sources": ", ".join(sent)}
@@ -557,3 +571,8 @@ def as_json(summary: CoverageSummary, lang: str = "fr") -> dict[str, object]:
         ],
         "gaps": [t.id for t in summary.gaps],
     }
+
+
+def status_of(summary: CoverageSummary) -> dict[str, Status]:
+    """Technique id → status, for a quick look (tests, scripts)."""
+    return {t.id: t.status for t in summary.techniques}
