@@ -166,22 +166,22 @@ def coverage_command(
         print_json(coverage.as_json(summary, lang))
         return
     _ = lambda message: gettext(message, lang)  # noqa: E731
-    table = Table(
-        _("Tactic"), _("Technique"), _("Importance"), _("Status"), _("Rules"), _("What to do"),
-        title=_("ATT&CK coverage"),
-    )  # fmt: skip
+    # One row per tactic (its share) above its techniques; the rules are counted, their titles are in
+    # --json and on the page.
+    table = Table(title=_("ATT&CK coverage"))
+    table.add_column(_("Technique"), ratio=3)
+    table.add_column(_("Status"), ratio=1)
+    table.add_column(_("Rules"), justify="right")
+    table.add_column(_("What to do"), ratio=3, overflow="fold")
     for tactic in summary.tactics:
-        for index, item in enumerate(tactic.techniques):
-            status = f"[{STATUS_STYLES[item.status]}]{_(coverage.STATUS_LABELS[item.status])}[/]"
-            rules = ", ".join(gettext(r.title, lang) for r in item.rules[:3]) + (
-                " …" if len(item.rules) > 3 else ""
-            )
+        share = fmt_percent(tactic.share * 100, lang)
+        table.add_row(f"[bold]{_(tactic.label)}[/] · {share}", end_section=True, style="cyan")
+        for item in tactic.techniques:
             table.add_row(
-                f"{_(tactic.label)} ({fmt_percent(tactic.share * 100, lang)})" if index == 0 else "",
-                f"{item.id} {item.technique.name.get(lang)}",
-                _(IMPORTANCE_LABELS[item.technique.importance]),
-                status,
-                rules or "-",
+                f"{item.id} {item.technique.name.get(lang)} "
+                f"[dim]({_(IMPORTANCE_LABELS[item.technique.importance])})[/]",
+                f"[{STATUS_STYLES[item.status]}]{_(coverage.STATUS_LABELS[item.status])}[/]",
+                str(len(item.rules)),
                 coverage.advice(item, lang),
             )
         table.add_section()
