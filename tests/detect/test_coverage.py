@@ -231,8 +231,9 @@ def test_summary_reads_the_window_of_the_event_store(
         "T1490": Status.NO_LOGS,  # its 4688 event is 40 days old: outside the 30 days
         "T1059.001": Status.NO_RULE,
     }
+    assert summary.events == 1  # the other hospital's event and the old one are not counted
     wider = coverage.coverage_summary(session, est.id, DAY, days=60, rules=_rules(), catalogue=catalogue)
-    assert wider.technique("T1490").status == Status.COVERED
+    assert wider.technique("T1490").status == Status.COVERED and wider.events == 2
     before = coverage.coverage_summary(
         session, est.id, DAY - timedelta(days=1), rules=_rules(), catalogue=catalogue
     )

@@ -4,7 +4,6 @@ isolation between establishments; the link from the precursor-signals page."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -55,7 +54,9 @@ def test_page_matrix_detail_languages_and_refresh(
     page = client.get(f"/e/{est.id}/detection/coverage")
     assert page.status_code == 200, page.text
     html = page.text
-    assert "<h1>Couverture ATT&CK</h1>" in html, html[html.find("<h1") : html.find("<h1") + 200]
+    assert "<h1>Couverture ATT&CK</h1>" in html and "Aucun journal reçu" not in html, html[
+        html.find("<h1") : html.find("<h1") + 200
+    ]
     assert "style=" not in html, html[html.find("style=") - 300 : html.find("style=") + 100]
     # Its entry under "Surveiller", the current one.
     assert f'<a href="/e/{est.id}/detection/coverage" aria-current="page">Couverture ATT&amp;CK</a>' in html
@@ -110,6 +111,7 @@ def test_page_refresh_is_for_writers_only(session: Session, client: TestClient, 
     login(client)
     page = client.get(f"/e/{est.id}/detection/coverage")
     assert page.status_code == 200 and "Mettre à jour les constats du plan" not in page.text
+    assert "Aucun journal reçu ces 30 jours" in page.text  # nothing sent at all: said plainly
     refused = client.post(
         f"/e/{est.id}/detection/coverage/findings", data={"csrf_token": csrf_from(page.text)}
     )
@@ -126,7 +128,7 @@ def test_api_coverage_and_refresh(session: Session, client: TestClient, store: S
 
     url = f"/api/v1/establishments/{est.id}/detection/coverage"
     data = client.get(url, params={"lang": "en"}).json()
-    assert data["on"] == today().isoformat() and data["days"] == 30
+    assert data["on"] == today().isoformat() and data["days"] == 30 and data["events"] == 2
     assert data["counts"] == {"covered": 7, "rule_without_logs": 4, "no_rule": 20}
     assert data["share"] == round(26 / 95, 4)
     lateral = next(t for t in data["tactics"] if t["id"] == "lateral-movement")

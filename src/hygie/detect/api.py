@@ -202,12 +202,13 @@ def remove_tuning(scope: WriteScope, tuning_id: int) -> Response:
 # --- ATT&CK coverage -----------------------------------------------------------------------------------
 
 COVERAGE = "/establishments/{establishment_id}/detection/coverage"
+DAYS = coverage.DEFAULT_DAYS
 
 
 @router.get(COVERAGE)
 def detection_coverage(
     scope: ReadScope,
-    days: Annotated[int, Query(ge=1, le=366, description="Log sources sent in these last days")] = 30,
+    days: Annotated[int, Query(ge=1, le=366, description="Log sources sent in these last days")] = DAYS,
     on: Annotated[date | None, Query(description="Day of the coverage (default today)")] = None,
     lang: Annotated[str, Query(pattern="^(fr|en)$")] = "fr",
 ) -> CoverageOut:
@@ -220,7 +221,7 @@ def detection_coverage(
 @router.post(COVERAGE + "/findings")
 def refresh_coverage_findings(
     scope: WriteScope,
-    days: Annotated[int, Query(ge=1, le=366, description="Log sources sent in these last days")] = 30,
+    days: Annotated[int, Query(ge=1, le=366, description="Log sources sent in these last days")] = DAYS,
     lang: Annotated[str, Query(pattern="^(fr|en)$")] = "fr",
 ) -> CoverageOut:
     """Store today's coverage gaps as findings of the plan (key ``coverage:<technique>``); the gaps closed

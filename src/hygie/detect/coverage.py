@@ -161,6 +161,10 @@ class Inventory:
     rows: tuple[tuple[str, str | None, int | None, int], ...] = ()
     job_reports: int = 0
 
+    @property
+    def total(self) -> int:
+        return sum(row[3] for row in self.rows)
+
     def events(self, feed: Feed) -> int:
         if feed.job_reports:
             return self.job_reports
@@ -363,13 +367,14 @@ class CoverageSummary:
     techniques: tuple[TechniqueCoverage, ...]
     tactics: tuple[TacticCoverage, ...]
     gaps: tuple[TechniqueCoverage, ...] = field(default=())
+    events: int = 0  # events received in the window, every source: 0 means no log at all
 
     def technique(self, technique_id: str) -> TechniqueCoverage:
         return next(t for t in self.techniques if t.id == technique_id)
 
 
 def summarise(
-    establishment_id: int, on: date, days: int, techniques: Sequence[TechniqueCoverage]
+    establishment_id: int, on: date, days: int, techniques: Sequence[TechniqueCoverage], events: int = 0
 ) -> CoverageSummary:
     tactics = []
     for tactic, label in TACTICS.items():
@@ -390,6 +395,7 @@ def summarise(
         techniques=tuple(techniques),
         tactics=tuple(tactics),
         gaps=tuple(gaps),
+        events=events,
     )
 
 
@@ -427,7 +433,7 @@ def coverage_summary(
         inventory,
         disabled_rules(session, establishment_id),
     )
-    return summarise(establishment_id, on, days, techniques)
+    return summarise(establishment_id, on, days, techniques, inventory.total)
 
 
 # --- Findings ----------------------------------------------------------------------------------------
@@ -559,6 +565,7 @@ def as_json(summary: CoverageSummary, lang: str = "fr") -> dict[str, object]:
         "days": summary.days,
         "share": round(summary.share, 4),
         "counts": summary.counts,
+        "events": summary.events,
         "tactics": [
             {
                 "id": tactic.tactic,

@@ -161,5 +161,6 @@ class CoverageOut(BaseModel):
     days: int
     share: float = Field(ge=0, le=1, description="Share of the techniques covered, weighted by importance")
     counts: dict[str, int]
+    events: int = Field(description="Events received in the window, every source")
     tactics: list[CoverageTacticOut]
     gaps: list[str] = Field(description="Techniques not covered, most important first")
