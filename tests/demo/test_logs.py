@@ -20,6 +20,8 @@ from hygie.demo import attack, logrecords, logs
 from hygie.detect import detectors
 from hygie.detect import service as detect_service
 from hygie.detect.models import Alert, AlertLevel
+from hygie.plan import service as plan_service
+from hygie.plan.models import FindingSource
 from tests.detect.test_builtin_rules import (
     BACKUP_FAILED,
     BACKUP_STOPPED,
@@ -135,6 +137,13 @@ def test_the_detection_finds_each_step_of_the_attack(session: Session, home: Set
     assert set(alerts) - set(detectors.RULES) == expected
     assert result.alerts == sum(len(found) for found in alerts.values())
     assert result.detector_alerts == sum(len(alerts[rule]) for rule in detectors.RULES)
+    # The ATT&CK coverage of the week's logs is computed too: its real gaps are findings of the plan. No
+    # Sysmon nor object-access audit in the week: encryption (file writes) is a rule without logs; LSASS
+    # dumping (read from 4688) and the deleted shadow copies are covered.
+    rows = plan_service.list_findings(session, establishment.id, source=FindingSource.DETECTION)
+    gaps = {f.key: f.evidence["status"] for f in rows if f.key.startswith("coverage:")}
+    assert gaps["coverage:T1486"] == "rule_without_logs" and gaps["coverage:T1047"] == "no_rule"
+    assert "coverage:T1003.001" not in gaps and "coverage:T1490" not in gaps and "coverage:T1566" not in gaps
 
 
 def test_the_detectors_find_the_surge_the_spray_the_failed_backups_and_the_slowdown(

@@ -36,7 +36,7 @@ from hygie.core.settings import Settings
 from hygie.demo import activity
 from hygie.demo import attack as scripted
 from hygie.demo.logrecords import PARIS, WEEK, Logs, site
-from hygie.detect import detectors
+from hygie.detect import coverage, detectors
 from hygie.detect import service as detect_service
 from hygie.detect.events import establishment_dir
 from hygie.detect.ingest import ingest_paths
@@ -113,6 +113,7 @@ def build(
     started = time.perf_counter()
     detectors.run_all(session, establishment_id, settings, now=END)
     seconds = time.perf_counter() - started
+    coverage.refresh(session, establishment_id, END.date(), rules=rules, settings=settings)  # gaps: findings
     alerts = detect_service.list_alerts(session, establishment_id)
     by_level = Counter(a.level.value for a in alerts)
     raised = sum(1 for a in alerts if a.rule_id in detectors.RULES)

@@ -1,8 +1,9 @@
-"""``hygie detect run`` and ``hygie alerts``: run the installed Sigma rules, list, show, triage, escalate."""
+"""``hygie detect run|coverage`` and ``hygie alerts``: run the installed Sigma rules, measure their ATT&CK
+coverage, list, show, triage, escalate."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -18,9 +19,11 @@ from hygie.cli.common import (
     print_json,
 )
 from hygie.core.errors import ValidationError
+from hygie.core.formatting import fmt_percent
 from hygie.core.i18n import gettext
 from hygie.core.settings import get_settings
-from hygie.detect import detectors, service
+from hygie.detect import coverage, detectors, service
+from hygie.detect.attack_catalogue import IMPORTANCE_LABELS
 from hygie.detect.detectors import config as detector_config
 from hygie.detect.detectors.base import WorkingHours
 from hygie.detect.detectors.explain import render
@@ -100,8 +103,10 @@ def run_command(
             report = service.run_detection(session, settings, establishment_id, rules)
         if only != "sigma":
             outcomes = detectors.run_all(session, establishment_id, settings, now=now)
+        covered = coverage.refresh(session, establishment_id, now.date() if now else None, settings=settings)
     if as_json:
-        print_json(report.__dict__ | {"detectors": [_outcome_json(o, lang) for o in outcomes]})
+        extra = {"coverage": {"share": round(covered.share, 4), "gaps": [g.id for g in covered.gaps]}}
+        print_json(report.__dict__ | {"detectors": [_outcome_json(o, lang) for o in outcomes]} | extra)
         return
     if rules is not None:
         console.print(
@@ -118,6 +123,70 @@ def run_command(
     for outcome in outcomes:
         for note in outcome.notes:
             console.print(f"[yellow]⚠[/] {render(note.as_json(), lang)}", highlight=False)
+    _coverage_line(covered, lang)
+
+
+STATUS_STYLES = {
+    coverage.Status.COVERED: "green",
+    coverage.Status.NO_LOGS: "yellow",
+    coverage.Status.NO_RULE: "red",
+}
+
+
+def _coverage_line(summary: coverage.CoverageSummary, lang: str) -> None:
+    text = gettext(
+        "ATT&CK coverage of the ransomware chains: {share} (weighted by importance), {gaps} gaps in the plan",
+        lang,
+    )
+    share = fmt_percent(summary.share * 100, lang)
+    console.print(text.format(share=share, gaps=len(summary.gaps)), highlight=False)
+
+
+@detect_app.command("coverage")
+@handle_errors
+def coverage_command(
+    establishment: EstablishmentArg,
+    days: Annotated[
+        int, typer.Option(min=1, max=366, help="A log source counts as sent with events in these last days")
+    ] = coverage.DEFAULT_DAYS,
+    at: Annotated[str | None, typer.Option(help="Day of the coverage, YYYY-MM-DD (default today)")] = None,
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Which ATT&CK techniques of the ransomware chains against hospitals the active rules cover with the
+    logs actually sent; the gaps are stored as findings of the plan (closed ones resolved)."""
+    try:
+        on = date.fromisoformat(at) if at else None
+    except ValueError as exc:
+        raise ValidationError(f"--at: {at!r} is not a day YYYY-MM-DD") from exc
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        summary = coverage.refresh(session, establishment_id, on, days=days)
+    if as_json:
+        print_json(coverage.as_json(summary, lang))
+        return
+    _ = lambda message: gettext(message, lang)  # noqa: E731
+    # One row per tactic (its share) above its techniques; the rules are counted, their titles are in
+    # --json and on the page.
+    table = Table(title=_("ATT&CK coverage"))
+    table.add_column(_("Technique"), ratio=3)
+    table.add_column(_("Status"), ratio=1)
+    table.add_column(_("Rules"), justify="right")
+    table.add_column(_("What to do"), ratio=3, overflow="fold")
+    for tactic in summary.tactics:
+        share = fmt_percent(tactic.share * 100, lang)
+        table.add_row(f"[bold]{_(tactic.label)}[/] · {share}", end_section=True, style="cyan")
+        for item in tactic.techniques:
+            table.add_row(
+                f"{item.id} {item.technique.name.get(lang)} "
+                f"[dim]({_(IMPORTANCE_LABELS[item.technique.importance])})[/]",
+                f"[{STATUS_STYLES[item.status]}]{_(coverage.STATUS_LABELS[item.status])}[/]",
+                str(len(item.rules)),
+                coverage.advice(item, lang),
+            )
+        table.add_section()
+    console.print(table)
+    _coverage_line(summary, lang)
 
 
 @detect_app.command("hours")

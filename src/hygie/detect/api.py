@@ -10,13 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from hygie.core.settings import get_settings
-from hygie.detect import service, tuning
+from hygie.detect import coverage, service, tuning
 from hygie.detect.models import Alert, AlertLevel, AlertStatus, RuleTuning
 from hygie.detect.schemas import (
     AlertAssetOut,
     AlertCountsOut,
     AlertDetailOut,
     AlertOut,
+    CoverageOut,
     ExclusionIn,
     FilterIn,
     LevelIn,
@@ -196,3 +197,43 @@ def remove_tuning(scope: WriteScope, tuning_id: int) -> Response:
     item = tuning.remove_tuning(scope.db, scope.id, tuning_id)
     _audit_tuning(scope, "rule.untune", item, {"kind": item.kind.value, "rule": item.rule_id})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- ATT&CK coverage -----------------------------------------------------------------------------------
+
+COVERAGE = "/establishments/{establishment_id}/detection/coverage"
+DAYS = coverage.DEFAULT_DAYS
+
+
+@router.get(COVERAGE)
+def detection_coverage(
+    scope: ReadScope,
+    days: Annotated[int, Query(ge=1, le=366, description="Log sources sent in these last days")] = DAYS,
+    on: Annotated[date | None, Query(description="Day of the coverage (default today)")] = None,
+    lang: Annotated[str, Query(pattern="^(fr|en)$")] = "fr",
+) -> CoverageOut:
+    """Which ATT&CK techniques of the ransomware chains against hospitals the active rules cover, given
+    the log sources the establishment sent: covered, rule without logs (the sources to send), no rule."""
+    summary = coverage.coverage_summary(scope.db, scope.id, on, days=days)
+    return CoverageOut.model_validate(coverage.as_json(summary, lang))
+
+
+@router.post(COVERAGE + "/findings")
+def refresh_coverage_findings(
+    scope: WriteScope,
+    days: Annotated[int, Query(ge=1, le=366, description="Log sources sent in these last days")] = DAYS,
+    lang: Annotated[str, Query(pattern="^(fr|en)$")] = "fr",
+) -> CoverageOut:
+    """Store today's coverage gaps as findings of the plan (key ``coverage:<technique>``); the gaps closed
+    since are resolved."""
+    summary = coverage.refresh(scope.db, scope.id, days=days)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="coverage.refresh",
+        object_type="establishment",
+        object_id=scope.id,
+        establishment_id=scope.id,
+        details={"share": round(summary.share, 4), "gaps": len(summary.gaps)},
+    )
+    return CoverageOut.model_validate(coverage.as_json(summary, lang))

@@ -1,6 +1,7 @@
 """Web pages of the detection: "Precursor signals", the alerts by level and status with filters, an
 alert with its events, assets and ATT&CK techniques; triage and escalation are plain POST forms. "Detection
-rules": the establishment's tuning (exclusions as Sigma filters, disabled rules, levels) with its forms."""
+rules": the establishment's tuning (exclusions as Sigma filters, disabled rules, levels) with its forms.
+"ATT&CK coverage": the techniques of the ransomware chains by tactic, covered or not, and why."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hygie.core.errors import ContentError, HygieError, ValidationError
 from hygie.core.i18n import N_
 from hygie.core.settings import get_settings
-from hygie.detect import service, tuning
+from hygie.detect import coverage, service, tuning
+from hygie.detect.attack_catalogue import IMPORTANCE_LABELS
 from hygie.detect.detectors import signals
 from hygie.detect.detectors.explain import render
 from hygie.detect.models import AlertLevel, AlertStatus, RuleTuning
@@ -24,7 +26,10 @@ from hygie.web.layout import Layout, PageLayout
 from hygie.web.registry import NavItem
 
 router = APIRouter(include_in_schema=False)
-NAV = (NavItem(N_("Precursor signals"), "/alerts", order=33, also=("/rules",)),)
+NAV = (
+    NavItem(N_("Precursor signals"), "/alerts", order=33, also=("/rules",)),
+    NavItem(N_("ATT&CK coverage"), "/detection/coverage", order=34, group=N_("Monitor")),
+)
 MAX_LISTED = 500
 
 LEVEL_LABELS = {
@@ -255,3 +260,45 @@ def level_page(
 def remove_page(scope: WriteScope, tuning_id: int) -> RedirectResponse:
     item = tuning.remove_tuning(scope.db, scope.id, tuning_id)
     return _recorded(scope, "rule.untune", item, {"kind": item.kind.value, "rule": item.rule_id})
+
+
+# --- ATT&CK coverage ----------------------------------------------------------------------------------
+
+STATUS_CLASSES = {
+    coverage.Status.COVERED: "cov-covered",
+    coverage.Status.NO_LOGS: "cov-no-logs",
+    coverage.Status.NO_RULE: "cov-no-rule",
+}
+
+
+@router.get("/e/{establishment_id}/detection/coverage")
+def coverage_page(scope: ReadScope, layout: PageLayout) -> HTMLResponse:
+    summary = coverage.coverage_summary(scope.db, scope.id)
+    return layout.render(
+        "detect/coverage.html",
+        {
+            "summary": summary,
+            "advice": {t.id: coverage.advice(t, layout.lang) for t in summary.techniques},
+            "status_labels": coverage.STATUS_LABELS,
+            "status_classes": STATUS_CLASSES,
+            "importance_labels": IMPORTANCE_LABELS,
+            "statuses": list(coverage.Status),
+            "can_write": scope.principal.may(scope.id, Action.WRITE),
+            "refreshed": layout.request.query_params.get("refreshed") == "1",
+        },
+    )
+
+
+@router.post("/e/{establishment_id}/detection/coverage/findings")
+def coverage_findings_page(scope: WriteScope) -> RedirectResponse:
+    summary = coverage.refresh(scope.db, scope.id)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="coverage.refresh",
+        object_type="establishment",
+        object_id=scope.id,
+        establishment_id=scope.id,
+        details={"share": round(summary.share, 4), "gaps": len(summary.gaps)},
+    )
+    return RedirectResponse(f"/e/{scope.id}/detection/coverage?refreshed=1", status_code=303)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -108,3 +108,59 @@ class RuleRefIn(BaseModel):
 
 class LevelIn(RuleRefIn):
     level: AlertLevel
+
+
+# --- ATT&CK coverage (hygie.detect.coverage) -----------------------------------------------------------
+
+
+class CoverageSourceOut(BaseModel):
+    """A log source and the events the establishment sent for it in the window."""
+
+    source: str = Field(examples=["windows/process_creation"])
+    detail: str = Field(description="Channels and event codes", examples=["Security (4688)"])
+    events: int
+    readable: bool = Field(description="False: Hygie has no reader for this source yet")
+
+
+class CoverageRuleOut(BaseModel):
+    id: str
+    title: str
+    kind: Literal["sigma", "correlation", "detector"]
+    sent: bool = Field(description="The rule gets its logs")
+    sources: list[CoverageSourceOut]
+
+
+class CoverageTechniqueOut(BaseModel):
+    id: str = Field(examples=["T1003.001"])
+    name: str
+    tactic: str
+    importance: Literal["critical", "high", "medium", "low"]
+    weight: int
+    why: str
+    status: Literal["covered", "rule_without_logs", "no_rule"]
+    rules: list[CoverageRuleOut] = Field(description="The active rules tagged with the technique")
+    disabled_rules: list[str] = Field(description="Rules tagged with it, disabled by the tuning")
+    to_send: list[CoverageSourceOut] = Field(description="The sources to send to close the gap")
+    advice: str
+    log_sources: list[CoverageSourceOut] = Field(description="The sources that can show the technique")
+
+
+class CoverageTacticOut(BaseModel):
+    id: str = Field(examples=["credential-access"])
+    name: str
+    share: float = Field(ge=0, le=1, description="Share covered, weighted by importance")
+    counts: dict[str, int]
+    techniques: list[CoverageTechniqueOut]
+
+
+class CoverageOut(BaseModel):
+    """The ATT&CK coverage of an establishment on a day, with the log sources sent in ``days`` days."""
+
+    establishment_id: int
+    on: date
+    days: int
+    share: float = Field(ge=0, le=1, description="Share of the techniques covered, weighted by importance")
+    counts: dict[str, int]
+    events: int = Field(description="Events received in the window, every source")
+    tactics: list[CoverageTacticOut]
+    gaps: list[str] = Field(description="Techniques not covered, most important first")

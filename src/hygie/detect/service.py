@@ -380,11 +380,14 @@ def _finding_of(alert: Alert) -> FindingIn:
 
 
 def refresh_findings(
-    session: Session, establishment_id: int, weaknesses: Sequence[FindingIn] | None = None
+    session: Session,
+    establishment_id: int,
+    weaknesses: Sequence[FindingIn] | None = None,
+    coverage: Sequence[FindingIn] | None = None,
 ) -> None:
     """The confirmed (true positive) high and critical alerts, as the detection's findings of the plan,
-    with the weaknesses the statistical detectors report (untested backups); ``None`` keeps the open
-    ones of their last run."""
+    with the weaknesses the statistical detectors report (untested backups) and the gaps of the ATT&CK
+    coverage (:mod:`hygie.detect.coverage`); ``None`` keeps the open ones of their last run."""
     confirmed = session.scalars(
         alerts_query(establishment_id, status=AlertStatus.TRUE_POSITIVE).where(
             Alert.level.in_(FINDING_LEVELS)
@@ -395,8 +398,10 @@ def refresh_findings(
         finding = _finding_of(alert)
         findings.setdefault(finding.key, finding)
     if weaknesses is None:
-        weaknesses = _open_weaknesses(session, establishment_id)
-    for weakness in weaknesses:
+        weaknesses = _open_findings(session, establishment_id, WEAKNESS_PREFIX)
+    if coverage is None:
+        coverage = _open_findings(session, establishment_id, COVERAGE_PREFIX)
+    for weakness in (*weaknesses, *coverage):
         findings.setdefault(weakness.key, weakness)
     plan_service.upsert_findings(session, establishment_id, FindingSource.DETECTION, list(findings.values()))
 
@@ -488,9 +493,11 @@ def escalate(session: Session, alert: Alert, author: str) -> Case:
 
 WEAKNESS_PREFIX = "weakness:"
 """Key prefix of the findings the statistical detectors report as weaknesses."""
+COVERAGE_PREFIX = "coverage:"
+"""Key prefix of the findings of the ATT&CK coverage: ``coverage:T1003.001``."""
 
 
-def _open_weaknesses(session: Session, establishment_id: int) -> list[FindingIn]:
+def _open_findings(session: Session, establishment_id: int, prefix: str) -> list[FindingIn]:
     rows = plan_service.list_findings(session, establishment_id, source=FindingSource.DETECTION)
     return [
         FindingIn(
@@ -503,7 +510,7 @@ def _open_weaknesses(session: Session, establishment_id: int) -> list[FindingIn]
             evidence=f.evidence,
         )
         for f in rows
-        if f.key.startswith(WEAKNESS_PREFIX)
+        if f.key.startswith(prefix)
     ]
 
 

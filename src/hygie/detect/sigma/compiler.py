@@ -42,7 +42,7 @@ from hygie.detect.sigma.prefilter import anchors_of, merge_literal_ors
 from hygie.detect.sigma.rules import LoadedRule, RuleSet, load_rules, rule_files
 
 # Bump when the generated SQL changes: cached rule sets of another version are recompiled.
-COMPILER_VERSION = "7"
+COMPILER_VERSION = "8"
 CORRELATION_KINDS = ("event_count", "value_count", "temporal", "temporal_ordered")
 
 
@@ -67,6 +67,8 @@ class CompiledRule:
     # A necessary condition for the prefilter (see prefilter.anchors_of); None: evaluated on every event.
     anchors: list[list[str]] | None = None
     columns: list[str] = field(default_factory=list)  # event-table columns the condition reads
+    # Sigma's log source as written (product, category, service; "" when absent): what to send to feed it.
+    logsource: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -198,6 +200,7 @@ def _compile_rule(backend: SqlTreeBackend, loaded: LoadedRule) -> CompiledRule:
         columns=sorted(
             {c.name for c in projected.find_all(exp.Column)} - {*_projected_names(raw_keys, lower_keys)}
         ),
+        logsource=[rule.logsource.product or "", rule.logsource.category or "", rule.logsource.service or ""],
     )
 
 
