@@ -282,3 +282,28 @@ def test_gaps_become_findings_and_are_resolved_once_covered(
     assert set(_open(session, est.id)) == {"weakness:backup:dpi", "coverage:T1059.001"}
     resolved = plan_service.list_findings(session, est.id, status=FindingStatus.RESOLVED)
     assert [f.key for f in resolved] == ["coverage:T1021.002"]
+
+
+def test_coverage_is_the_measured_level_of_attack_detection(
+    session: Session, store_settings: Settings, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """INC-DETECT measured from the weighted coverage, by the thresholds of controls.yaml (≥ 0.5 → 3,
+    ≥ 0.25 → 2); no log received in the window: not measured at all."""
+    from hygie.assess import evidence
+    from hygie.frameworks.service import get_library
+
+    monkeypatch.setattr(coverage, "installed_rules", lambda settings: _rules())
+    monkeypatch.setattr(coverage, "shipped_catalogue", lambda: catalogue)
+    est = make_establishment(session)
+    assert "INC-DETECT" not in evidence.measured_levels(session, est.id, DAY, get_library())
+    _store(store_settings, est.id, "a1b2c3d4", [(_at(DAY), SYSMON, 10), (_at(DAY), "Security", 4688)])
+    measured = evidence.measured_levels(session, est.id, DAY, get_library())["INC-DETECT"]
+    # T1003 (4) and T1490 (2) covered out of 10: 0.6.
+    assert (measured.level, measured.value, measured.source) == (3, pytest.approx(0.6), "detect")
+    assert measured.basis.en.startswith("2/4 ransomware techniques covered, 60% by weight")
+    assert [i.en for i in measured.items] == [
+        "T1021.002 SMB shares: rule but no logs",
+        "T1059.001 PowerShell: no rule",
+    ]
+    tuning.disable_rule(session, est.id, LSASS, reason="bruyante")  # T1003 no longer covered: 0.2
+    assert evidence.measured_levels(session, est.id, DAY, get_library())["INC-DETECT"].level == 1

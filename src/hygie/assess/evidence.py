@@ -60,6 +60,7 @@ PROVIDER_MODULES = (
     "hygie.continuity.evidence",
     "hygie.awareness.evidence",
     "hygie.vulns.evidence",
+    "hygie.detect.evidence",
     "hygie.network.evidence",
 )
 

@@ -1,0 +1,49 @@
+"""Detection metrics (the ``detect`` provider), from the ATT&CK coverage of the ransomware chains.
+
+Read as of the day ``on`` over the coverage window (``coverage.DEFAULT_DAYS``), once the establishment
+has sent logs in that window: an establishment watched by another tool sends none, and is not
+measured rather than measured at 0.
+
+* ``coverage_share`` (INC-DETECT): the share of the catalogue's techniques covered by an active rule
+  on a source the establishment sends, weighted by importance; the items are the gaps, most
+  important first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from hygie.assess.evidence import register
+from hygie.assess.evidence_rules import Reading
+from hygie.detect import coverage
+from hygie.frameworks.schema import Text
+
+SOURCE = "detect"
+
+
+def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
+    summary = coverage.coverage_summary(session, establishment_id, on)
+    if summary.events == 0:
+        return []
+    covered = summary.counts.get(coverage.Status.COVERED, 0)
+    total = len(summary.techniques)
+    percent = round(summary.share * 100)
+    words = Text(
+        fr=f"{covered}/{total} techniques des rançongiciels couvertes, {percent} % en poids, "
+        f"sur les journaux des {summary.days} derniers jours",
+        en=f"{covered}/{total} ransomware techniques covered, {percent}% by weight, "
+        f"on the logs of the last {summary.days} days",
+    )
+    items = tuple(
+        Text(
+            fr=f"{gap.id} {gap.technique.name.fr} : {'règle sans journaux' if gap.status == coverage.Status.NO_LOGS else 'aucune règle'}",
+            en=f"{gap.id} {gap.technique.name.en}: {'rule but no logs' if gap.status == coverage.Status.NO_LOGS else 'no rule'}",
+        )
+        for gap in summary.gaps
+    )
+    return [Reading(f"{SOURCE}.coverage_share", summary.share, on, words, items)]
+
+
+register(SOURCE, measure)
