@@ -200,13 +200,20 @@ def _servers(logs: Logs, site: Site, day: date, rng: random.Random) -> None:
         service_state(logs, ts + timedelta(minutes=3), protected, "Volume Shadow Copy", "stopped")
         result = "Failed" if day in logs.failed_backups else "Success"
         backup_job(logs, ts + timedelta(minutes=rng.randint(10, 50)), backup, job, result, ts)
-    # The offline copy's server runs its own jobs later in the night, out of the attacker's reach.
+    # The second backup server runs its own jobs, out of the attacker's reach.
     offline = site.servers[OFFLINE_SERVER]
-    for index, job in enumerate(OFFLINE_JOBS):
-        started = local(day, 23 + index * 0.25)
-        ended = started + timedelta(minutes=rng.randint(10, 40))
-        logs.backup_runs.append((started, ended, job, "Success"))
-        syslog(logs, ended, offline, "veeamjobman", f"Job '{job}' finished with Success.", 4100 + index)
+    for index, (job, every) in enumerate(OFFLINE_JOBS):
+        nightly = every >= 24
+        starts = (
+            [23 + index * 0.25]
+            if nightly
+            else [k * every + (4 + 2 * index) / 60 for k in range(int(24 / every))]
+        )
+        for at in starts:
+            started = local(day, at)
+            ended = started + timedelta(minutes=rng.randint(10, 40) if nightly else rng.randint(1, 4))
+            logs.backup_runs.append((started, ended, job, "Success"))
+            syslog(logs, ended, offline, "veeamjobman", f"Job '{job}' finished with Success.", 4100 + index)
 
 
 def _linux(logs: Logs, site: Site, day: date, rng: random.Random) -> None:

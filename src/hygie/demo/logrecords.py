@@ -30,9 +30,10 @@ SECURITY_PROVIDER = "Microsoft-Windows-Security-Auditing"
 SCM = "Service Control Manager"
 # The job names of the demo continuity's backup policies (its job report matches them), plus the files.
 VEEAM_JOBS = ("DPI - base", "PACS - archives", "Fichiers", "Messagerie", "AD - controleurs")
-# The other policies' jobs run on the offline copy's server (Linux, outside the domain: the attack never
-# reaches it), which reports them in its syslog.
-OFFLINE_JOBS = ("SIL", "Pharmacie", "GAP", "RIS")
+# The other policies' jobs run on the second backup server (Linux, outside the domain: the attack never
+# reaches it), which reports them in its syslog: the RIS and the GAP nightly, the laboratory and pharmacy
+# systems every 15 minutes (their transaction logs: intensive care accepts 15 minutes of data loss at most).
+OFFLINE_JOBS = (("SIL", 0.25), ("Pharmacie", 0.25), ("GAP", 24.0), ("RIS", 24.0))  # job, every (hours)
 OFFLINE_SERVER = "backup02"
 
 WINDOWS_SERVERS = (
