@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from hygie.demo import awareness as demo_awareness
 from hygie.demo import continuity as demo_continuity
@@ -78,3 +78,25 @@ HOSPITAL = Profile(
     awareness=demo_awareness.HOSPITAL_AWARENESS,
     incidents=None,
 )
+
+
+# --- Building blocks of the group's other profiles ------------------------------------------------------
+
+GROUP = hospital.HOSPITAL.group
+LAST_WEEK_NIGHT = demo_continuity.LAST_NIGHT + timedelta(days=7)
+"""The last night of the other establishments' job reports: the end of the demo hospital's week of logs."""
+PLACEHOLDER = datetime(2026, 1, 1, tzinfo=UTC)
+"""An incident's detection time in a profile, replaced by the build's own (see :class:`Incident`)."""
+
+
+def zones(*names: str) -> tuple[demo_network.Zone, ...]:
+    """The demo hospital's zones of these names, with the internet and the unassigned addresses."""
+    wanted = {"Internet", "Adresses internes non affectées", *names}
+    return tuple(zone for zone in demo_network.ZONES if zone[0] in wanted)
+
+
+def rules(*lines: str) -> str:
+    """An ``iptables-save`` filter table: everything dropped but the established flows and ``lines``."""
+    head = ("*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]")
+    established = "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+    return "\n".join((*head, established, *lines, "COMMIT", ""))
