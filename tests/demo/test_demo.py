@@ -123,7 +123,16 @@ def test_make_demo_command(hygie_home: Path) -> None:
     first_page = PdfReader(reports[1]).pages[0].extract_text()
     assert "Saint-Aurèle" in first_page and "INDICE GLOBAL" in first_page.upper()
     listed = runner.invoke(app, ["establishments", "list", "--json"])
-    assert len(json.loads(listed.output)) == 1
+    assert sorted(e["name"] for e in json.loads(listed.output)) == [
+        "CHU d'Aurèle",
+        "Centre hospitalier de Saint-Aurèle",
+        "Centre hospitalier du Val-d'Aurèle",
+    ]
+    # The group's three side by side: maturity index, critical findings, plan.
+    flat = " ".join(outcome.output.split())
+    assert "GHT Loire-Aurèle : trois établissements" in flat
+    for name in ("Centre hospitalier de Saint-Aurèle", "Centre hospitalier du Val-d'Aurèle", "CHU d'Aurèle"):
+        assert re.search(re.escape(name) + r" \d{9} \d+,\d [\d ]+ [\d ]+ €", flat), flat
     # The week of logs was ingested and detected; the rebuild replaced its alerts, it did not add to them.
     signals = re.search(
         r"Signaux précurseurs : .*?: (\d+) alertes dont (\d+) critiques", " ".join(outcome.output.split())
@@ -133,7 +142,14 @@ def test_make_demo_command(hygie_home: Path) -> None:
     assert len(alerts) == int(signals.group(1)) and int(signals.group(2)) > 0
     # The printed accounts sign in with the printed passwords, fresh at each build, TOTP off.
     first, second = printed
-    assert set(second) == {"rssi@saint-aurele.demo", "direction@saint-aurele.demo"}
+    assert set(second) == {
+        "rssi@ght-loire-aurele.demo",
+        "rssi@saint-aurele.demo",
+        "direction@saint-aurele.demo",
+        "rssi@val-aurele.demo",
+        "rssi@chu-aurele.demo",
+    }
+    assert "RSSI du groupe GHT Loire-Aurèle (tous ses établissements)" in flat
     assert all(first[email] != second[email] for email in second)
     assert "make serve" in outcome.output
     assert "http://127.0.0.1:8000" in outcome.output and "TOTP désactivé" in outcome.output
@@ -152,7 +168,7 @@ def _printed_accounts(output: str) -> dict[str, str]:
     """{e-mail: password} as `hygie demo` prints them."""
     emails = re.findall(r"e-mail\s+:\s+(\S+)", output)
     passwords = re.findall(r"mot de passe\s+:\s+(\S+)", output)
-    assert len(emails) == len(passwords) == 2, output
+    assert len(emails) == len(passwords) == 5, output
     return dict(zip(emails, passwords, strict=True))
 
 

@@ -17,9 +17,11 @@ from hygie.continuity.models import MediaKind
 from hygie.continuity.schemas import ApplicationIn, PolicyIn, RestoreTestIn
 from hygie.core.settings import Settings, get_settings
 from hygie.demo import attack, logrecords, logs
+from hygie.demo import continuity as demo_continuity
 from hygie.detect import detectors
 from hygie.detect import service as detect_service
 from hygie.detect.models import Alert, AlertLevel
+from hygie.frameworks.service import get_library
 from hygie.plan import service as plan_service
 from hygie.plan.models import FindingSource
 from tests.detect.test_builtin_rules import (
@@ -188,3 +190,39 @@ def test_the_ordinary_week_alone_raises_no_alert(session: Session, home: Setting
     assert detect_service.list_alerts(session, establishment.id) == []
     assert result.by_level.get("critical", 0) == result.by_level.get("high", 0) == 0
     assert result.alerts == result.detector_alerts == 0
+
+
+def test_the_week_judges_current_backups_and_the_stolen_accounts_first_logon(
+    session: Session, home: Settings
+) -> None:
+    """The demo continuity's job report ends on the eve of the week of logs, whose own report takes over: the
+    detectors, judging on Monday 23, see every night up to theirs. And a week of logons before the week lets
+    the first-seen detector judge the week, where the stolen account logs on to a server it never did."""
+    establishment = make_establishment(session)
+    demo_continuity.build(session, establishment.id, get_library(), with_assets=False)
+    logs.build(session, home, establishment.id)
+    alerts = detect_service.list_alerts(session, establishment.id)
+    # No successful backup within the RPO: only the four applications whose jobs on backup01 fail since the
+    # attack (last success on Tuesday night), not the SIL, the pharmacy, the RIS and the GAP, which the second
+    # backup server kept saving (every 15 minutes for the first two, whose RPO is 15 minutes).
+    missing = [a for a in alerts if a.rule_id == "hygie-stat-backup-missing"]
+    assert sorted(a.host for a in missing) == ["Annuaire (AD)", "Dossier patient (DPI)", "Messagerie", "PACS"]
+    for alert in missing:
+        assert alert.explanation is not None
+        last = datetime.fromisoformat(alert.explanation["params"]["last_success"]["moment"])
+        assert wall(last).strftime("%a %d") == "Tue 17"
+    # First-seen logons: the stolen account on the contractor's server from the attacker's network, and the
+    # administrator's account PsExec'd from that server to twelve others; nobody of the ordinary week.
+    first_seen = {a.user: a for a in alerts if a.rule_id == "hygie-stat-first-logon"}
+    victim = attack.victim(logrecords.site(2026))
+    assert set(first_seen) == {victim, attack.ADMIN}
+    stolen = first_seen[victim]
+    assert (
+        short(stolen.host) == "rdp-prestataire"
+        and wall(stolen.first_seen).strftime("%a %H:%M") == "Tue 02:07"
+    )
+    assert stolen.explanation is not None
+    assert stolen.explanation["params"]["pairs"] == f"{stolen.host} ← 203.0.113.0/24"
+    spread = first_seen[attack.ADMIN]
+    assert spread.level == AlertLevel.MEDIUM and spread.explanation is not None
+    assert spread.explanation["params"]["hosts"] == len(attack.TARGETS)

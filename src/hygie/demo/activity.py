@@ -20,8 +20,11 @@ from hygie.demo.logrecords import (
     DAYS,
     HISTORY_DAYS,
     LINUX_SERVERS,
+    LOGON_HISTORY_DAYS,
     MAIL_DOMAIN,
     METRIC_HOSTS,
+    OFFLINE_JOBS,
+    OFFLINE_SERVER,
     PARIS,
     VEEAM_JOBS,
     WEEK,
@@ -197,6 +200,20 @@ def _servers(logs: Logs, site: Site, day: date, rng: random.Random) -> None:
         service_state(logs, ts + timedelta(minutes=3), protected, "Volume Shadow Copy", "stopped")
         result = "Failed" if day in logs.failed_backups else "Success"
         backup_job(logs, ts + timedelta(minutes=rng.randint(10, 50)), backup, job, result, ts)
+    # The second backup server runs its own jobs, out of the attacker's reach.
+    offline = site.servers[OFFLINE_SERVER]
+    for index, (job, every) in enumerate(OFFLINE_JOBS):
+        nightly = every >= 24
+        starts = (
+            [23 + index * 0.25]
+            if nightly
+            else [k * every + (4 + 2 * index) / 60 for k in range(int(24 / every))]
+        )
+        for at in starts:
+            started = local(day, at)
+            ended = started + timedelta(minutes=rng.randint(10, 40) if nightly else rng.randint(1, 4))
+            logs.backup_runs.append((started, ended, job, "Success"))
+            syslog(logs, ended, offline, "veeamjobman", f"Job '{job}' finished with Success.", 4100 + index)
 
 
 def _linux(logs: Logs, site: Site, day: date, rng: random.Random) -> None:
@@ -339,6 +356,42 @@ def _metrics(logs: Logs, rng: random.Random) -> None:
             if name.startswith(("dpi-app", "pacs", "mail")):
                 response = (90 + 140 * work + rng.gauss(0, 15)) * load
                 metric(logs, ts, f"{name}.ch-saint-aurele.local", "response_ms", round(max(20.0, response)))
+
+
+def baseline(logs: Logs, site: Site, rng: random.Random) -> None:
+    """The week before as the logon detector learns it: only logons (Windows 4624, SSH), each person on each
+    host and from each place the ordinary week has them, so that only what is new in the week stands out.
+    The administrators go round their servers three a day, an hour apart (no burst of remote sessions)."""
+    first = WEEK - timedelta(days=LOGON_HISTORY_DAYS)
+    days = [first + timedelta(days=offset) for offset in range(LOGON_HISTORY_DAYS)]
+    dcs = [site.servers["dc01"], site.servers["dc02"]]
+    for person in site.people:
+        hosts = [*dcs, site.servers["file01"]]
+        hosts += [site.servers[a] for a in APPLICATIONS.get(person.department, CARE_APPLICATIONS)]
+        shifts = [(day, shift) for day in days if (shift := _shift(person, day, rng)) is not None]
+        if not shifts:  # on leave the whole week: the week before that, then
+            shifts = [(days[0], (21.0, 31.0) if person.night else (8.0, 17.0))]
+        for day, (start, end) in shifts:
+            for host in hosts:
+                logon(logs, local(day, rng.uniform(start, end)), host, person.login, person.workstation)
+    managed = [s for s in WINDOWS_SERVERS if s != "rdp-prestataire"]
+    weekdays = [day for day in days if day.weekday() < 5]
+    for admin in ADMINS:
+        for index, name in enumerate(managed):
+            day, slot = weekdays[index % len(weekdays)], index // len(weekdays)
+            logon(
+                logs,
+                local(day, 9 + slot + rng.random() / 2),
+                site.servers[name],
+                admin,
+                site.admins[admin],
+                10,
+            )
+    for day in weekdays:
+        for name in LINUX_SERVERS:
+            source = rng.choice(LINUX_ADMIN_IPS)
+            message = f"Accepted publickey for admin from {source} port {rng.randint(40000, 60000)} ssh2"
+            syslog(logs, local(day, rng.uniform(8.5, 17.5)), site.servers[name], "sshd", message, 2000)
 
 
 def write(logs: Logs, site: Site, rng: random.Random) -> None:

@@ -7,6 +7,8 @@ departments, and the pharmacy does worse (a new team, not yet trained). Imported
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -78,8 +80,26 @@ def recipients_of(department: str, counts: tuple[int, int, int, int, int]) -> li
     return people
 
 
-def build(session: Session, establishment_id: int) -> None:
-    """The sessions, then the two campaigns (each refreshes the awareness findings)."""
+Counts = tuple[int, int, int, int, int]
+Training = tuple[date, str, TrainingFormat, str, StaffCategory, int, int]
+
+
+@dataclass(frozen=True)
+class Awareness:
+    """An establishment's training sessions and phishing campaigns (``results``: department → the counts
+    of each campaign, in the order of ``campaigns``)."""
+
+    trainings: tuple[Training, ...]
+    campaigns: tuple[tuple[str, date], ...]
+    results: Mapping[str, tuple[Counts, ...]]
+    trainings_file: str = "formations-2026.csv"
+
+
+HOSPITAL_AWARENESS = Awareness(TRAININGS, (FIRST, SECOND), RESULTS)
+
+
+def build(session: Session, establishment_id: int, facts: Awareness = HOSPITAL_AWARENESS) -> None:
+    """The sessions, then the campaigns (each refreshes the awareness findings)."""
     sessions = [
         TrainingIn(
             held_on=day,
@@ -90,11 +110,16 @@ def build(session: Session, establishment_id: int) -> None:
             invited=invited,
             completed=completed,
         )
-        for day, topic, form, department, category, invited, completed in TRAININGS
+        for day, topic, form, department, category, invited, completed in facts.trainings
     ]
-    service.import_trainings(session, establishment_id, sessions, "formations-2026.csv")
-    for index, (name, day) in enumerate((FIRST, SECOND)):
-        people = [p for department, both in RESULTS.items() for p in recipients_of(department, both[index])]
+    if sessions:
+        service.import_trainings(session, establishment_id, sessions, facts.trainings_file)
+    for index, (name, day) in enumerate(facts.campaigns):
+        people = [
+            p
+            for department, counts in facts.results.items()
+            for p in recipients_of(department, counts[index])
+        ]
         service.import_phishing(
             session,
             establishment_id,

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich import box
+from rich.table import Column, Table
 
 from hygie.cli.common import console, database, error_console, forget_migrations, handle_errors
 from hygie.core.db import get_engine
 from hygie.core.formatting import fmt_euros, fmt_number
 from hygie.core.settings import get_settings
 from hygie.demo import accounts as demo_logins
-from hygie.demo import hospital
+from hygie.demo import ght, hospital
 from hygie.demo import service as demo_service
 from hygie.frameworks.service import get_library
 from hygie.org import service as org_service
@@ -27,7 +28,8 @@ def demo(
         bool, typer.Option("--reset/--no-reset", help="Wipe a home built by an earlier demo and rebuild it")
     ] = True,
 ) -> None:
-    """Build the demo hospital (two campaigns, findings, optimised plan) and write its reports."""
+    """Build the demo group: its hospital (two campaigns, findings, optimised plan, a week of logs) and two
+    other establishments of lower and higher maturity; write the hospital's reports."""
     settings = get_settings()
     home = settings.home
     with database() as session:
@@ -48,9 +50,20 @@ def demo(
     demo_service.mark(home)
 
     library = get_library()
-    with console.status("Construction de l'hôpital de démonstration…"), database() as session:
-        result = demo_service.build(session, library, feeds=settings, logs=settings)
-        demo_accounts = demo_logins.create_accounts(session, result.establishment_id)
+    with (
+        console.status("Construction du GHT de démonstration (trois établissements)…"),
+        database() as session,
+    ):
+        group = demo_service.build_group(session, library, feeds=settings, logs=settings)
+        result = group.hospital
+        members = [
+            (r.establishment_id, r.profile.key, r.profile.establishment.name) for r in group.establishments
+        ]
+        demo_accounts = demo_logins.create_group_accounts(session, group.group_id, ght.GROUP, members)
+    with database() as session:
+        standings = [
+            demo_service.standing(session, library, r.establishment_id) for r in group.establishments
+        ]
     written = []
     with console.status("Rapports…"):
         for lang in ("fr", "en"):
@@ -132,9 +145,11 @@ def demo(
     console.print("\nRapports :")
     for path in written:
         console.print(f"  {path}")
+    _print_group(standings)
     _print_accounts(demo_accounts)
     console.print(
-        f"\nDonnées dans {home}. Essayez : [cyan]hygie assess score {hospital.HOSPITAL.finess}[/], "
+        f"\nDonnées dans {home}. Essayez : [cyan]hygie establishments list[/], "
+        f"[cyan]hygie assess score {hospital.HOSPITAL.finess}[/], "
         f"[cyan]hygie plan roadmap {hospital.HOSPITAL.finess}[/], "
         f"[cyan]hygie assets list {hospital.HOSPITAL.finess} --kind medical_device[/], "
         f"[cyan]hygie vulns list {hospital.HOSPITAL.finess} --priority act[/], "
@@ -146,6 +161,30 @@ def demo(
     )
 
 
+def _print_group(standings: list[demo_service.Standing]) -> None:
+    """The group's three establishments side by side (80 columns: no border)."""
+    table = Table(
+        Column("Établissement", no_wrap=True),
+        "FINESS",
+        Column("Maturité", justify="right"),
+        Column("Critiques", justify="right"),
+        Column("Plan", justify="right"),
+        title=f"{ght.GROUP} : trois établissements",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for row in standings:
+        index = "–" if row.maturity_index is None else fmt_number(row.maturity_index, "fr", 1)
+        cost = fmt_euros(row.plan_cost, "fr")
+        table.add_row(row.name, row.finess, index, fmt_number(row.critical_findings, "fr"), cost)
+    console.print()
+    console.print(table)
+    console.print("Maturité : indice global sur 100 ; critiques : constats critiques ouverts ;")
+    console.print("plan : coût des actions adoptées. Le RSSI du GHT voit les trois établissements.")
+
+
 def _print_accounts(demo_accounts: list[demo_logins.DemoAccount]) -> None:
     """The accounts to sign in with, and how to open the web application."""
     roles = {Role.RSSI: "RSSI", Role.MANAGEMENT: "Direction (lecture seule)"}
@@ -153,7 +192,11 @@ def _print_accounts(demo_accounts: list[demo_logins.DemoAccount]) -> None:
         "\n[bold]Comptes de démonstration[/] (second facteur TOTP désactivé pour la démonstration) :"
     )
     for account in demo_accounts:
-        console.print(f"  {roles.get(account.role, account.role.value)}")
+        role = roles.get(account.role, account.role.value)
+        where = (
+            f"du groupe {account.scope} (tous ses établissements)" if account.group else f"— {account.scope}"
+        )
+        console.print(f"  {role} {where}", highlight=False)
         console.print(f"    e-mail       : {account.email}", highlight=False)
         console.print(f"    mot de passe : {account.password}", highlight=False)
     console.print(

@@ -3,12 +3,19 @@ applications they need, on the servers of the demo inventory, backups (the labor
 restore-tested, the PACS without an offline copy and its last job failed), two exercises.
 
 Built through ``hygie.continuity.service`` as a user's commands would. Without the inventory
-(``build(..., inventory=False)``) the applications are declared without their servers.
+(``build(..., inventory=False)``) the applications are declared without their servers. The facts are
+data (:class:`Facts`): the group's other establishments have their own (:mod:`hygie.demo.ght`).
+
+The backup server's job report imported here covers the three nights before the week of logs (the
+nights of 13 to 15 November): from Monday 16 the week's own report, written with the logs, takes over
+(:mod:`hygie.demo.logs`), so that the detectors, judging on Monday 23, see every night up to theirs.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +40,7 @@ from hygie.continuity.schemas import (
     RestoreTestIn,
     ServiceIn,
 )
+from hygie.demo.logrecords import WEEK, local
 from hygie.frameworks.loader import Library
 
 DOMAIN = "ch-saint-aurele.local"
@@ -120,26 +128,56 @@ BACKUPS: dict[str, tuple[PolicyIn, tuple[tuple[date, float, bool], ...]]] = {
         ((date(2026, 5, 20), 2.5, True),),
     ),
 }  # fmt: skip
-JOBS_FILE = "veeam-sessions-2026-11-10.csv"
-LAST_NIGHT = datetime(2026, 11, 9, 21, 0, tzinfo=UTC)
+LAST_NIGHT = local(WEEK - timedelta(days=1), 22)
+"""The last night of the job report imported here: Sunday 15 November, the eve of the week of logs."""
+JOBS_FILE = "veeam-sessions-2026-11-16.csv"
+NIGHTS = 3
+
+Service = tuple[str, ServiceKind, float, float, str | None, date | None]
+Needs = Mapping[str, tuple[tuple[str, Criticality], ...]]
 
 
-def _asset_ids(session: Session, establishment_id: int, hostnames: tuple[str, ...]) -> list[int]:
+@dataclass(frozen=True)
+class Drill:
+    """An exercise and its lessons (text, control): the lessons tied to a control become findings."""
+
+    exercise: ExerciseIn
+    lessons: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """One establishment's continuity: care services, applications (with the hostnames of its inventory
+    they run on), dependencies, backup policies with their restore tests, nightly job runs, exercises."""
+
+    domain: str
+    services: tuple[Service, ...]
+    applications: tuple[tuple[str, ApplicationKind, tuple[str, ...]], ...]
+    service_needs: Needs
+    app_needs: Needs
+    backups: Mapping[str, tuple[PolicyIn, tuple[tuple[date, float, bool], ...]]]
+    drills: tuple[Drill, ...]
+    last_night: datetime = LAST_NIGHT
+    failed_job: str | None = None  # the job whose last night failed
+    jobs_file: str = JOBS_FILE
+
+
+def _asset_ids(session: Session, establishment_id: int, domain: str, hostnames: tuple[str, ...]) -> list[int]:
     found: list[int] = []
     for short in hostnames:
-        wanted = f"{short}.{DOMAIN}"
+        wanted = f"{short}.{domain}"
         query = assets_service.assets_query(establishment_id, text=wanted)
         found.extend(a.id for a in session.scalars(query) if a.hostname == wanted)
     return found
 
 
-def _jobs() -> list[JobRecord]:
-    """Three nights of each job; the PACS archive's last night failed."""
+def _jobs(facts: Facts) -> list[JobRecord]:
+    """Three nights of each job up to ``facts.last_night``; the failed job's last night failed."""
     records: list[JobRecord] = []
-    for _app, (policy, _tests) in BACKUPS.items():
-        for night in range(3):
-            started = LAST_NIGHT - timedelta(days=night)
-            failed = policy.job_name == "PACS - archives" and night == 0
+    for _app, (policy, _tests) in facts.backups.items():
+        for night in range(NIGHTS):
+            started = facts.last_night - timedelta(days=night)
+            failed = policy.job_name == facts.failed_job and night == 0
             records.append(
                 JobRecord(
                     job_name=str(policy.job_name),
@@ -152,7 +190,16 @@ def _jobs() -> list[JobRecord]:
     return records
 
 
-def build(session: Session, establishment_id: int, library: Library, *, with_assets: bool = True) -> None:
+def build(
+    session: Session,
+    establishment_id: int,
+    library: Library,
+    *,
+    with_assets: bool = True,
+    facts: Facts | None = None,
+) -> None:
+    """The services, applications, dependencies, backups, job runs and exercises, then the findings."""
+    facts = facts or HOSPITAL_FACTS
     services = {
         name: service.create_service(
             session,
@@ -166,17 +213,17 @@ def build(session: Session, establishment_id: int, library: Library, *, with_ass
                 procedure_reviewed_on=reviewed,
             ),
         ).id
-        for name, kind, rto, rpo, procedure, reviewed in SERVICES
+        for name, kind, rto, rpo, procedure, reviewed in facts.services
     }
     apps: dict[str, int] = {}
-    for name, kind, hostnames in APPLICATIONS:
+    for name, kind, hostnames in facts.applications:
         apps[name] = service.create_application(
             session, establishment_id, ApplicationIn(name=name, kind=kind)
         ).id
         if with_assets:
-            for asset_id in _asset_ids(session, establishment_id, hostnames):
+            for asset_id in _asset_ids(session, establishment_id, facts.domain, hostnames):
                 service.link_asset(session, establishment_id, apps[name], asset_id)
-    for name, needs in SERVICE_NEEDS.items():
+    for name, needs in facts.service_needs.items():
         for app_name, criticality in needs:
             service.add_dependency(
                 session,
@@ -185,7 +232,7 @@ def build(session: Session, establishment_id: int, library: Library, *, with_ass
                     service_id=services[name], on_application_id=apps[app_name], criticality=criticality
                 ),
             )
-    for name, needs in APP_NEEDS.items():
+    for name, needs in facts.app_needs.items():
         for app_name, criticality in needs:
             service.add_dependency(
                 session,
@@ -194,7 +241,7 @@ def build(session: Session, establishment_id: int, library: Library, *, with_ass
                     application_id=apps[name], on_application_id=apps[app_name], criticality=criticality
                 ),
             )
-    for name, (policy, tests) in BACKUPS.items():
+    for name, (policy, tests) in facts.backups.items():
         service.set_policy(session, establishment_id, apps[name], policy)
         for day, duration, success in tests:
             service.log_restore_test(
@@ -203,15 +250,20 @@ def build(session: Session, establishment_id: int, library: Library, *, with_ass
                 apps[name],
                 RestoreTestIn(tested_on=day, duration_hours=duration, success=success, data_loss_hours=0.5),
             )
-    service.import_jobs(session, establishment_id, _jobs(), JobReportFormat.VEEAM, JOBS_FILE)
-    _exercises(session, establishment_id, library)
+    service.import_jobs(session, establishment_id, _jobs(facts), JobReportFormat.VEEAM, facts.jobs_file)
+    for drill in facts.drills:
+        exercise = service.create_exercise(session, establishment_id, drill.exercise)
+        for text, control in drill.lessons:
+            service.add_lesson(
+                session, establishment_id, exercise.id, LessonIn(text=text, control_id=control), library
+            )
     service.refresh_findings(session, establishment_id)
 
 
-def _exercises(session: Session, establishment_id: int, library: Library) -> None:
-    tabletop = service.create_exercise(
-        session,
-        establishment_id,
+# Lessons tied to a control are findings; the team makes them actions of the plan from the exercise's
+# page (the demo's plan holds only the adopted catalogue actions).
+DRILLS = (
+    Drill(
         ExerciseIn(
             title="Rançongiciel sur le DPI",
             kind=ExerciseKind.TABLE_TOP,
@@ -238,21 +290,13 @@ def _exercises(session: Session, establishment_id: int, library: Library) -> Non
                 "rapidement, mais personne ne savait que le PACS n'avait aucune copie hors ligne."
             ),
         ),
-    )
-    # Lessons tied to a control are findings; the team makes them actions of the plan from the
-    # exercise's page (the demo's plan holds only the adopted catalogue actions).
-    lessons = (
-        ("Compléter les kits papier des urgences (prescriptions, étiquettes patients)", "CON-DEGRADED"),
-        ("Tenir un annuaire de crise imprimé et hors ligne", "INC-CRISIS"),
-        ("Ajouter une copie hors ligne des archives du PACS", "CON-BACKUP-OFFLINE"),
-    )
-    for text, control in lessons:
-        service.add_lesson(
-            session, establishment_id, tabletop.id, LessonIn(text=text, control_id=control), library
-        )
-    technical = service.create_exercise(
-        session,
-        establishment_id,
+        (
+            ("Compléter les kits papier des urgences (prescriptions, étiquettes patients)", "CON-DEGRADED"),
+            ("Tenir un annuaire de crise imprimé et hors ligne", "INC-CRISIS"),
+            ("Ajouter une copie hors ligne des archives du PACS", "CON-BACKUP-OFFLINE"),
+        ),
+    ),
+    Drill(
         ExerciseIn(
             title="Restauration du DPI depuis la copie immuable",
             kind=ExerciseKind.TECHNICAL,
@@ -261,17 +305,23 @@ def _exercises(session: Session, establishment_id: int, library: Library) -> Non
             objectives=["Mesurer la durée réelle de restauration du DPI"],
             observations="Restauration complète en 5 h, perte de données de 30 minutes.",
         ),
-    )
-    service.add_lesson(
-        session,
-        establishment_id,
-        technical.id,
-        LessonIn(
-            text=(
+        (
+            (
                 "La restauration du DPI (5 h) dépasse la DMIA des urgences (2 h) : prévoir une copie de "
-                "consultation"
+                "consultation",
+                "CON-RESTORE-TEST",
             ),
-            control_id="CON-RESTORE-TEST",
         ),
-        library,
-    )
+    ),
+)
+
+HOSPITAL_FACTS = Facts(
+    domain=DOMAIN,
+    services=SERVICES,
+    applications=APPLICATIONS,
+    service_needs=SERVICE_NEEDS,
+    app_needs=APP_NEEDS,
+    backups=BACKUPS,
+    drills=DRILLS,
+    failed_job="PACS - archives",
+)

@@ -7,6 +7,7 @@ Times are relative to the moment the demo is built, so that the open incident's 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -173,3 +174,46 @@ def build(session: Session, establishment_id: int, now: datetime | None = None) 
         _closed_phishing(session, establishment_id, now).id,
         _open_ransomware(session, establishment_id, now).id,
     ]
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A smaller incident of the group's other establishments: detected ``days_ago`` days before the build
+    (``case.detected_at`` is replaced), closed after ``closed_after`` days (with its review and lessons) or
+    still open when None."""
+
+    case: CaseIn
+    days_ago: float
+    closed_after: float | None = None
+    review: ReviewIn | None = None
+    lessons: tuple[tuple[str, tuple[str, ...]], ...] = ()  # text, controls
+    sent: tuple[tuple[ClockKind, float, str], ...] = ()  # clock, hours after detection, reference
+    author: str = "RSSI"
+    tasks: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # title, owner
+
+
+def build_incidents(
+    session: Session, establishment_id: int, incidents: tuple[Incident, ...], now: datetime | None = None
+) -> list[int]:
+    """The incidents, each detected relative to ``now`` so that the open ones' clocks run; their ids."""
+    now = now or utcnow()
+    ids = []
+    for incident in incidents:
+        detected = (now - timedelta(days=incident.days_ago)).replace(second=0, microsecond=0)
+        data = incident.case.model_copy(update={"detected_at": detected})
+        case = service.open_case(session, establishment_id, data, incident.author)
+        for title, owner in incident.tasks:
+            service.add_task(session, case, TaskIn(title=title, owner=owner))
+        for kind, hours, reference in incident.sent:
+            sent = SentIn(sent_at=detected + timedelta(hours=hours), reference=reference)
+            service.mark_sent(session, case, kind, sent, incident.author)
+        if incident.closed_after is not None:
+            service.close_case(
+                session, case, incident.author, detected + timedelta(days=incident.closed_after)
+            )
+            if incident.review is not None:
+                service.set_review(session, case, incident.review)
+            for text, controls in incident.lessons:
+                service.add_conclusion(session, case, ConclusionIn(text=text, control_ids=list(controls)))
+        ids.append(case.id)
+    return ids

@@ -306,6 +306,32 @@ WIN7_WORKSTATIONS = 64  # kept for old software (a laboratory instrument driver,
 SHADOW = 12  # devices the scan finds and the inventory does not know
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What one establishment's inventory holds. The demo hospital's is :data:`HOSPITAL_SHAPE` (the
+    constants above); the group's other establishments have smaller ones (:mod:`hygie.demo.ght`)."""
+
+    domain: str = "ch-saint-aurele.local"
+    rng_name: str = "inventory"  # the generator's seed is "<rng_name>-<seed>"
+    care_departments: tuple[str, ...] = CARE_DEPARTMENTS
+    devices: tuple[tuple[str, DeviceModel, int, ClinicalCriticality], ...] = DEVICES
+    servers: tuple[tuple[str, str, str, str, str, date | None, bool, tuple[Service, ...]], ...] = SERVERS
+    virtual_hosts: int = VIRTUAL_HOSTS
+    old_virtual_every: int = 8  # every n-th virtual server still on Windows Server 2008 R2
+    network: tuple[tuple[str, str, str, int, str, bool], ...] = NETWORK
+    iot: tuple[tuple[str, str, str, int, str], ...] = IOT
+    printers: int = PRINTERS
+    workstations: int = WORKSTATIONS
+    win7_workstations: int = WIN7_WORKSTATIONS
+    win10_share: float = 0.3  # of the other workstations, still on Windows 10 (past its end of support)
+    shadow: int = SHADOW
+    inventory_file: str = INVENTORY_FILE
+    scan_file: str = SCAN_FILE
+
+
+HOSPITAL_SHAPE = Shape()
+
+
 @dataclass
 class Generated:
     inventory: list[AssetRecord]
@@ -371,9 +397,10 @@ def _scan_of(record: AssetRecord, ports: list[PortRecord], guess: dict[str, Any]
     return AssetRecord(**values)
 
 
-def generate(seed: int = 2026) -> Generated:
-    """The inventory's records and the scan's, the same for the same seed."""
-    rng = random.Random(f"inventory-{seed}")
+def generate(seed: int = 2026, shape: Shape = HOSPITAL_SHAPE) -> Generated:
+    """The inventory's records and the scan's, the same for the same seed and shape."""
+    rng = random.Random(f"{shape.rng_name}-{seed}")
+    domain = shape.domain
     plan = _Plan()
     inventory: list[AssetRecord] = []
     scan: list[AssetRecord] = []
@@ -383,7 +410,7 @@ def generate(seed: int = 2026) -> Generated:
 
     # Medical devices.
     serial = 0
-    for department, model, count, criticality in DEVICES:
+    for department, model, count, criticality in shape.devices:
         zone = {
             MedicalSubtype.INFUSION_PUMP: "Wi-Fi soins",
             MedicalSubtype.IMAGING_MODALITY: "Imagerie",
@@ -425,11 +452,11 @@ def generate(seed: int = 2026) -> Generated:
                 scan.append(_scan_of(record, ports, {}))
 
     # Servers: the named ones, then the virtual farm.
-    for hostname, role, os_name, version, cpe, eos, exposed, services in SERVERS:
+    for hostname, role, os_name, version, cpe, eos, exposed, services in shape.servers:
         zone = "DMZ" if exposed else "Serveurs"
         record = _record(
             name=hostname.upper(),
-            hostname=f"{hostname}.ch-saint-aurele.local",
+            hostname=f"{hostname}.{domain}",
             ips=[_ip(plan, zone)],
             macs=[plan.mac()],
             kind=AssetKind.SERVER,
@@ -452,8 +479,8 @@ def generate(seed: int = 2026) -> Generated:
             for p, s, product, v, c in services
         ]
         scan.append(_scan_of(record, ports, {}))
-    for number in range(1, VIRTUAL_HOSTS + 1):
-        old = number % 8 == 0
+    for number in range(1, shape.virtual_hosts + 1):
+        old = number % shape.old_virtual_every == 0
         os_name, version, cpe, eos = (
             ("Microsoft Windows Server", "2008 R2", CPE_2008R2, WIN2008R2_EOS)
             if old
@@ -468,7 +495,7 @@ def generate(seed: int = 2026) -> Generated:
         )
         record = _record(
             name=f"VM-APP-{number:02d}",
-            hostname=f"vm-app-{number:02d}.ch-saint-aurele.local",
+            hostname=f"vm-app-{number:02d}.{domain}",
             ips=[_ip(plan, "Serveurs")],
             macs=[plan.mac()],
             kind=AssetKind.SERVER,
@@ -488,11 +515,11 @@ def generate(seed: int = 2026) -> Generated:
         scan.append(_scan_of(record, [PortRecord(protocol="tcp", port=443, service="https")], {}))
 
     # Network equipment.
-    for prefix, maker, model_name, count, zone, exposed in NETWORK:
+    for prefix, maker, model_name, count, zone, exposed in shape.network:
         for number in range(1, count + 1):
             record = _record(
                 name=f"{prefix}-{number:02d}",
-                hostname=f"{prefix}-{number:02d}.net.ch-saint-aurele.local",
+                hostname=f"{prefix}-{number:02d}.net.{domain}",
                 ips=[_ip(plan, zone)],
                 macs=[plan.mac()],
                 kind=AssetKind.NETWORK,
@@ -519,7 +546,7 @@ def generate(seed: int = 2026) -> Generated:
                 )
 
     # Building and connected objects, printers.
-    for prefix, maker, model_name, count, zone in IOT:
+    for prefix, maker, model_name, count, zone in shape.iot:
         for number in range(1, count + 1):
             record = _record(
                 name=f"{prefix}-{number:03d}",
@@ -537,8 +564,8 @@ def generate(seed: int = 2026) -> Generated:
             inventory.append(record)
             if seen(record, 0.8):
                 scan.append(_scan_of(record, [PortRecord(protocol="tcp", port=80, service="http")], {}))
-    for number in range(1, PRINTERS + 1):
-        department = rng.choice(CARE_DEPARTMENTS + OFFICES)
+    for number in range(1, shape.printers + 1):
+        department = rng.choice(shape.care_departments + OFFICES)
         record = _record(
             name=f"IMP-{number:03d}",
             ips=[_ip(plan, "Impression")],
@@ -555,19 +582,19 @@ def generate(seed: int = 2026) -> Generated:
         inventory.append(record)
 
     # Workstations: most on a supported Windows, a Windows 10 tail past its end, a few Windows 7.
-    places = CARE_DEPARTMENTS + OFFICES
-    for number in range(1, WORKSTATIONS + 1):
+    places = shape.care_departments + OFFICES
+    for number in range(1, shape.workstations + 1):
         department = places[(number * 7 + rng.randrange(3)) % len(places)]
-        if number <= WIN7_WORKSTATIONS:
+        if number <= shape.win7_workstations:
             os_version, cpe, eos, os_name = "SP1", CPE_WIN7, WIN7_EOS, "Microsoft Windows 7 Professional"
-        elif rng.random() < 0.3:
+        elif rng.random() < shape.win10_share:
             os_version, cpe, eos, os_name = "22H2", CPE_WIN10, WIN10_EOS, "Microsoft Windows 10 Enterprise"
         else:
             os_version, cpe, eos, os_name = "23H2", CPE_WIN11, None, "Microsoft Windows 11 Enterprise"
         code = "".join(w[0] for w in department.split() if w[0].isupper())[:3].upper()
         record = _record(
             name=f"PC-{code}-{number:04d}",
-            hostname=f"pc-{code.lower()}-{number:04d}.ch-saint-aurele.local",
+            hostname=f"pc-{code.lower()}-{number:04d}.{domain}",
             ips=[_ip(plan, "Postes de travail")],
             macs=[plan.mac()],
             kind=AssetKind.WORKSTATION,
@@ -580,7 +607,7 @@ def generate(seed: int = 2026) -> Generated:
             department=department,
             network_zone="Postes de travail",
             criticality=ClinicalCriticality.SUPPORT
-            if department in CARE_DEPARTMENTS
+            if department in shape.care_departments
             else ClinicalCriticality.NONE,
             owner="DSI — support",
             end_of_support=eos,
@@ -591,7 +618,7 @@ def generate(seed: int = 2026) -> Generated:
             scan.append(_scan_of(record, [PortRecord(protocol="tcp", port=445, service="microsoft-ds")], {}))
 
     # What only the scan knows: a few devices nobody declared, their system guessed.
-    for _number in range(SHADOW):
+    for _number in range(shape.shadow):
         zone = rng.choice(("Postes de travail", "Wi-Fi soins", "Biomédical"))
         scan.append(
             AssetRecord(
@@ -617,18 +644,23 @@ class InventorySummary:
     seconds: float
 
 
-def build(session: Session, establishment_id: int, seed: int = 2026) -> InventorySummary:
+def build(
+    session: Session, establishment_id: int, seed: int = 2026, shape: Shape = HOSPITAL_SHAPE
+) -> InventorySummary:
     """Imports the generated inventory, then the scan, through the assets service."""
     started = time.perf_counter()
-    generated = generate(seed)
+    generated = generate(seed, shape)
     assets_service.import_assets(
         session,
         establishment_id,
         generated.inventory,
-        ImportSource(importer=Importer.CSV, file_name=INVENTORY_FILE),
+        ImportSource(importer=Importer.CSV, file_name=shape.inventory_file),
     )
     assets_service.import_assets(
-        session, establishment_id, generated.scan, ImportSource(importer=Importer.NMAP, file_name=SCAN_FILE)
+        session,
+        establishment_id,
+        generated.scan,
+        ImportSource(importer=Importer.NMAP, file_name=shape.scan_file),
     )
     counts = assets_service.counts_by_kind(session, establishment_id)
     return InventorySummary(

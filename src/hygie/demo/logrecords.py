@@ -24,10 +24,17 @@ PARIS = ZoneInfo("Europe/Paris")
 WEEK = date(2026, 11, 16)  # a Monday, after the second assessment campaign
 DAYS = 7
 HISTORY_DAYS = 28
+LOGON_HISTORY_DAYS = 7
+"""Days of logons before the week: the first-seen detector learns a week before it judges."""
 SECURITY_PROVIDER = "Microsoft-Windows-Security-Auditing"
 SCM = "Service Control Manager"
 # The job names of the demo continuity's backup policies (its job report matches them), plus the files.
 VEEAM_JOBS = ("DPI - base", "PACS - archives", "Fichiers", "Messagerie", "AD - controleurs")
+# The other policies' jobs run on the second backup server (Linux, outside the domain: the attack never
+# reaches it), which reports them in its syslog: the RIS and the GAP nightly, the laboratory and pharmacy
+# systems every 15 minutes (their transaction logs: intensive care accepts 15 minutes of data loss at most).
+OFFLINE_JOBS = (("SIL", 0.25), ("Pharmacie", 0.25), ("GAP", 24.0), ("RIS", 24.0))  # job, every (hours)
+OFFLINE_SERVER = "backup02"
 
 WINDOWS_SERVERS = (
     "dc01", "dc02", "dpi-app01", "dpi-app02", "pacs-srv01", "pacs-srv02", "ris01", "pharma01", "mail01",

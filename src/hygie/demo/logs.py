@@ -6,7 +6,8 @@ then ingested by the real pipeline and run through the active Sigma rules and th
 (as of the end of the week), like a user's own logs.
 
 The week is Monday 16 to Sunday 22 November 2026 (Paris time); the mail relay's rejections and the hourly
-mail and host metrics go back four more weeks, so that baselines by weekday and hour can be learnt.
+mail and host metrics go back four more weeks, so that baselines by weekday and hour can be learnt, and the
+logons one more week (only them), which the first-seen detector learns before it judges the week.
 Everything is drawn from a seeded generator: the same seed gives the same files, byte for byte.
 
 The ordinary activity is in :mod:`hygie.demo.activity`, the attack in :mod:`hygie.demo.attack`: a phishing
@@ -68,6 +69,7 @@ def generate(seed: int = 2026, *, attack: bool = True) -> Logs:
     logs = Logs()
     if attack:  # first: it decides which nights the backups fail and which hours are loaded
         scripted.write(logs, the_site, random.Random(f"attack-{seed}"))
+    activity.baseline(logs, the_site, random.Random(f"baseline-{seed}"))
     activity.write(logs, the_site, random.Random(f"activity-{seed}"))
     return logs
 

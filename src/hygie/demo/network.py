@@ -11,6 +11,7 @@ broader one written above it.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -125,32 +126,64 @@ OUTSIDE_SCAN = (
 )
 
 
-def _firewall(name: str, text: str) -> ParsedFirewall:
-    file_name = f"{name}.rules"
+Zone = tuple[str, ZoneKind, tuple[str, ...]]
+Exposed = tuple[str, str | None, tuple[tuple[int, str], ...]]
+
+
+@dataclass(frozen=True)
+class Firewall:
+    """One firewall as ``iptables-save`` writes it; ``interfaces`` names the zone behind an interface."""
+
+    name: str
+    rules: str
+    interfaces: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """An establishment's network as the demo builds it: zones, firewalls, what the outside scan sees."""
+
+    zones: tuple[Zone, ...]
+    firewalls: tuple[Firewall, ...]
+    outside_scan: tuple[Exposed, ...]
+
+
+HOSPITAL_LAYOUT = Layout(
+    zones=ZONES,
+    firewalls=(Firewall("fw-ext", FW_EXT, (("wan0", "Internet"),)), Firewall("fw-int", FW_INT)),
+    outside_scan=OUTSIDE_SCAN,
+)
+
+
+def _firewall(firewall: Firewall) -> ParsedFirewall:
+    file_name = f"{firewall.name}.rules"
+    text = firewall.rules
     rules, policies, warnings = iptables.parse(Path(file_name), text)
-    firewall = FirewallIn(
-        name=name,
+    parsed = FirewallIn(
+        name=firewall.name,
         source_format=FirewallFormat.IPTABLES,
-        interfaces={"wan0": "Internet"} if name == "fw-ext" else {},
+        interfaces=dict(firewall.interfaces),
         policies=policies,
         rules=rules,
     )
-    return ParsedFirewall(firewall, file_name, hashlib.sha256(text.encode()).hexdigest(), warnings)
+    return ParsedFirewall(parsed, file_name, hashlib.sha256(text.encode()).hexdigest(), warnings)
 
 
-def build(session: Session, establishment_id: int) -> network_service.CheckReport:
-    """Zones, both firewalls, the outside scan, then the check (its findings recorded)."""
-    zones = [ZoneIn(name=name, kind=kind, networks=list(networks)) for name, kind, networks in ZONES]
+def build(
+    session: Session, establishment_id: int, layout: Layout = HOSPITAL_LAYOUT
+) -> network_service.CheckReport:
+    """Zones, the firewalls, the outside scan, then the check (its findings recorded)."""
+    zones = [ZoneIn(name=name, kind=kind, networks=list(networks)) for name, kind, networks in layout.zones]
     network_service.replace_zones(session, establishment_id, zones)
-    for name, text in (("fw-ext", FW_EXT), ("fw-int", FW_INT)):
-        network_service.import_firewall(session, establishment_id, _firewall(name, text))
+    for firewall in layout.firewalls:
+        network_service.import_firewall(session, establishment_id, _firewall(firewall))
     scan = [
         AssetRecord(
             ips=[address],
             hostname=host,
             ports=[PortRecord(protocol="tcp", port=p, service=s) for p, s in ports],
         )
-        for address, host, ports in OUTSIDE_SCAN
+        for address, host, ports in layout.outside_scan
     ]
     network_service.import_exposure(session, establishment_id, scan, "scan-exterieur.xml")
     return network_service.run_check(session, establishment_id)

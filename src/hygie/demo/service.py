@@ -1,4 +1,5 @@
-"""Builds the demo hospital through the same services a user's commands call, then audits it."""
+"""Builds the demo's group (GHT) through the same services a user's commands call, then audits it: the demo
+hospital and two other establishments, each from its :class:`~hygie.demo.profiles.Profile`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from hygie.assess import evidence
+from hygie.assess import evidence, scoring
 from hygie.assess import service as assess_service
 from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.core.db import Base
@@ -18,11 +19,12 @@ from hygie.core.settings import Settings
 from hygie.demo import awareness as demo_awareness
 from hygie.demo import catalogue as demo_catalogue
 from hygie.demo import continuity as demo_continuity
-from hygie.demo import hospital
+from hygie.demo import ght
 from hygie.demo import incidents as demo_incidents
 from hygie.demo import inventory as demo_inventory
 from hygie.demo import logs as demo_logs
 from hygie.demo import network as demo_network
+from hygie.demo.profiles import HOSPITAL, Maturity, Profile
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control
 from hygie.network import service as network_service
@@ -31,18 +33,16 @@ from hygie.org.models import Establishment
 from hygie.org.schemas import EstablishmentIn
 from hygie.plan import optimise as plan_optimise
 from hygie.plan import service as plan_service
-from hygie.plan.models import ActionStatus
+from hygie.plan.models import ActionStatus, Severity
 from hygie.plan.roadmap import next_quarter_start, roadmap_for
 from hygie.vulns import service as vulns_service
 from hygie.vulns.feeds.read import connect as feeds_connect
-
-RSSI = "Claire Martin (RSSI)"
-DSI = "Paul Bernard (DSI)"
 
 
 @dataclass
 class DemoResult:
     establishment_id: int
+    profile: Profile = HOSPITAL
     campaign_ids: list[int] = field(default_factory=list)
     adopted_actions: int = 0
     reports: list[Path] = field(default_factory=list)
@@ -53,27 +53,53 @@ class DemoResult:
     logs: demo_logs.DemoLogs | None = None
 
 
-def _level(control: Control, campaign_index: int, rng: random.Random) -> int:
+@dataclass
+class GroupResult:
+    """The demo's group (GHT): its id and its establishments, the demo hospital first."""
+
+    group_id: int
+    establishments: list[DemoResult]
+
+    @property
+    def hospital(self) -> DemoResult:
+        return self.establishments[0]
+
+
+def _level(control: Control, campaign_index: int, rng: random.Random, maturity: Maturity) -> int:
     """The story's level when it tells one, else the dimension's usual level give or take one."""
-    if control.id in hospital.STORY:
-        return hospital.STORY[control.id][campaign_index]
-    base = hospital.DIMENSION_BASELINE[control.dimension.value] + rng.choice((-1, 0, 0, 1))
-    improved = campaign_index == 1 and rng.random() < 0.3
+    if control.id in maturity.story:
+        return maturity.story[control.id][campaign_index]
+    base = maturity.baseline[control.dimension.value] + rng.choice((-1, 0, 0, 1))
+    improved = campaign_index >= 1 and rng.random() < maturity.progress
     return max(0, min(4, base + (1 if improved else 0)))
 
 
-def _answer(control: Control, campaign_index: int, rng: random.Random) -> AnswerIn:
-    if control.id in hospital.ALTERNATIVES:
-        return AnswerIn(status=AnswerStatus.ALTERNATIVE, justification=hospital.ALTERNATIVES[control.id])
-    if control.id in hospital.NOT_APPLICABLE:
-        return AnswerIn(status=AnswerStatus.NOT_APPLICABLE, justification=hospital.NOT_APPLICABLE[control.id])
-    if control.id in hospital.UNKNOWN:
+def _answer(control: Control, campaign_index: int, rng: random.Random, maturity: Maturity) -> AnswerIn:
+    if control.id in maturity.alternatives:
+        return AnswerIn(status=AnswerStatus.ALTERNATIVE, justification=maturity.alternatives[control.id])
+    if control.id in maturity.not_applicable:
+        return AnswerIn(status=AnswerStatus.NOT_APPLICABLE, justification=maturity.not_applicable[control.id])
+    if control.id in maturity.unknown:
         return AnswerIn(status=AnswerStatus.UNKNOWN, comment="À vérifier avec le service concerné.")
-    return AnswerIn(status=AnswerStatus.LEVEL, level=_level(control, campaign_index, rng))
+    return AnswerIn(status=AnswerStatus.LEVEL, level=_level(control, campaign_index, rng, maturity))
 
 
-def create_establishment(session: Session) -> Establishment:
-    h = hospital.HOSPITAL
+def _random(profile: Profile, seed: int, label: str) -> random.Random:
+    """The generator of one step; the demo hospital keeps the names it always had (the same data)."""
+    return random.Random(f"{seed}-{label}" if profile is HOSPITAL else f"{profile.key}-{seed}-{label}")
+
+
+def draw_answers(profile: Profile, library: Library, seed: int = 2026) -> list[dict[str, AnswerIn]]:
+    """Each campaign's answers to the full path, control by control: the same for the same seed."""
+    drawn = []
+    for index in range(len(profile.campaigns)):
+        rng = _random(profile, seed, str(index))
+        drawn.append({c.id: _answer(c, index, rng, profile.maturity) for c in library.full_path()})
+    return drawn
+
+
+def create_establishment(session: Session, profile: Profile = HOSPITAL) -> Establishment:
+    h = profile.establishment
     return org_service.create_establishment(
         session,
         EstablishmentIn(
@@ -98,40 +124,44 @@ def build(
     inventory: bool = True,
     feeds: Settings | None = None,
     logs: Settings | None = None,
+    profile: Profile = HOSPITAL,
 ) -> DemoResult:
-    """The hospital, its inventory (3,000 assets), its two campaigns, its findings and its adopted
-    plan (one action done). ``inventory=False`` leaves the inventory (and the network built on its
-    zones) out: tests that do not look at it save its import (about 4 s on SQLite, 15 to 25 s on
-    PostgreSQL). With ``feeds`` (the demo home's settings), the inventory is audited against that
-    home's feed snapshot, the demo catalogue being installed there when it has none. With ``logs`` (the
-    demo home's settings too), a week of logs with a scripted attack is written there, ingested and run
-    through the detection (a few seconds more)."""
-    establishment = create_establishment(session)
-    result = DemoResult(establishment_id=establishment.id)
+    """One establishment of the demo (the demo hospital unless ``profile`` says otherwise): its inventory,
+    its campaigns, its findings and its adopted plan (the first action done, the second under way), its
+    awareness, incidents and continuity. ``inventory=False`` leaves the inventory (and the network built on
+    its zones) out: tests that do not look at it save its import (about 4 s on SQLite, 15 to 25 s on
+    PostgreSQL for the hospital's 3,000 assets). With ``feeds`` (the demo home's settings), the inventory is
+    audited against that home's feed snapshot, the demo catalogue being installed there when it has none.
+    With ``logs`` (the demo home's settings too), a week of logs with a scripted attack is written there,
+    ingested and run through the detection (a few seconds more)."""
+    establishment = create_establishment(session, profile)
+    result = DemoResult(establishment_id=establishment.id, profile=profile)
     if inventory:
-        result.inventory = demo_inventory.build(session, establishment.id, seed)
+        result.inventory = demo_inventory.build(session, establishment.id, seed, profile.inventory)
         if feeds is not None:
             snapshot = demo_catalogue.install(feeds)
             with feeds_connect(snapshot) as db:
                 result.vulnerabilities = vulns_service.scan(
                     session, establishment.id, db=db, snapshot_id=snapshot.id
                 )
-        result.network = demo_network.build(session, establishment.id)  # zones, firewalls, scan, check
-    for index, (name, day) in enumerate((hospital.FIRST_CAMPAIGN, hospital.SECOND_CAMPAIGN)):
-        rng = random.Random(f"{seed}-{index}")
+        # zones, firewalls, outside scan, check
+        result.network = demo_network.build(session, establishment.id, profile.network)
+    last = len(profile.campaigns) - 1
+    drawn = draw_answers(profile, library, seed)
+    for index, (name, day) in enumerate(profile.campaigns):
         campaign = assess_service.create_campaign(
             session, establishment.id, name=name, assessed_on=day, path=CampaignPath.FULL, library=library
         )
-        author = DSI if index == 0 else RSSI
-        for control in library.full_path():
-            assess_service.record_answer(session, campaign, control.id, _answer(control, index, rng), author)
-        if index == 0:
+        author = profile.authors[0 if index == 0 and last > 0 else 1]
+        for control_id, answer in drawn[index].items():
+            assess_service.record_answer(session, campaign, control_id, answer, author)
+        if index < last:
             assess_service.close_campaign(session, campaign)
         result.campaign_ids.append(campaign.id)
 
     # The facts the evidence measures come before the plan, which works from the measured levels.
-    demo_awareness.build(session, establishment.id)
-    demo_continuity.build(session, establishment.id, library, with_assets=inventory)
+    demo_awareness.build(session, establishment.id, profile.awareness)
+    demo_continuity.build(session, establishment.id, library, with_assets=inventory, facts=profile.continuity)
     campaign = assess_service.get_campaign(session, establishment.id, result.campaign_ids[-1])
     levels = assess_service.campaign_score(session, campaign, library).levels
     plan_service.refresh_assessment_findings(
@@ -141,24 +171,80 @@ def build(
     states, candidates = plan_service.plan_inputs(
         session, establishment.id, library, levels, since=campaign.created_at
     )
-    chosen = plan_optimise.optimise(states, candidates, hospital.PLAN_BUDGET, hospital.PLAN_DAYS)
-    roadmap = roadmap_for(chosen, next_quarter_start(hospital.SECOND_CAMPAIGN[1]))
+    chosen = plan_optimise.optimise(states, candidates, profile.plan_budget, profile.plan_days)
+    roadmap = roadmap_for(chosen, next_quarter_start(profile.campaigns[-1][1]))
     actions = plan_service.adopt_plan(session, establishment.id, chosen, roadmap)
     result.adopted_actions = len(actions)
     # The first quarter has started: one action is done, another under way.
-    if actions:
-        plan_service.set_status(session, establishment.id, actions[0].id, ActionStatus.DONE)
-    if len(actions) > 1:
-        plan_service.set_status(session, establishment.id, actions[1].id, ActionStatus.IN_PROGRESS)
+    for action, status in zip(actions[: profile.actions_started], STARTED, strict=False):
+        plan_service.set_status(session, establishment.id, action.id, status)
     plan_service.refresh_assessment_findings(
         session, establishment.id, library, levels, since=campaign.created_at
     )
-    result.incident_ids = demo_incidents.build(session, establishment.id)
+    if profile.incidents is None:
+        result.incident_ids = demo_incidents.build(session, establishment.id)
+    else:
+        result.incident_ids = demo_incidents.build_incidents(session, establishment.id, profile.incidents)
     if logs is not None:
         result.logs = demo_logs.build(session, logs, establishment.id, seed)
     # The declarations the continuity and awareness facts do not bear out, as findings of the plan.
     evidence.refresh_latest(session, establishment.id, library)
     return result
+
+
+STARTED = (ActionStatus.DONE, ActionStatus.IN_PROGRESS)
+
+
+def build_group(
+    session: Session,
+    library: Library,
+    seed: int = 2026,
+    *,
+    inventory: bool = True,
+    feeds: Settings | None = None,
+    logs: Settings | None = None,
+) -> GroupResult:
+    """The demo's GHT: the demo hospital (with its week of logs when ``logs`` is given), then the group's
+    other establishments (:data:`hygie.demo.ght.OTHERS`), each built by :func:`build` from its profile."""
+    results = [build(session, library, seed, inventory=inventory, feeds=feeds, logs=logs)]
+    for profile in ght.OTHERS:
+        # Every query flushes first, and a flush looks at every object the session holds: without the
+        # demo hospital's hundred thousand rows in memory, the next builds go several times faster. The
+        # results hold ids only; any object the caller loaded before is detached.
+        session.flush()
+        session.expunge_all()
+        results.append(build(session, library, seed, inventory=inventory, feeds=feeds, profile=profile))
+    group = org_service.get_or_create_group(session, ght.GROUP)
+    return GroupResult(group.id, results)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one establishment of the demo stands: its maturity index now (the latest campaign moved by the
+    actions done since, as every screen shows it), its open critical findings, the cost of its plan."""
+
+    name: str
+    finess: str
+    maturity_index: float | None
+    critical_findings: int
+    plan_cost: int
+    plan_actions: int
+
+
+def standing(session: Session, library: Library, establishment_id: int) -> Standing:
+    establishment = org_service.get_establishment(session, establishment_id)
+    current = plan_service.current_maturity(session, establishment_id, library)
+    score = scoring.score(library, current.answers, assess_service.scope_of(current.campaign, library))
+    findings = plan_service.list_findings(session, establishment_id)
+    actions = plan_service.list_actions(session, establishment_id)
+    return Standing(
+        name=establishment.name,
+        finess=establishment.finess,
+        maturity_index=score.global_index,
+        critical_findings=sum(1 for f in findings if f.severity == Severity.CRITICAL),
+        plan_cost=sum(a.cost for a in actions),
+        plan_actions=len(actions),
+    )
 
 
 MARKER = ".hygie-demo"
