@@ -50,6 +50,7 @@ CARE = "care"
 NAMES_SHOWN = 3  # names given after a count in the threats ("… : A, B, C")
 NEXT_ACTIONS = 6
 PROPOSED = "proposed"  # the plan's actions before the establishment adopts it have no status yet
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
 OPEN_ALERTS = (AlertStatus.NEW, AlertStatus.IN_PROGRESS)
 PENDING_CLOCKS = (ClockStatus.OVERDUE, ClockStatus.DUE, ClockStatus.SOON)
 
@@ -376,11 +377,14 @@ def _threats(
         critical_alerts_open=critical_alerts,
         incidents_open=incidents.open,
         deadlines_overdue=incidents.overdue,
-        top=[
-            r.Threat(kind=kind, count=count, severity=severity, names=names[:NAMES_SHOWN])
-            for kind, count, severity, names in candidates
-            if count > 0
-        ],
+        top=sorted(
+            (
+                r.Threat(kind=kind, count=count, severity=severity, names=names[:NAMES_SHOWN])
+                for kind, count, severity, names in candidates
+                if count > 0
+            ),
+            key=lambda t: SEVERITY_RANK[t.severity],  # stable: the order above within a severity
+        ),
     )
 
 

@@ -203,7 +203,8 @@ def management_charts(summary: ManagementSummary, lang: str) -> dict[str, Markup
     domains = [d for d in summary.regulatory.care_domains if d.percent is not None]
     care = (
         charts.compliance_bars(
-            [charts.Bar(d.title, d.percent or 0.0, None) for d in domains],
+            # "Domain 1 — Internet exposure…": the words after the dash, the chart's line is short.
+            [charts.Bar(d.title.split(" — ", 1)[-1], d.percent or 0.0, None) for d in domains],
             lang=lang,
             title=gettext("CaRE programme: share of the requirements met per domain", lang),
         )
