@@ -12,12 +12,18 @@ from babel.messages.pofile import read_po
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from hygie.assess import service as assess_service
+from hygie.assess.schemas import AnswerIn, AnswerStatus
+from hygie.awareness import service as awareness_service
+from hygie.awareness.models import StaffCategory, TrainingFormat
+from hygie.awareness.schemas import TrainingIn
 from hygie.continuity import service as continuity_service
 from hygie.continuity.schemas import ApplicationIn, DependencyIn, ServiceIn
 from hygie.core.i18n import LOCALE_DIR
 from hygie.core.time import today, utcnow
 from hygie.demo import service as demo_service
 from hygie.detect.models import Alert, AlertLevel, AlertStatus
+from hygie.frameworks.schema import Dimension
 from hygie.frameworks.service import get_library
 from hygie.incidents import service as incidents_service
 from hygie.incidents.clocks import ClockStatus
@@ -103,6 +109,51 @@ def test_an_establishment_with_nothing_yet(session: Session) -> None:
     assert list(summary.headline) == list(management.HEADLINE)
     html = render_management_html(summary)
     assert "Pas encore d'évaluation" in html and "premier rapport de direction" in html
+
+
+def test_declared_and_measured_indexes(session: Session) -> None:
+    """Awareness declared at 4 (training, weight 3) and 2 (phishing, weight 2): 100 × 16 / 25 = 64. The
+    trainings show half the staff trained: level 2, so measured 100 × (3×2 + 2×2) / 25 = 40. Governance
+    (one control at 3: 60) has no fact: the same both ways. Indexes: (64 + 60) / 2 = 62 and
+    (40 + 60) / 2 = 50."""
+    library = get_library()
+    establishment = make_establishment(session)
+    eid = establishment.id
+    campaign = assess_service.create_campaign(session, eid, "Évaluation", today(), library=library)
+    for control, level in (("AWA-TRAINING", 4), ("AWA-PHISHING", 2), ("GOV-RSSI", 3)):
+        assess_service.record_answer(
+            session, campaign, control, AnswerIn(status=AnswerStatus.LEVEL, level=level), "rssi"
+        )
+    awareness_service.add_training(
+        session,
+        eid,
+        TrainingIn(
+            held_on=today() - dt.timedelta(days=30),
+            topic="Hygiène numérique",
+            format=TrainingFormat.CLASSROOM,
+            department="Urgences",
+            staff_category=StaffCategory.NURSING,
+            invited=10,
+            completed=5,
+        ),
+    )
+    summary = management.management_summary(session, eid, library, "fr")
+    standing = summary.standing
+    dimensions = {d.dimension: d for d in standing.dimensions}
+    assert dimensions[Dimension.AWARENESS].declared == pytest.approx(64.0)
+    assert dimensions[Dimension.AWARENESS].measured == pytest.approx(40.0)
+    assert (
+        dimensions[Dimension.GOVERNANCE].declared
+        == dimensions[Dimension.GOVERNANCE].measured
+        == pytest.approx(60.0)
+    )
+    assert dimensions[Dimension.TECHNICAL].declared is None
+    assert standing.declared_index == pytest.approx(62.0) and standing.measured_index == pytest.approx(50.0)
+    assert standing.measured_controls == 1 and standing.evidence_gaps == 1  # declared 4 ≥ measured 2 + 2
+    assert summary.headline["training_completion"] == pytest.approx(50.0)
+    assert summary.headline["click_rate"] is None
+    assert summary.plan is not None and summary.plan.index_before == pytest.approx(62.0)
+    assert summary.plan.adopted is False and summary.plan.index_after >= 62.0
 
 
 def test_threats_are_counted_from_the_domains(session: Session) -> None:

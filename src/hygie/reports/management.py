@@ -32,6 +32,7 @@ from hygie.frameworks.loader import Library
 from hygie.incidents import service as incidents_service
 from hygie.incidents.clocks import ClockStatus
 from hygie.incidents.models import CaseStatus
+from hygie.incidents.views import local_text  # a pure formatting function
 from hygie.network import service as network_service
 from hygie.org import service as org_service
 from hygie.plan import service as plan_service
@@ -257,6 +258,7 @@ def _incidents(session: Session, establishment_id: int, now: dt.datetime, lang: 
                         notification=gettext(clock.title, lang),
                         authority=gettext(clock.authority, lang),
                         deadline=clock.deadline,
+                        when=local_text(clock.deadline, lang),
                         status=clock.status.value,
                     )
                 )

@@ -423,7 +423,8 @@ class DeadlineFigure(_Model):
     notification: str = Field(description="The report due, in the report's language")
     authority: str
     deadline: dt.datetime | None
-    status: str = Field(description="due, soon, overdue or requestable")
+    when: str = Field(description="The deadline in Paris time, as the report writes it")
+    status: str = Field(description="due, soon or overdue")
 
 
 class IncidentFigures(_Model):
