@@ -65,11 +65,15 @@ def _clinic(
     incident known for three days; three alerts (one critical open, one critical dismissed, one high
     in progress); two network findings (a critical forbidden flow, a high exposure)."""
     establishment = make_establishment(session)
-    eid = establishment.id
+    _add_threats(session, establishment.id, service_name, case_title)
+    return establishment
+
+
+def _add_threats(session: Session, eid: int, service_name: str, case_title: str) -> None:
     care = continuity_service.create_service(
         session, eid, ServiceIn(name=service_name, rto_hours=2, rpo_hours=1)
     )
-    app = continuity_service.create_application(session, eid, ApplicationIn(name="DPI"))
+    app = continuity_service.create_application(session, eid, ApplicationIn(name="DPI de secours"))
     continuity_service.add_dependency(
         session, eid, DependencyIn(service_id=care.id, on_application_id=app.id)
     )
@@ -96,7 +100,6 @@ def _clinic(
             FindingIn(key="exposure:203.0.113.5:tcp/3389", title="RDP exposé", severity=Severity.HIGH),
         ],
     )
-    return establishment
 
 
 def test_an_establishment_with_nothing_yet(session: Session) -> None:
@@ -293,12 +296,17 @@ def test_board_is_exactly_two_pages_for_the_demo_with_a_trend(session: Session, 
 
 
 def test_board_stays_two_pages_with_long_names(session: Session) -> None:
-    establishment = _clinic(
-        session, service_name="Service " + "très " * 35 + "long", case_title="Incident " * 30
-    )
-    for n in range(4, 40):
-        _alert(session, establishment.id, n, AlertLevel.CRITICAL, AlertStatus.NEW)
-    summary = management.management_summary(session, establishment.id, get_library(), "fr")
+    """The demo (every board section filled, a trend of every figure) with a care service, an incident
+    and dozens of alerts more, their names as long as the forms allow."""
+    library = get_library()
+    eid = demo_service.build(session, library, inventory=False).establishment_id
+    _add_threats(session, eid, "Service " + "très " * 38 + "long", "Incident " * 33)
+    for n in range(10, 50):
+        _alert(session, eid, n, AlertLevel.CRITICAL, AlertStatus.NEW)
+    figures = {key: 1.0 for key in management.HEADLINE}
+    service.record_snapshot(session, eid, management.KIND, figures, day=today() - dt.timedelta(days=90))
+    summary = management.management_summary(session, eid, library, "fr")
+    assert len(summary.threats.top) >= 5
     _assert_board_is_two_pages(_pages(summary), "fr")
 
 
