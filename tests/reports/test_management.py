@@ -300,7 +300,7 @@ def test_board_stays_two_pages_with_long_names(session: Session) -> None:
     and dozens of alerts more, their names as long as the forms allow."""
     library = get_library()
     eid = demo_service.build(session, library, inventory=False).establishment_id
-    _add_threats(session, eid, "Service " + "très " * 38 + "long", "Incident " * 33)
+    _add_threats(session, eid, "Service " + "très " * 37 + "long", "Incident " * 33)
     for n in range(10, 50):
         _alert(session, eid, n, AlertLevel.CRITICAL, AlertStatus.NEW)
     figures = {key: 1.0 for key in management.HEADLINE}
