@@ -13,6 +13,7 @@ from hygie.incidents import models as incidents_models
 from hygie.network import models as network_models
 from hygie.org import models as org_models
 from hygie.plan import models as plan_models
+from hygie.reports import models as reports_models
 from hygie.vulns import models as vulns_models
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "network_models",
     "org_models",
     "plan_models",
+    "reports_models",
     "vulns_models",
 ]

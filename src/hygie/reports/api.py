@@ -18,9 +18,9 @@ from hygie.core.i18n import normalise_language
 from hygie.frameworks.service import get_library
 from hygie.org import audit
 from hygie.plan.models import ActionStatus
-from hygie.reports import service
+from hygie.reports import management, service
 from hygie.reports.render import render_html, render_pdf_bytes
-from hygie.reports.schemas import MaturityReport
+from hygie.reports.schemas import ManagementSummary, MaturityReport
 from hygie.web.deps import EstablishmentScope, ExportScope, ReadScope
 from hygie.web.errors import API_ERRORS
 from hygie.web.templating import request_language
@@ -155,4 +155,54 @@ def maturity_file(
     return export_report(scope, fmt, lang or request_language(request), budget, days)
 
 
-__all__ = ["DashboardOut", "actions_by_status", "build_report", "dashboard_of", "export_report", "router"]
+def export_management(scope: EstablishmentScope, fmt: ReportFormat, lang: str) -> Response:
+    """The management report as a file to download: its figures stored for the next report's trend, the
+    export recorded in the audit trail."""
+    lang = normalise_language(lang)
+    summary, content = management.generate(scope.db, scope.id, get_library(), lang, fmt)
+    name = management.file_name(scope.establishment.finess, lang, fmt, summary.generated_on)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="report.export",
+        object_type="report",
+        object_id="management",
+        establishment_id=scope.id,
+        details={"format": fmt, "lang": lang, "file": name},
+    )
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/establishments/{establishment_id}/reports/management", response_model=ManagementSummary)
+def management_figures(scope: ReadScope, request: Request, lang: LangQuery = None) -> ManagementSummary:
+    """Every figure of the management report, as the report would show them now (reading them stores
+    nothing: the trend's snapshot is taken when the report file is produced)."""
+    return management.management_summary(scope.db, scope.id, get_library(), lang or request_language(request))
+
+
+@router.get(
+    "/establishments/{establishment_id}/reports/management.{fmt}",
+    response_class=Response,
+    responses=_FILE_RESPONSES,
+)
+def management_file(
+    scope: ExportScope, request: Request, fmt: ReportFormat, lang: LangQuery = None
+) -> Response:
+    """The management report as PDF or standalone HTML (an export: recorded in the audit trail; its
+    headline figures are kept for the next report's trend)."""
+    return export_management(scope, fmt, lang or request_language(request))
+
+
+__all__ = [
+    "DashboardOut",
+    "actions_by_status",
+    "build_report",
+    "dashboard_of",
+    "export_management",
+    "export_report",
+    "router",
+]

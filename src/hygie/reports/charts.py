@@ -140,8 +140,22 @@ RADAR_WIDTH, RADAR_HEIGHT = 340.0, 270.0
 RADAR_CX, RADAR_CY, RADAR_R = 170.0, 140.0, 90.0
 
 
-def radar_chart(axes: Sequence[RadarAxis], *, lang: str, target: float | None = 60.0, title: str = "") -> str:
-    """Scores of the dimensions (0–100): the current campaign filled, the previous one dashed."""
+def radar_chart(
+    axes: Sequence[RadarAxis],
+    *,
+    lang: str,
+    target: float | None = 60.0,
+    title: str = "",
+    legend_names: tuple[str, str] | None = None,
+) -> str:
+    """Scores of the dimensions (0–100): the current campaign filled, the previous one dashed.
+
+    ``legend_names`` (already translated) name the two polygons when they are not two campaigns, as
+    the management report's measured (filled) and declared (dashed) levels."""
+    current_name, previous_name = legend_names or (
+        gettext("Current campaign", lang),
+        gettext("Previous campaign", lang),
+    )
     if len(axes) < 3:
         raise ValueError("a radar needs at least three axes")
     cx, cy, radius = RADAR_CX, RADAR_CY, RADAR_R
@@ -199,7 +213,7 @@ def radar_chart(axes: Sequence[RadarAxis], *, lang: str, target: float | None = 
     legend = [
         (
             f'<rect width="14" height="9" fill="{BLUE}" fill-opacity="0.35" stroke="{BLUE}"/>',
-            gettext("Current campaign", lang),
+            current_name,
         )
     ]
     if all(value is not None for value in previous):
@@ -207,7 +221,7 @@ def radar_chart(axes: Sequence[RadarAxis], *, lang: str, target: float | None = 
             (
                 f'<line x1="0" y1="5" x2="14" y2="5" stroke="{ORANGE}" stroke-width="1.6" '
                 f'stroke-dasharray="5 3"/>',
-                gettext("Previous campaign", lang),
+                previous_name,
             )
         )
     if target is not None:

@@ -1,4 +1,4 @@
-"""``hygie report``: the management report, as HTML and PDF."""
+"""``hygie report``: the maturity report and the management report, as HTML and PDF."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from typing import Annotated
 import typer
 
 from hygie.cli.common import JsonOption, LangOption, console, database, handle_errors, print_json
+from hygie.core.errors import ValidationError
 from hygie.core.i18n import normalise_language
 from hygie.core.settings import get_settings
 from hygie.frameworks.service import get_library
 from hygie.org import service as org_service
 from hygie.plan.schemas import CostBasis
+from hygie.reports import management as management_report
 from hygie.reports import service
+from hygie.reports.management import ReportFormat
 
 app = typer.Typer(help="Reports (HTML and PDF).", no_args_is_help=True)
 
@@ -61,3 +64,45 @@ def maturity(
         return
     for path in written:
         console.print(f"[green]✓[/] {path}")
+
+
+@app.command("management")
+@handle_errors
+def management(
+    establishment: Annotated[
+        str | None,
+        typer.Option(
+            "--establishment", "-e", help="Establishment: id, FINESS or name (default: the only one)"
+        ),
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="pdf or html")] = "pdf",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: in the reports folder)")
+    ] = None,
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The management report: two pages for the board, then one short section per domain.
+
+    Its headline figures are stored: the next report shows how they moved since this one.
+    """
+    lang = normalise_language(lang)
+    library = get_library()
+    with database() as session:
+        if establishment is None:
+            found = org_service.list_establishments(session)
+            if len(found) != 1:
+                raise ValidationError(
+                    f"--establishment is needed: the database holds {len(found)} establishments"
+                )
+            chosen = found[0]
+        else:
+            chosen = org_service.find_establishment(session, establishment)
+        summary, content = management_report.generate(session, chosen.id, library, lang, fmt)
+        path = output or get_settings().reports_dir / management_report.file_name(chosen.finess, lang, fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    if as_json:
+        print_json({"file": str(path), "summary": summary.model_dump(mode="json")})
+        return
+    console.print(f"[green]✓[/] {path}")

@@ -21,6 +21,7 @@ from hygie.reports.api import (
     ReportFormat,
     actions_by_status,
     build_report,
+    export_management,
     export_report,
     has_campaign,
 )
@@ -110,6 +111,14 @@ def download(
     return export_report(
         scope, fmt, chosen, None if amount is None else round(amount), optional_number(days, "days")
     )
+
+
+@router.get("/e/{establishment_id}/reports/management.{fmt}")
+def download_management(
+    scope: ExportScope, layout: PageLayout, fmt: ReportFormat, lang: OptionalField = None
+) -> Response:
+    """The management report file; the form's language, or the page's."""
+    return export_management(scope, fmt, lang if lang in LANGUAGES else layout.lang)
 
 
 __all__ = ["NAV", "router"]

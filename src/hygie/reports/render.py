@@ -14,10 +14,11 @@ from typing import Any
 from markupsafe import Markup
 
 from hygie.core.i18n import gettext, normalise_language
+from hygie.plan.models import ActionStatus, Severity
 from hygie.reports import charts
 from hygie.reports.environment import environment, stylesheet
-from hygie.reports.schemas import MaturityReport
-from hygie.reports.vocabulary import DIMENSION_ORDER, label
+from hygie.reports.schemas import ManagementSummary, MaturityReport, ThreatKind
+from hygie.reports.vocabulary import DIMENSION_ORDER, HEADLINE, headline_label, label
 
 # What the two summary pages can hold; the rest is in the detail sections. WeasyPrint does not clip an
 # overflowing page, it carries the rest over: so rows are counted in printed lines, estimated from the
@@ -173,3 +174,87 @@ def render_pdf_bytes(report: MaturityReport, lang: str = "fr") -> bytes:
 def render_pdf(report: MaturityReport, lang: str, path: Path) -> Path:
     path.write_bytes(render_pdf_bytes(report, lang))
     return path
+
+
+# --- The management report --------------------------------------------------------------------------
+
+
+def management_charts(summary: ManagementSummary, lang: str) -> dict[str, Markup | None]:
+    """The board's charts: the radar of measured (filled) against declared (dashed) maturity, CaRE's
+    domains and the budget gauge; the same chart functions as the maturity report."""
+    dimensions = [d for d in summary.standing.dimensions if d.declared is not None]
+    radar = (
+        charts.radar_chart(
+            [
+                charts.RadarAxis(
+                    label(d.dimension, lang),
+                    d.measured if d.measured is not None else d.declared or 0.0,
+                    d.declared,
+                )
+                for d in dimensions
+            ],
+            lang=lang,
+            title=gettext("Maturity by dimension, declared and measured", lang),
+            legend_names=(gettext("Measured", lang), gettext("Declared", lang)),
+        )
+        if len(dimensions) >= 3
+        else None
+    )
+    domains = [d for d in summary.regulatory.care_domains if d.percent is not None]
+    care = (
+        charts.compliance_bars(
+            # "Domain 1 — Internet exposure…": the words after the dash, the chart's line is short.
+            [charts.Bar(d.title.split(" — ", 1)[-1], d.percent or 0.0, None) for d in domains],
+            lang=lang,
+            title=gettext("CaRE programme: share of the requirements met per domain", lang),
+        )
+        if domains
+        else None
+    )
+    position = summary.plan.budget_position if summary.plan else None
+    gauge = (
+        charts.budget_gauge(position.share, position.reference_low, position.reference_high, lang=lang)
+        if position is not None and position.share is not None
+        else None
+    )
+    # The chart functions escape every text they draw: their output is safe markup.
+    return {
+        name: Markup(svg) if svg is not None else None  # noqa: S704
+        for name, svg in {"radar": radar, "care": care, "gauge": gauge}.items()
+    }
+
+
+def render_management_html(summary: ManagementSummary) -> str:
+    lang = normalise_language(summary.lang)
+    zero = [t for t in ThreatKind if getattr(summary.threats, t.value) == 0]
+    return (
+        environment(lang)
+        .get_template("management.html")
+        .render(
+            summary=summary,
+            charts=management_charts(summary, lang),
+            css=Markup(stylesheet()),  # noqa: S704 -- our own file, shipped with the package
+            forms={key: head.form for key, head in HEADLINE.items()},
+            labels={key: headline_label(key, lang) for key in HEADLINE},
+            zero_threats=zero,
+            severity_words={
+                **{s.value: label(s, lang) for s in Severity},
+                "informational": label(Severity.INFO, lang),
+            },
+            status_words={
+                "proposed": gettext("Proposed", lang),
+                **{a.value: label(a, lang) for a in ActionStatus},
+            },
+            title=gettext("Management report", lang),
+        )
+    )
+
+
+def render_management_pdf_bytes(summary: ManagementSummary) -> bytes:
+    import weasyprint
+
+    html = weasyprint.HTML(
+        string=render_management_html(summary), base_url=None, url_fetcher=_data_only_fetcher()
+    )
+    pdf: bytes = html.write_pdf()
+    return pdf

@@ -6,6 +6,7 @@ Values stay English identifiers in the data; they become words only when shown, 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import NamedTuple
 
 from hygie.core.i18n import N_, gettext
 from hygie.frameworks.schema import Dimension
@@ -100,3 +101,34 @@ def kind_label(kind: str, lang: str) -> str:
 def path_label(path: str, lang: str) -> str:
     message = _PATHS.get(path)
     return gettext(message, lang) if message else path
+
+
+class Headline(NamedTuple):
+    label: str  # msgid
+    rise_is_good: bool | None  # None: neither good nor bad news
+    form: str  # how the report writes it: index, count, euros or percent
+
+
+# The headline figures, in the order the trend lists them. Their values are stored with each report.
+HEADLINE: dict[str, Headline] = {
+    "declared_index": Headline(N_("Declared maturity index"), True, "index"),
+    "measured_index": Headline(N_("Measured maturity index"), True, "index"),
+    "critical_findings": Headline(N_("Critical weaknesses"), False, "count"),
+    "exposed_vulnerable_systems": Headline(N_("Exposed vulnerable systems"), False, "count"),
+    "kev_open": Headline(N_("Known exploited vulnerabilities"), False, "count"),
+    "obsolete_systems": Headline(N_("Obsolete systems"), False, "count"),
+    "services_not_ready": Headline(N_("Care services not ready"), False, "count"),
+    "critical_alerts_open": Headline(N_("Critical alerts open"), False, "count"),
+    "incidents_open": Headline(N_("Incidents open"), False, "count"),
+    "deadlines_overdue": Headline(N_("Notifications overdue"), False, "count"),
+    "plan_cost": Headline(N_("Cost of the plan"), None, "euros"),
+    "index_after_plan": Headline(N_("Index once the plan is done"), True, "index"),
+    "nis2_percent": Headline(N_("NIS2 article 21 compliance"), True, "percent"),
+    "care_percent": Headline(N_("CaRE compliance"), True, "percent"),
+    "click_rate": Headline(N_("Phishing click rate"), False, "percent"),
+    "training_completion": Headline(N_("Training completion"), True, "percent"),
+}
+
+
+def headline_label(key: str, lang: str) -> str:
+    return gettext(HEADLINE[key].label, lang)
