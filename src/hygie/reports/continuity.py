@@ -64,6 +64,9 @@ def _overdue(session: Session, establishment_id: int, on: dt.date, lang: str) ->
     return result
 
 
+SECTION_SOURCES = ("continuity", "awareness")
+
+
 def continuity_section(
     session: Session,
     establishment_id: int,
@@ -88,7 +91,13 @@ def continuity_section(
     latest = awareness_rates.rates(awareness_rates.total(awareness.latest.values()))
     invited = sum(c.invited for c in awareness.completion.values())
     completed = sum(c.completed for c in awareness.completion.values())
-    rows = evidence.compare(levels, evidence.measured_levels(session, establishment_id, on))
+    # Only the continuity and awareness measures: the other domains' have their own sections.
+    own = [
+        c.id
+        for c in library.controls.values()
+        if c.evidence is not None and c.evidence.metric.split(".")[0] in SECTION_SOURCES
+    ]
+    rows = evidence.compare(levels, evidence.measured_levels(session, establishment_id, on, library, own))
     return r.ContinuitySection(
         services=[
             r.ServiceReadiness(

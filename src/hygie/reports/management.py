@@ -62,19 +62,6 @@ CHANGE_THRESHOLD = 0.05  # smaller changes (rounding) are "unchanged"
 # --- Where we stand --------------------------------------------------------------------------------
 
 
-def _effective_levels(
-    session: Session, establishment_id: int, library: Library, on: dt.date | None = None
-) -> dict[str, int | None]:
-    """The declared levels with the measured ones in their place wherever facts measure the control.
-
-    SWAP: same meaning as ``hygie.assess.evidence.effective_levels`` (being added by the evidence work);
-    replace this function by that one when it lands."""
-    levels = dict(evidence.declared_levels(session, establishment_id, library))
-    for control_id, measured in evidence.measured_levels(session, establishment_id, on).items():
-        levels[control_id] = measured.level
-    return levels
-
-
 def _measured_score(library: Library, scope: list[str], effective: Mapping[str, int | None]) -> MaturityScore:
     answers = {cid: AnswerValue.of_level(level) for cid, level in effective.items() if level is not None}
     return scoring.score(library, answers, scope)
@@ -435,14 +422,17 @@ def management_summary(
     report: r.MaturityReport | None = None
     declared: MaturityScore | None = None
     measured: MaturityScore | None = None
+    # Measured once: every provider reads its domain (the network check, the detection coverage…).
+    declared_levels = evidence.declared_levels(session, establishment_id, library)
+    facts = evidence.measured_levels(session, establishment_id, on, library)
     if assess_service.list_campaigns(session, establishment_id):
         report = service.maturity_report(session, establishment_id, library, lang=lang)
         current = plan_service.current_maturity(session, establishment_id, library)
         scope = assess_service.scope_of(current.campaign, library)
         declared = scoring.score(library, current.answers, scope)
-        measured = _measured_score(library, scope, _effective_levels(session, establishment_id, library, on))
-    declared_levels = evidence.declared_levels(session, establishment_id, library)
-    rows = evidence.compare(declared_levels, evidence.measured_levels(session, establishment_id, on))
+        effective = plan_service.with_measured(declared_levels, {c: m.level for c, m in facts.items()})
+        measured = _measured_score(library, scope, effective)
+    rows = evidence.compare(declared_levels, facts)
     section = continuity_section(session, establishment_id, library, declared_levels, lang=lang, on=day)
 
     inventory, vuln_counts = _inventory(session, establishment_id)
