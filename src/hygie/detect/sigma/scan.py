@@ -25,7 +25,16 @@ import pyarrow.compute as pc
 
 from hygie.detect.sigma.backend import lower_column, raw_column, render
 from hygie.detect.sigma.compiler import CompiledRule, source_condition
-from hygie.detect.sigma.prefilter import MESSAGE_KEY, Anchors, Matcher
+from hygie.detect.sigma.prefilter import (
+    CONTAINS,
+    ENDS,
+    EQUALS,
+    MESSAGE_KEY,
+    STARTS,
+    Anchors,
+    Matcher,
+    re2_literal,
+)
 
 BATCH_ROWS = 50_000
 # Event-table columns a rule may read besides the ``fields`` keys.
@@ -34,7 +43,7 @@ ROW = "hygie_row"  # the number of a distinct row in a group's evaluated table
 # Rules per query: past this the SQL text grows without gaining speed.
 MAX_RULES_PER_QUERY = 400
 # Distinct values whose prefilter result is remembered between batches (per group and field).
-MEMO_VALUES = 200_000
+MEMO_VALUES = 100_000
 MERGED = "hygie_rows"  # the pending rows a merged row stands for
 # Distinct rows gathered before a group is evaluated, and in all (bounds the memory they take), and
 # events whose rows wait.
@@ -175,24 +184,26 @@ class Batch:
     integer codes (absent: -1), which is all the grouping into distinct rows needs; text is taken only for
     the distinct rows."""
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table, keys: set[str]) -> None:
         self.table = table
         self.event_ids = table.column("event_id").to_numpy().astype(np.int64)
         fields = table.column("fields").combine_chunks()
         offsets = fields.offsets.to_numpy()
         start, length = int(offsets[0]), int(offsets[-1] - offsets[0])
         parents = np.repeat(np.arange(table.num_rows), np.diff(offsets))
-        key_codes, keys = _codes(fields.keys.slice(start, length))
-        # A null map has no keys, whatever its slot points to.
-        valid = fields.is_valid().to_numpy(zero_copy_only=False)
-        if len(key_codes):
-            key_codes = np.where(valid[parents], key_codes, -1)
+        key_codes, names = _codes(fields.keys.slice(start, length))
+        self._code_of = {k: i for i, k in enumerate(names.to_pylist())}
+        # Only the entries of the keys some rule reads, and not those of a null map (whatever its slot
+        # points to).
+        wanted = np.isin(key_codes, [self._code_of[k] for k in keys if k in self._code_of])
+        wanted &= fields.is_valid().to_numpy(zero_copy_only=False)[parents]
+        entries = np.flatnonzero(wanted)
         # Sorted once by key: each key's entries are then found by binary search, in map order.
-        self._order = np.argsort(key_codes, kind="stable")
-        self._sorted_keys = key_codes[self._order]
-        self._parents = parents
-        self._code_of = {k: i for i, k in enumerate(keys.to_pylist())}
-        self._value_codes, self._values = _codes(fields.items.slice(start, length))
+        self._order = np.argsort(key_codes[entries], kind="stable")
+        self._sorted_keys = key_codes[entries][self._order]
+        self._parents = parents[entries]
+        items = fields.items.slice(start, length).take(pa.array(entries))
+        self._value_codes, self._values = _codes(items)
         self._keys: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
 
@@ -227,9 +238,12 @@ def _quote(text: str) -> str:
 
 
 def groups_of(rules: Sequence[CompiledRule]) -> list[Group]:
-    by_source: dict[tuple[tuple[str, ...], tuple[int, ...]], list[CompiledRule]] = {}
+    """The rules by log source; those that read the raw message apart: the message differs from one event
+    to the next, so their rows cannot be merged, and the other rules of the source keep theirs merged."""
+    by_source: dict[tuple[tuple[str, ...], tuple[int, ...], bool], list[CompiledRule]] = {}
     for rule in rules:
-        by_source.setdefault((tuple(rule.channels), tuple(rule.event_codes)), []).append(rule)
+        key = (tuple(rule.channels), tuple(rule.event_codes), "message" in rule.columns)
+        by_source.setdefault(key, []).append(rule)
     return [Group.of(members) for _, members in sorted(by_source.items())]
 
 
@@ -269,10 +283,11 @@ class Scanner:
         self.cursor = cursor
         self.groups = list(groups)
         self.pending: dict[int, Pending] = {}
+        self.keys = {k for g in self.groups for k in g.keys}
 
     def add(self, table: pa.Table) -> list[tuple[int, CompiledRule]]:
         """The (event id, rule) pairs found while taking in one more batch (the others come later)."""
-        batch = Batch(table)
+        batch = Batch(table, self.keys)
         found: list[tuple[int, CompiledRule]] = []
         for index, group in enumerate(self.groups):
             distinct = group.distinct(batch)
@@ -367,6 +382,11 @@ def _candidates(group: Group, table: pa.Table) -> dict[int, np.ndarray]:
     per_rule: dict[int, np.ndarray] = {}
     matcher = group.matcher
     for key in matcher.fields():
+        if key == MESSAGE_KEY:
+            # Messages differ from one event to the next: their few anchor texts are searched with
+            # vectorized string kernels rather than one Aho-Corasick pass per message in Python.
+            _message_candidates(matcher, table.column(lower_column(key)), per_rule)
+            continue
         indices, dictionary = _codes(table.column(lower_column(key)))
         memo = group.memo.setdefault(key, {})
         if len(memo) > MEMO_VALUES:
@@ -391,6 +411,34 @@ def _candidates(group: Group, table: pa.Table) -> dict[int, np.ndarray]:
                     mask = per_rule[rule] = np.zeros(table.num_rows, dtype=bool)
                 mask[rows] = True
     return per_rule
+
+
+# RE2 forms of the anchors (\\A, \\z: the whole text's ends, whatever its line breaks).
+_FORMS = {CONTAINS: "{}", STARTS: "\\A{}", ENDS: "{}\\z", EQUALS: "\\A{}\\z"}
+
+
+def _message_candidates(matcher: Matcher, column: pa.ChunkedArray, per_rule: dict[int, np.ndarray]) -> None:
+    """Adds to ``per_rule`` the rows whose lower-cased message holds an anchor of the rule.
+
+    Messages differ from one event to the next: one RE2 pass over the column (an alternation of every
+    anchor text) finds the few rows where some anchor may hold; only those go through Aho-Corasick."""
+    alternatives = []
+    for text, uses in matcher.texts[MESSAGE_KEY].items():
+        literal = re2_literal(text)
+        for how in {how for how, _ in uses}:
+            alternatives.append(_FORMS[how].format(literal))
+    pattern = "(?s)(?:" + "|".join(sorted(alternatives)) + ")"
+    found = pc.fill_null(pc.match_substring_regex(column, pattern=pattern), False)
+    rows = np.flatnonzero(found.to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return
+    values = column.take(pa.array(rows)).to_pylist()
+    for row, value in zip(rows.tolist(), values, strict=True):
+        for rule in matcher.rules_of(MESSAGE_KEY, value):
+            mask = per_rule.get(rule)
+            if mask is None:
+                mask = per_rule[rule] = np.zeros(len(column), dtype=bool)
+            mask[row] = True
 
 
 def _evaluate(
