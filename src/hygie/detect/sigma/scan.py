@@ -91,6 +91,9 @@ class Group:
             f"SELECT (row_number() OVER () - 1)::BIGINT AS {ROW}, {', '.join([MERGED, *items[1:]])} "  # noqa: S608
             f"FROM (SELECT {grouped} FROM hygie_pivot GROUP BY ALL) d"
         )
+        if "message" in columns:
+            # A message is unique to its event: nothing to merge, each row stands for itself.
+            merge_sql = f"SELECT {', '.join([ROW, f'[{ROW}] AS {MERGED}', *items[1:]])} FROM hygie_pivot"  # noqa: S608
         return cls(
             rules,
             tuple(rules[0].channels),
@@ -122,15 +125,22 @@ class Group:
             selected = np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
         if not len(selected):
             return None
-        parts = [batch.column_codes(c)[selected] for c in self.columns]
-        parts += [batch.key_codes(k)[selected] for k in self.keys]
-        combined = _row_codes(parts, len(selected))
-        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        if "message" in self.columns:
+            first = inverse = np.arange(len(selected))
+        else:
+            parts = [batch.column_codes(c)[selected] for c in self.columns]
+            parts += [batch.key_codes(k)[selected] for k in self.keys]
+            combined = _row_codes(parts, len(selected))
+            _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
         rows = selected[first]
         out = pa.table({ROW: pa.array(np.arange(len(rows), dtype=np.int64))})
         taken = pa.array(rows)
+        whole = len(rows) == table.num_rows and bool((rows == np.arange(len(rows))).all())
         for column in self.columns:
-            out = out.append_column(column, table.column(column).take(taken))
+            # Every event in order (a message group without a log-source filter): no copy.
+            out = out.append_column(
+                column, table.column(column) if whole else table.column(column).take(taken)
+            )
         for key in self.keys:
             out = out.append_column(raw_column(key), batch.key_values(key, rows))
         return Distinct(out, batch.event_ids[selected], inverse.reshape(-1))
