@@ -2,12 +2,17 @@
 
 1. The events of every log source the rules name are streamed once from the table or the Parquet files, in
    batches (memory stays flat whatever the input size); only the columns the rules read are kept.
-2. Per batch, the ``fields`` maps are flattened once (``Batch``): each key the rules read becomes a plain
-   column, shared by the log-source groups; DuckDB lower-cases the ones read lower-cased, once per event.
-3. The prefilter (``prefilter.Matcher``) runs one Aho-Corasick pass per distinct value of each anchored
-   field and marks, per rule, the events where one of its anchors holds (a boolean column).
-4. The exact SQL condition of each rule is evaluated only where its column is true (CASE WHEN short-circuits
-   the AND), the rules without anchors on every event of the group. Only (event, rule) pairs come back.
+2. Per batch, the ``fields`` maps are flattened once (``Batch``): the keys and values the rules read are
+   dictionary-encoded, shared by the log-source groups.
+3. Per group, the events are reduced to the distinct combinations of the values its rules read (integer
+   codes, numpy): a rule is a function of those values alone, and logs repeat a lot. Distinct rows are
+   gathered over batches (``Scanner``) and merged again across them by DuckDB, which lower-cases the
+   columns read lower-cased, once per merged row.
+4. The prefilter (``prefilter.Matcher``) runs one Aho-Corasick pass per distinct value of each anchored
+   field and marks, per rule, the rows where one of its anchors holds (a boolean column).
+5. The exact SQL condition of each rule is evaluated only where its column is true (CASE WHEN short-circuits
+   the AND), the rules without anchors on every row of the group. The (row, rule) pairs that hit come back
+   as (event, rule) pairs, one per event the row stands for.
 
 Spark keeps the plain evaluation of ``engine.evaluate``: the same SQL conditions decide, so the hits are the
 same; the tests compare both.
