@@ -126,9 +126,12 @@ def run(connection: Any, table_or_glob: str, rules: CompiledRules) -> list[Hit]:
         # A second connection to the same database evaluates each batch while the first streams them.
         cursor = connection.cursor()
         try:
+            scanner = scan.Scanner(cursor, groups)
             for table in scan.batches(connection, source, groups):
-                for event_id, rule in scan.evaluate_batch(cursor, table, groups):
-                    hits.append(Hit(rule.id, rule.title, rule.level, (event_id,)))
+                pairs = scanner.add(table)
+                hits += [Hit(rule.id, rule.title, rule.level, (event_id,)) for event_id, rule in pairs]
+            pairs = scanner.finish()
+            hits += [Hit(rule.id, rule.title, rule.level, (event_id,)) for event_id, rule in pairs]
         finally:
             cursor.close()
     by_id = {r.id: r for r in rules.rules}

@@ -170,6 +170,7 @@ class Matcher:
 
     automata: dict[str, Any]
     always: list[int]  # rules without anchors: candidates on every event
+    texts: dict[str, dict[str, list[tuple[str, int]]]]  # key -> anchor text -> (how, rule) uses
 
     @classmethod
     def build(cls, anchors: Sequence[Anchors]) -> Matcher:
@@ -188,7 +189,7 @@ class Matcher:
                 automaton.add_word(text, (len(text), tuple(sorted(set(uses)))))
             automaton.make_automaton()
             automata[key] = automaton
-        return cls(automata, always)
+        return cls(automata, always, {k: dict(v) for k, v in by_key.items()})
 
     def fields(self) -> list[str]:
         return sorted(self.automata)
@@ -218,7 +219,7 @@ _RE2_SPECIAL = frozenset("\\.^$|?*+()[]{}")
 MERGE_AT_LEAST = 3
 
 
-def _re2_literal(text: str) -> str:
+def re2_literal(text: str) -> str:
     return "".join("\\" + c if c in _RE2_SPECIAL else c for c in text)
 
 
@@ -252,7 +253,7 @@ def _literal_leaf(node: exp.Expression) -> tuple[str, str] | None:
     parts = (column.this, *column.expressions) if isinstance(column, exp.Coalesce) else (column,)
     if not all(isinstance(part, exp.Column) for part in parts) or text is None:
         return None
-    return column.sql(), form.format(_re2_literal(text))
+    return column.sql(), form.format(re2_literal(text))
 
 
 def merge_literal_ors(tree: exp.Expression) -> exp.Expression:
