@@ -106,11 +106,11 @@ def test_headline_figures(session: Session, ght: Ght) -> None:
 
 def test_an_establishment_rssi_cannot_open_its_group(session: Session, ght: Ght) -> None:
     principal = principal_for(session, ght.a_rssi)
-    with pytest.raises(NotFoundError, match=f"no group {ght.nord}$"):
+    with pytest.raises(NotFoundError, match=rf"no group {ght.nord}$"):
         service.group_view(session, principal, ght.nord, ght.library, "fr")
     assert service.list_groups(session, principal) == []
     # The same words as a group that does not exist.
-    with pytest.raises(NotFoundError, match="no group 987654$"):
+    with pytest.raises(NotFoundError, match=r"no group 987654$"):
         service.group_view(session, principal, 987654, ght.library, "fr")
 
 
