@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from hygie.core.i18n import LANGUAGES
 from hygie.group import service
 from hygie.group.api import ReportFormat, export, view_of
-from hygie.group.report import index_chart
+from hygie.group.report import median_radar
 from hygie.group.table import side_by_side
 from hygie.web.deps import GroupReadScope
 from hygie.web.layout import PageLayout
@@ -40,7 +40,7 @@ def group_page(scope: GroupReadScope, layout: PageLayout) -> HTMLResponse:
             "title": view.name,
             "view": view,
             "rows": side_by_side(view, layout.lang),
-            "chart": index_chart(view, layout.lang) if view.establishments else None,
+            "chart": median_radar(view, layout.lang),
             "shared": view.shared_weaknesses[:TOP_SHARED],
             "languages": LANGUAGES,
         },

@@ -22,6 +22,7 @@ from hygie.reports import charts
 from hygie.reports.environment import TEMPLATES_DIR as REPORT_TEMPLATES
 from hygie.reports.environment import environment as report_environment
 from hygie.reports.environment import stylesheet
+from hygie.reports.vocabulary import label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 GROUP_CSS = Path(__file__).resolve().parent / "report.css"
@@ -38,11 +39,16 @@ def environment(lang: str) -> Environment:
     )
 
 
-def index_chart(view: GroupView, lang: str) -> Markup:
-    """Each establishment's global index as a bar (the reports' chart; it escapes what it draws)."""
-    bars = [charts.Bar(c.name, c.global_index or 0.0) for c in view.establishments]
-    svg = charts.compliance_bars(
-        bars, lang=lang, title=gettext("Global maturity index by establishment", lang)
+def median_radar(view: GroupView, lang: str) -> Markup | None:
+    """The group's median on each dimension (the reports' radar; it escapes what it draws)."""
+    if view.global_median is None:
+        return None
+    axes = [charts.RadarAxis(label(m.dimension, lang), m.median or 0.0) for m in view.medians]
+    svg = charts.radar_chart(
+        axes,
+        lang=lang,
+        title=gettext("Group median by dimension", lang),
+        series=gettext("Group median", lang),
     )
     return Markup(svg)  # noqa: S704 -- the chart functions escape every text they draw
 
@@ -51,7 +57,7 @@ def report_context(view: GroupView, lang: str) -> dict[str, Any]:
     return {
         "view": view,
         "rows": side_by_side(view, lang),
-        "chart": index_chart(view, lang) if view.establishments else None,
+        "chart": median_radar(view, lang),
         "css": Markup(stylesheet() + GROUP_CSS.read_text(encoding="utf-8")),  # noqa: S704 -- our own files
         "title": gettext("Group cyber-resilience report", lang),
     }
@@ -80,4 +86,4 @@ def file_name(view: GroupView, lang: str, fmt: str) -> str:
     return f"hygie-groupe-{view.id}-{today().isoformat()}-{lang}.{fmt}"
 
 
-__all__ = ["environment", "file_name", "index_chart", "render_html", "render_pdf_bytes", "report_context"]
+__all__ = ["environment", "file_name", "median_radar", "render_html", "render_pdf_bytes", "report_context"]

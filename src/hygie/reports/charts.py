@@ -140,8 +140,13 @@ RADAR_WIDTH, RADAR_HEIGHT = 340.0, 270.0
 RADAR_CX, RADAR_CY, RADAR_R = 170.0, 140.0, 90.0
 
 
-def radar_chart(axes: Sequence[RadarAxis], *, lang: str, target: float | None = 60.0, title: str = "") -> str:
-    """Scores of the dimensions (0–100): the current campaign filled, the previous one dashed."""
+def radar_chart(
+    axes: Sequence[RadarAxis], *, lang: str, target: float | None = 60.0, title: str = "", series: str = ""
+) -> str:
+    """Scores of the dimensions (0–100): the current campaign filled, the previous one dashed.
+
+    ``series`` names the filled shape in the legend (default: the current campaign).
+    """
     if len(axes) < 3:
         raise ValueError("a radar needs at least three axes")
     cx, cy, radius = RADAR_CX, RADAR_CY, RADAR_R
@@ -199,7 +204,7 @@ def radar_chart(axes: Sequence[RadarAxis], *, lang: str, target: float | None = 
     legend = [
         (
             f'<rect width="14" height="9" fill="{BLUE}" fill-opacity="0.35" stroke="{BLUE}"/>',
-            gettext("Current campaign", lang),
+            series or gettext("Current campaign", lang),
         )
     ]
     if all(value is not None for value in previous):
