@@ -85,8 +85,8 @@ class Layout:
             "establishments": visible(self.db, self.principal),
             "establishment": establishment,
             # The groups whose consolidated view the caller may open (a role on the group itself).
-            "groups": visible_group_list(self.db, self.principal),
-            "group": getattr(self.request.state, "group", None),
+            "group_views": visible_group_list(self.db, self.principal),
+            "current_group": getattr(self.request.state, "group", None),
             "nav": self.nav(establishment),
             "nav_groups": self.nav_groups(establishment),
         }
