@@ -137,3 +137,16 @@ def test_an_establishment_moved_out_of_the_group_leaves_its_view(session: Sessio
     view = service.group_view(session, principal_for(session, ght.group_rssi), ght.nord, ght.library, "fr")
     assert [c.name for c in view.establishments] == [A_NAME]
     assert view.shared_weaknesses == []
+
+
+def test_the_same_figures_as_each_establishments_dashboard(session: Session, ght: Ght) -> None:
+    from hygie.reports import service as reports_service
+
+    view = service.group_view(session, Principal.cli(), ght.nord, ght.library, "fr")
+    for column in view.establishments:
+        report = reports_service.maturity_report(session, column.id, ght.library, lang="fr")
+        assert column.global_index == pytest.approx(report.global_index)
+        assert [c.score for c in column.dimensions] == pytest.approx([d.score for d in report.dimensions])
+        assert report.plan is not None and report.plan.adopted
+        assert column.plan.index_after == pytest.approx(report.plan.index_after)
+        assert column.plan.cost == report.plan.total_cost
