@@ -22,12 +22,14 @@ from sqlalchemy import Engine
 
 from hygie.core.settings import Settings
 from hygie.core.time import today
-from hygie.org.access import PERMISSIONS, Action
+from hygie.org import accounts, tokens
+from hygie.org import service as org_service
+from hygie.org.access import GROUP_VIEW_ROLES, PERMISSIONS, Action
 from hygie.org.models import Role
 from hygie.web.app import create_app
 from hygie.web.registry import SCOPE_MARKER, api_routes
 from tests.conftest import BACKENDS
-from tests.web.conftest import page_csrf
+from tests.web.conftest import PASSWORD, login, page_csrf
 from tests.web.world import OTHER_NAME, OWNED_PARAMS, World, engine_for, signed_in, world_on
 
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
@@ -266,3 +268,100 @@ def test_the_matrix_sees_every_domain() -> None:
     assert "/api/v1/establishments/{establishment_id}/actions/{action_id}" in paths
     assert "/e/{establishment_id}/dashboard" in paths
     assert {e.action for e in SCOPED} >= {Action.READ, Action.WRITE, Action.EXPORT}
+
+
+# --- Routes of a group's (GHT's) consolidated view ------------------------------------------------
+# Only a role on the group itself opens them (org.access.require_group): the world's users, whose roles
+# are in establishment A only, get a 404 on A's own group, as for a group that does not exist; a group's
+# admin, RSSI, management and auditor get the view, its technician a 403 (it knows the group exists).
+
+GROUP_SCOPED = [e for e in ENDPOINTS if "group_id" in e.params]
+UNKNOWN_GROUP = "987654"
+
+
+@dataclass
+class GroupWorld:
+    group_id: int
+    tokens: dict[Role, str]
+    clients: dict[Role, TestClient]
+
+
+@pytest.fixture(scope="module")
+def group_world(world: World) -> Iterator[GroupWorld]:
+    session = world.session()
+    establishment = org_service.get_establishment(session, world.a)
+    if establishment.group_id is None:
+        org_service.set_group(session, establishment, "GHT Matrice")
+    group_id = establishment.group_id
+    assert group_id is not None
+    issued = {}
+    for role in ROLES:
+        user = accounts.create_user(
+            session, f"groupe-{role.value}@matrice.test", f"Groupe {role.value}", PASSWORD
+        )
+        accounts.grant_role(session, user, role, group_id=group_id)
+        issued[role], _row = tokens.create_api_token(session, user, "matrix")
+    session.commit()
+    session.close()
+    app = world.app()
+    clients = {}
+    for role in ROLES:
+        client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+        login(client, f"groupe-{role.value}@matrice.test", PASSWORD)
+        clients[role] = client
+    yield GroupWorld(group_id, issued, clients)
+    for client in clients.values():
+        client.close()
+
+
+def _group_url(endpoint: Endpoint, group_id: str) -> str:
+    return _url(endpoint, {"group_id": group_id, "fmt": "html"})
+
+
+def _group_call(client: TestClient, token: str, endpoint: Endpoint, url: str) -> Any:
+    if endpoint.is_api:
+        return client.get(url, headers={"Authorization": f"Bearer {token}"})
+    return client.get(url)
+
+
+def test_the_group_routes_are_found() -> None:
+    assert {e.path for e in GROUP_SCOPED} >= {"/g/{group_id}", "/api/v1/groups/{group_id}"}
+    assert all(e.method == "GET" for e in GROUP_SCOPED)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
+@pytest.mark.parametrize("endpoint", GROUP_SCOPED, ids=str)
+def test_an_establishment_role_never_opens_its_group(
+    world: World, clients: dict[str, TestClient], group_world: GroupWorld, endpoint: Endpoint, role: Role
+) -> None:
+    for group_id in (str(group_world.group_id), UNKNOWN_GROUP):
+        url = _group_url(endpoint, group_id)
+        client = clients["api"] if endpoint.is_api else clients[role.value]
+        response = _group_call(client, world.tokens[role], endpoint, url)
+        where = (
+            f"{endpoint} as {role.value} of A only ({url}) -> {response.status_code} {response.text[:300]}"
+        )
+        assert response.status_code == 404, where
+        assert OTHER_NAME not in response.text, where
+        if endpoint.is_api:
+            assert response.json()["error"]["code"] == "not_found", where
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
+@pytest.mark.parametrize("endpoint", GROUP_SCOPED, ids=str)
+def test_a_group_role_opens_its_group_only(
+    world: World, clients: dict[str, TestClient], group_world: GroupWorld, endpoint: Endpoint, role: Role
+) -> None:
+    client = clients["api"] if endpoint.is_api else group_world.clients[role]
+    token = group_world.tokens[role]
+    url = _group_url(endpoint, str(group_world.group_id))
+    response = _group_call(client, token, endpoint, url)
+    where = f"{endpoint} as the group's {role.value} ({url}) -> {response.status_code} {response.text[:300]}"
+    if role in GROUP_VIEW_ROLES:
+        assert response.status_code == 200, where
+    else:
+        assert response.status_code == 403, where
+    # B is in no group of A's: its name never shows.
+    assert OTHER_NAME not in response.text, where
+    missing = _group_call(client, token, endpoint, _group_url(endpoint, UNKNOWN_GROUP))
+    assert missing.status_code == 404, f"{endpoint} as the group's {role.value}, unknown group"

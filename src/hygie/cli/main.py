@@ -17,6 +17,7 @@ from hygie.detect.alerts_cli import alerts_app, detect_app
 from hygie.detect.cli import app as logs_app
 from hygie.detect.sigma.cli import app as rules_app
 from hygie.frameworks.cli import app as frameworks_app
+from hygie.group.cli import app as group_app
 from hygie.incidents.cli import app as incidents_app
 from hygie.network.cli import app as network_app
 from hygie.org.cli import app as establishments_app
@@ -35,6 +36,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(establishments_app, name="establishments")
+app.add_typer(group_app, name="group")
 app.add_typer(plan_app, name="plan")
 app.add_typer(frameworks_app, name="frameworks")
 app.add_typer(assess_app, name="assess")

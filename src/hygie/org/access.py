@@ -13,6 +13,10 @@ An establishment the caller may not see is reported exactly like one that does n
 (``NotFoundError``, HTTP 404), so that ids cannot be probed. ``PermissionDenied`` (HTTP 403) is
 only for what the caller can already see but its role may not do.
 
+A group's consolidated view (``hygie.group``) is for the holders of a role on the group itself
+(``require_group``, ``visible_groups``): a role in one of its establishments does not open it,
+and the group then looks missing (404) like any establishment out of reach.
+
 The permissions, by role (``PERMISSIONS`` below):
 
 ============  ====  ======  =====  ======  ============  =====
@@ -42,7 +46,7 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from hygie.core.errors import NotFoundError, PermissionDenied
-from hygie.org.models import Establishment, Membership, Role, User
+from hygie.org.models import Establishment, Group, Membership, Role, User
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -78,6 +82,8 @@ class Principal:
     user_id: int | None = None
     roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
     unrestricted: bool = False
+    # Roles held on a group (GHT) itself, by group id: what opens the group's consolidated view.
+    group_roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
     ip: str | None = None
 
     @classmethod
@@ -93,11 +99,14 @@ class Principal:
 def principal_for(session: Session, user: User, ip: str | None = None) -> Principal:
     """The user's roles, group roles expanded to the group's current establishments."""
     roles: dict[int, set[Role]] = {}
+    group_roles: dict[int, set[Role]] = {}
     if user.is_active:
         for membership in session.scalars(select(Membership).where(Membership.user_id == user.id)):
             if membership.establishment_id is not None:
                 targets = [membership.establishment_id]
             else:
+                assert membership.group_id is not None  # the table's check: one of the two
+                group_roles.setdefault(membership.group_id, set()).add(Role(membership.role))
                 targets = list(
                     session.scalars(
                         select(Establishment.id).where(Establishment.group_id == membership.group_id)
@@ -110,6 +119,7 @@ def principal_for(session: Session, user: User, ip: str | None = None) -> Princi
         user_id=user.id,
         roles={e: frozenset(r) for e, r in roles.items()},
         ip=ip,
+        group_roles={g: frozenset(r) for g, r in group_roles.items()},
     )
 
 
@@ -128,6 +138,30 @@ def require(principal: Principal, establishment_id: int | None, action: Action) 
         raise NotFoundError(f"no establishment {establishment_id}")
     if not principal.may(establishment_id, action):
         raise PermissionDenied(f"your role does not allow '{action}' in establishment {establishment_id}")
+
+
+# The roles on a group that open its consolidated view: its security officer, its management, its
+# auditors and its administrators. A technician works in the establishments, not on the group's figures.
+GROUP_VIEW_ROLES = frozenset({Role.ADMIN, Role.RSSI, Role.MANAGEMENT, Role.AUDITOR})
+
+
+def visible_groups(session: Session, principal: Principal) -> set[int]:
+    """The ids of the groups whose consolidated view the caller may open."""
+    if principal.unrestricted:
+        return set(session.scalars(select(Group.id)))
+    return {g for g, roles in principal.group_roles.items() if roles & GROUP_VIEW_ROLES}
+
+
+def require_group(principal: Principal, group_id: int) -> None:
+    """NotFoundError unless the caller holds a role on the group itself; PermissionDenied if that
+    role does not open the consolidated view (a group's technician: it knows the group exists)."""
+    if principal.unrestricted:
+        return
+    roles = principal.group_roles.get(group_id)
+    if not roles:
+        raise NotFoundError(f"no group {group_id}")
+    if not roles & GROUP_VIEW_ROLES:
+        raise PermissionDenied(f"your role does not open the consolidated view of group {group_id}")
 
 
 def _establishment_column(model: type[Any]) -> Any:
@@ -171,13 +205,16 @@ def get_visible(
 
 
 __all__ = [
+    "GROUP_VIEW_ROLES",
     "PERMISSIONS",
     "Action",
     "Principal",
     "get_visible",
     "principal_for",
     "require",
+    "require_group",
     "scoped",
     "select_visible",
     "visible_establishments",
+    "visible_groups",
 ]

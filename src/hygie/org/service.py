@@ -143,6 +143,35 @@ def nis2_status(establishment: Establishment, lang: str = DEFAULT_LANGUAGE) -> N
     return Nis2Status(category=Nis2Category.OUT_OF_SCOPE, reasons=reasons)
 
 
+def list_groups(session: Session) -> list[Group]:
+    return list(session.scalars(select(Group).order_by(Group.name)))
+
+
+def get_group(session: Session, group_id: int) -> Group:
+    group = session.get(Group, group_id)
+    if group is None:
+        raise NotFoundError(f"no group {group_id}")
+    return group
+
+
+def find_group(session: Session, key: str) -> Group:
+    """By id or exact name: what a user types on the command line."""
+    found = (
+        session.get(Group, int(key))
+        if key.isdigit()
+        else session.scalar(select(Group).where(Group.name == key))
+    )
+    if found is None:
+        raise NotFoundError(f"no group matches {key!r} (id or name)")
+    return found
+
+
+def group_members(session: Session, group_id: int) -> list[Establishment]:
+    """The establishments of the group, by name."""
+    query = select(Establishment).where(Establishment.group_id == group_id).order_by(Establishment.name)
+    return list(session.scalars(query))
+
+
 def set_group(session: Session, establishment: Establishment, group_name: str | None) -> None:
     if group_name is None:
         establishment.group = None
@@ -154,9 +183,13 @@ def set_group(session: Session, establishment: Establishment, group_name: str | 
 __all__ = [
     "create_establishment",
     "find_establishment",
+    "find_group",
     "get_establishment",
+    "get_group",
     "get_or_create_group",
+    "group_members",
     "list_establishments",
+    "list_groups",
     "nis2_status",
     "set_group",
 ]

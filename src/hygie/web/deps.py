@@ -8,6 +8,8 @@
   ``org.access.require`` and gives the establishment. An establishment the caller may not see is
   a 404, exactly like one that does not exist. ``tests/web/test_isolation.py`` fails if a route
   with ``{establishment_id}`` does not declare it.
+- ``GroupReadScope``: the same for every route with ``{group_id}`` (a group's consolidated view):
+  ``org.access.require_group``, a 404 for whoever holds no role on the group itself.
 """
 
 from __future__ import annotations
@@ -20,12 +22,20 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from hygie.org import service as org_service
-from hygie.org.access import Action, Principal, principal_for, require, visible_establishments
-from hygie.org.models import Establishment, User
+from hygie.org.access import (
+    Action,
+    Principal,
+    principal_for,
+    require,
+    require_group,
+    visible_establishments,
+    visible_groups,
+)
+from hygie.org.models import Establishment, Group, User
 from hygie.org.sessions import resolve_session
 from hygie.org.tokens import resolve_api_token
 from hygie.web.errors import NotAuthenticated, is_api
-from hygie.web.registry import SCOPE_MARKER
+from hygie.web.registry import GROUP_SCOPE_MARKER, SCOPE_MARKER
 from hygie.web.security import session_cookie_name
 
 
@@ -128,10 +138,41 @@ ExportScope = Annotated[EstablishmentScope, establishment_scope(Action.EXPORT)]
 AssessScope = Annotated[EstablishmentScope, establishment_scope(Action.ASSESS)]
 
 
+@dataclass(frozen=True)
+class GroupScope:
+    """What a route under ``/g/{group_id}`` or ``/api/v1/groups/{group_id}`` gets."""
+
+    group: Group
+    principal: Principal
+    db: Session
+
+    @property
+    def id(self) -> int:
+        return self.group.id
+
+
+def group_scope(request: Request, group_id: int, principal: CurrentPrincipal, db: Db) -> GroupScope:
+    """The caller must hold a role on the group itself; otherwise the group looks missing (404)."""
+    require_group(principal, group_id)
+    group = org_service.get_group(db, group_id)
+    request.state.group = group  # the layout's switcher names it
+    return GroupScope(group=group, principal=principal, db=db)
+
+
+setattr(group_scope, GROUP_SCOPE_MARKER, True)
+GroupReadScope = Annotated[GroupScope, Depends(group_scope)]
+
+
 def visible(db: Session, principal: Principal) -> list[Establishment]:
     """The establishments of the switcher and the chooser, by name."""
     ids = visible_establishments(db, principal)
     return [e for e in org_service.list_establishments(db) if e.id in ids]
+
+
+def visible_group_list(db: Session, principal: Principal) -> list[Group]:
+    """The groups whose consolidated view the caller may open, by name."""
+    ids = visible_groups(db, principal)
+    return [g for g in org_service.list_groups(db) if g.id in ids]
 
 
 __all__ = [
@@ -142,6 +183,8 @@ __all__ = [
     "Db",
     "EstablishmentScope",
     "ExportScope",
+    "GroupReadScope",
+    "GroupScope",
     "OptionalUser",
     "ReadScope",
     "WriteScope",
@@ -150,5 +193,7 @@ __all__ = [
     "current_user",
     "establishment_scope",
     "get_db",
+    "group_scope",
     "visible",
+    "visible_group_list",
 ]

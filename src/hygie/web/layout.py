@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from hygie.core.i18n import gettext
 from hygie.org.access import Principal
 from hygie.org.models import Establishment, User
-from hygie.web.deps import CurrentPrincipal, CurrentUser, Db, visible
+from hygie.web.deps import CurrentPrincipal, CurrentUser, Db, visible, visible_group_list
 from hygie.web.registry import NavItem, group_items
 from hygie.web.templating import render, request_language
 
@@ -84,6 +84,9 @@ class Layout:
             "current_user": self.user,
             "establishments": visible(self.db, self.principal),
             "establishment": establishment,
+            # The groups whose consolidated view the caller may open (a role on the group itself).
+            "group_views": visible_group_list(self.db, self.principal),
+            "current_group": getattr(self.request.state, "group", None),
             "nav": self.nav(establishment),
             "nav_groups": self.nav_groups(establishment),
         }

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from hygie.core.i18n import N_
 
 SCOPE_MARKER = "__hygie_establishment_scope__"
+GROUP_SCOPE_MARKER = "__hygie_group_scope__"
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ def registered_domains() -> list[DomainWeb]:
     from hygie.detect import api as detect_api
     from hygie.detect import pages as detect_pages
     from hygie.frameworks import api as frameworks_api
+    from hygie.group import api as group_api
+    from hygie.group import pages as group_pages
     from hygie.incidents import api as incidents_api
     from hygie.incidents import pages as incidents_pages
     from hygie.network import api as network_api
@@ -143,6 +146,7 @@ def registered_domains() -> list[DomainWeb]:
         domain("detect", detect_api, detect_pages),
         domain("awareness", awareness_api, awareness_pages),
         domain("incidents", incidents_api, incidents_pages),
+        domain("group", group_api, group_pages),
     ]
 
 
@@ -161,17 +165,22 @@ def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
 
 
 def unscoped_routes(app: FastAPI) -> list[str]:
-    """Routes with ``{establishment_id}`` in their path that do not depend on ``establishment_scope``."""
+    """Routes with ``{establishment_id}`` in their path that do not depend on ``establishment_scope``,
+    and routes with ``{group_id}`` that do not depend on ``group_scope``."""
     missing = []
     for route in api_routes(app.routes):
-        if "{establishment_id}" not in route.path:
-            continue
-        pending = list(route.dependant.dependencies)
-        found = False
-        while pending and not found:
-            dependant = pending.pop()
-            found = hasattr(dependant.call, SCOPE_MARKER)
-            pending.extend(dependant.dependencies)
-        if not found:
-            missing.append(f"{','.join(sorted(route.methods or ()))} {route.path}")
+        markers = [
+            marker
+            for param, marker in (("{establishment_id}", SCOPE_MARKER), ("{group_id}", GROUP_SCOPE_MARKER))
+            if param in route.path
+        ]
+        for marker in markers:
+            pending = list(route.dependant.dependencies)
+            found = False
+            while pending and not found:
+                dependant = pending.pop()
+                found = hasattr(dependant.call, marker)
+                pending.extend(dependant.dependencies)
+            if not found:
+                missing.append(f"{','.join(sorted(route.methods or ()))} {route.path}")
     return missing

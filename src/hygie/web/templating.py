@@ -84,6 +84,8 @@ def base_context(request: Request) -> dict[str, Any]:
         "current_user": getattr(request.state, "user", None),
         "establishments": [],
         "establishment": None,
+        "group_views": [],
+        "current_group": None,
         "nav": [],
         "nav_groups": [],
     }

@@ -1,0 +1,1 @@
+"""A group's (GHT's) consolidated view: establishments side by side, benchmark, shared plan."""

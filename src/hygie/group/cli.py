@@ -1,0 +1,149 @@
+"""``hygie group``: a group's (GHT's) consolidated view at the command line.
+
+Groups are created and filled with ``hygie establishments add/update --group NAME``; a role on a
+group is granted with ``hygie users grant --group NAME``. The operator at the command line holds
+the database and sees every group.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hygie.cli.common import JsonOption, LangOption, console, database, handle_errors, print_json
+from hygie.core.formatting import fmt_days, fmt_euros, fmt_number, fmt_percent
+from hygie.core.i18n import gettext, normalise_language
+from hygie.frameworks.service import get_library
+from hygie.group import report, service
+from hygie.group.schemas import GroupView
+from hygie.group.table import Cell, Kind, Row, side_by_side
+from hygie.org.access import Principal
+from hygie.reports.vocabulary import label
+
+app = typer.Typer(
+    help="Groups (GHT): the establishments side by side, benchmark, shared plan.", no_args_is_help=True
+)
+
+GroupKey = Annotated[str, typer.Argument(help="Group: id or name")]
+TOP_SHARED = 10
+
+
+class ReportFormat(StrEnum):
+    PDF = "pdf"
+    HTML = "html"
+
+
+def _view(key: str, lang: str) -> GroupView:
+    principal = Principal.cli()
+    with database() as session:
+        group = service.find_group(session, principal, key)
+        return service.group_view(session, principal, group.id, get_library(), lang)
+
+
+@app.command("list")
+@handle_errors
+def list_(lang: str = LangOption, as_json: bool = JsonOption) -> None:
+    """List the groups and how many establishments each has."""
+    lang = normalise_language(lang)
+    with database() as session:
+        groups = service.list_groups(session, Principal.cli())
+    if as_json:
+        print_json([g.model_dump(mode="json") for g in groups])
+        return
+    if not groups:
+        console.print(gettext("No group yet: hygie establishments update ESTABLISHMENT --group NAME", lang))
+        return
+    table = Table("#", gettext("Name", lang), gettext("Establishments", lang))
+    for group in groups:
+        table.add_row(str(group.id), group.name, fmt_number(group.establishments, lang))
+    console.print(table)
+
+
+def _cell(row: Row, cell: Cell, lang: str) -> str:
+    if cell.value is None:
+        return "–"
+    if row.kind == Kind.SCORE:
+        text = fmt_days(cell.value, lang)
+        if cell.difference is not None:
+            sign = "+" if cell.difference > 0.05 else "−" if cell.difference < -0.05 else "±"
+            colour = "blue" if sign == "+" else "red" if sign == "−" else "dim"
+            text += f" [{colour}]{sign}{fmt_days(abs(cell.difference), lang)}[/]"
+        return text
+    if row.kind == Kind.RATIO:
+        return f"{fmt_number(cell.value, lang)} / {fmt_number(cell.total, lang)}"
+    if row.kind == Kind.PERCENT:
+        return fmt_percent(cell.value, lang)
+    if row.kind == Kind.EUROS:
+        return fmt_euros(cell.value, lang)
+    return fmt_number(cell.value, lang)
+
+
+def _print(view: GroupView, lang: str) -> None:
+    def _(message: str) -> str:
+        return gettext(message, lang)
+
+    console.print(f"[bold]{view.name}[/] — {_('group view')}")
+    table = Table(_("Figure"), *(c.name for c in view.establishments), _("Group median"))
+    for row in side_by_side(view, lang):
+        median = "" if row.median is None else fmt_days(row.median, lang)
+        table.add_row(
+            row.label,
+            *(_cell(row, c, lang) for c in row.cells),
+            median,
+            end_section=row.key.startswith("dimension:incident"),
+        )
+    console.print(table)
+    if view.shared_weaknesses:
+        shared = Table(_("Shared weaknesses"), _("Severity"), _("Establishments"))
+        for weakness in view.shared_weaknesses[:TOP_SHARED]:
+            shared.add_row(weakness.title, label(weakness.severity, lang), ", ".join(weakness.establishments))
+        console.print(shared)
+    else:
+        console.print(_("No open weakness is shared by two establishments or more."))
+    budget = view.budget
+    console.print(
+        f"{_('Consolidated plan')} : {fmt_euros(budget.plan_cost, lang)} "
+        f"({_('Still to spend')} : {fmt_euros(budget.remaining_cost, lang)}) · "
+        f"{_('Security budgets')} : {fmt_euros(budget.security_budgets, lang)}"
+    )
+    if budget.unknown_budgets:
+        console.print(
+            gettext("Security budget not known for: %(names)s.", lang)
+            % {"names": ", ".join(budget.unknown_budgets)}
+        )
+
+
+@app.command("show")
+@handle_errors
+def show(key: GroupKey, lang: str = LangOption, as_json: bool = JsonOption) -> None:
+    """The establishments side by side on each dimension, against the group's median; the shared
+    weaknesses; the consolidated plan and budget."""
+    lang = normalise_language(lang)
+    view = _view(key, lang)
+    if as_json:
+        print_json(view.model_dump(mode="json"))
+        return
+    _print(view, lang)
+
+
+@app.command("report")
+@handle_errors
+def report_(
+    key: GroupKey,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="pdf or html")] = ReportFormat.PDF,
+    lang: str = LangOption,
+) -> None:
+    """Write the group report (PDF or standalone HTML)."""
+    lang = normalise_language(lang)
+    view = _view(key, lang)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == ReportFormat.PDF:
+        output.write_bytes(report.render_pdf_bytes(view, lang))
+    else:
+        output.write_text(report.render_html(view, lang), encoding="utf-8")
+    console.print(f"[green]✓[/] {output}")
