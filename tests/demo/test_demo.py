@@ -118,7 +118,7 @@ def test_make_demo_command(hygie_home: Path) -> None:
         printed.append(_printed_accounts(outcome.output))
     assert "Saint-Aurèle" in outcome.output and "Indice global" in outcome.output
     assert "Inventaire : 3 000 équipements dont 800 dispositifs médicaux" in " ".join(outcome.output.split())
-    reports = sorted((hygie_home / "reports").glob("*.pdf"))
+    reports = sorted((hygie_home / "reports").glob("hygie-maturite-*.pdf"))
     assert [p.name.rsplit("-", 1)[-1] for p in reports] == ["en.pdf", "fr.pdf"]
     first_page = PdfReader(reports[1]).pages[0].extract_text()
     assert "Saint-Aurèle" in first_page and "INDICE GLOBAL" in first_page.upper()
@@ -128,11 +128,23 @@ def test_make_demo_command(hygie_home: Path) -> None:
         "Centre hospitalier de Saint-Aurèle",
         "Centre hospitalier du Val-d'Aurèle",
     ]
-    # The group's three side by side: maturity index, critical findings, plan.
+    # It ends with the group's dashboard (three side by side, against the median) and the board's report.
     flat = " ".join(outcome.output.split())
-    assert "GHT Loire-Aurèle : trois établissements" in flat
-    for name in ("Centre hospitalier de Saint-Aurèle", "Centre hospitalier du Val-d'Aurèle", "CHU d'Aurèle"):
-        assert re.search(re.escape(name) + r" \d{9} \d+,\d [\d ]+ [\d ]+ €", flat), flat
+    assert "GHT Loire-Aurèle — vue groupement" in flat and "Faiblesses communes" in flat
+    index_row = re.search(
+        r"Indice global de (?:maturité )?(\d+,\d) \+[\d,]+ ([\d,]+) ±0 (\d+,\d) −[\d,]+ ([\d,]+)", flat
+    )
+    assert index_row is not None, flat
+    assert index_row.group(2) == index_row.group(4)  # the hospital in the middle is the median
+    assert flat.index("vue groupement") < flat.index("Rapport de direction") > flat.index("make serve")
+    group_reports = sorted(p.name for p in (hygie_home / "reports").glob("hygie-groupe-*"))
+    assert [n.rsplit(".", 1)[-1] for n in group_reports] == ["html", "pdf"]
+    board = sorted((hygie_home / "reports").glob("hygie-direction-*"))
+    assert [p.name.rsplit("-", 1)[-1] for p in board] == ["en.html", "en.pdf", "fr.html", "fr.pdf"]
+    board_text = PdfReader(board[3]).pages[0].extract_text()
+    assert "Saint-Aurèle" in board_text
+    declared = re.search(r"Indice déclaré ([\d,]+), mesuré par les faits ([\d,]+)", flat)
+    assert declared is not None and declared.group(1) == index_row.group(2)
     # The week of logs was ingested and detected; the rebuild replaced its alerts, it did not add to them.
     signals = re.search(
         r"Signaux précurseurs : .*?: (\d+) alertes dont (\d+) critiques", " ".join(outcome.output.split())

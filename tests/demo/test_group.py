@@ -19,9 +19,10 @@ from hygie.demo import inventory as demo_inventory
 from hygie.demo import service as demo_service
 from hygie.demo.profiles import HOSPITAL
 from hygie.frameworks.service import get_library
+from hygie.group import service as group_service
 from hygie.incidents import service as incidents_service
 from hygie.org import accounts
-from hygie.org.access import principal_for
+from hygie.org.access import Principal, principal_for
 from hygie.org.models import Role
 from hygie.plan import service as plan_service
 from hygie.plan.models import ActionStatus, FindingSource
@@ -42,10 +43,12 @@ def test_three_establishments_of_one_group_in_the_expected_order_of_maturity(ses
     assert [r.profile.key for r in results] == ["saint-aurele", "val-aurele", "chu-aurele"]
     establishments = [r.establishment_id for r in results]
     assert len(set(establishments)) == 3
+    # As the group's dashboard shows them (its RSSI's view).
+    view = group_service.group_view(session, Principal.cli(), group.group_id, library, "fr")
+    columns = {c.id: c for c in view.establishments}
     for result in results:
-        standing = demo_service.standing(session, library, result.establishment_id)
-        assert standing.finess == result.profile.establishment.finess
-    hospital, val, chu = (demo_service.standing(session, library, e).maturity_index for e in establishments)
+        assert columns[result.establishment_id].finess == result.profile.establishment.finess
+    hospital, val, chu = (columns[e].global_index for e in establishments)
     assert val is not None and hospital is not None and chu is not None
     # Clearly apart: at least fifteen points between neighbours, the small hospital lowest.
     assert val + 15 < hospital < chu - 15

@@ -178,7 +178,9 @@ def test_the_detectors_find_the_surge_the_spray_the_failed_backups_and_the_slowd
     # Wednesday night: the servers loaded by the preparation answer slowly.
     slow = alerts["hygie-stat-response-time"] + alerts["hygie-stat-cpu"]
     assert {short(a.host) for a in slow} >= {"dpi-app01"}
-    assert all(wall(a.first_seen).strftime("%a") == "Wed" and wall(a.first_seen).hour < 7 for a in slow)
+    assert all(wall(a.first_seen).strftime("%a") == "Wed" and wall(a.first_seen).hour < 7 for a in slow), [
+        (a.rule_id, a.host, wall(a.first_seen).isoformat()) for a in slow
+    ]
 
 
 def test_the_ordinary_week_alone_raises_no_alert(session: Session, home: Settings) -> None:

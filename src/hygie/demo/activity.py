@@ -202,6 +202,8 @@ def _servers(logs: Logs, site: Site, day: date, rng: random.Random) -> None:
         backup_job(logs, ts + timedelta(minutes=rng.randint(10, 50)), backup, job, result, ts)
     # The second backup server runs its own jobs, out of the attacker's reach.
     offline = site.servers[OFFLINE_SERVER]
+    # Its own generator: the week's other draws (and so its metrics) stay those the detectors were tuned on.
+    jobs_rng = random.Random(f"{OFFLINE_SERVER}-{day.isoformat()}")
     for index, (job, every) in enumerate(OFFLINE_JOBS):
         nightly = every >= 24
         starts = (
@@ -211,7 +213,9 @@ def _servers(logs: Logs, site: Site, day: date, rng: random.Random) -> None:
         )
         for at in starts:
             started = local(day, at)
-            ended = started + timedelta(minutes=rng.randint(10, 40) if nightly else rng.randint(1, 4))
+            ended = started + timedelta(
+                minutes=jobs_rng.randint(10, 40) if nightly else jobs_rng.randint(1, 4)
+            )
             logs.backup_runs.append((started, ended, job, "Success"))
             syslog(logs, ended, offline, "veeamjobman", f"Job '{job}' finished with Success.", 4100 + index)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Column, Table
+from rich.table import Table
 
 from hygie.cli.common import console, database, error_console, forget_migrations, handle_errors
 from hygie.core.db import get_engine
@@ -15,10 +16,19 @@ from hygie.core.settings import get_settings
 from hygie.demo import accounts as demo_logins
 from hygie.demo import ght, hospital
 from hygie.demo import service as demo_service
+from hygie.frameworks.loader import Library
 from hygie.frameworks.service import get_library
+from hygie.group import cli as group_cli
+from hygie.group import report as group_report
+from hygie.group import service as group_service
+from hygie.group.schemas import GroupView
 from hygie.org import service as org_service
+from hygie.org.access import Principal
 from hygie.org.models import Role
+from hygie.reports import management as management_report
 from hygie.reports import service as report_service
+from hygie.reports.render import render_management_html
+from hygie.reports.schemas import ManagementSummary
 from hygie.reports.vocabulary import label
 
 
@@ -60,10 +70,6 @@ def demo(
             (r.establishment_id, r.profile.key, r.profile.establishment.name) for r in group.establishments
         ]
         demo_accounts = demo_logins.create_group_accounts(session, group.group_id, ght.GROUP, members)
-    with database() as session:
-        standings = [
-            demo_service.standing(session, library, r.establishment_id) for r in group.establishments
-        ]
     written = []
     with console.status("Rapports…"):
         for lang in ("fr", "en"):
@@ -145,7 +151,6 @@ def demo(
     console.print("\nRapports :")
     for path in written:
         console.print(f"  {path}")
-    _print_group(standings)
     _print_accounts(demo_accounts)
     console.print(
         f"\nDonnées dans {home}. Essayez : [cyan]hygie establishments list[/], "
@@ -159,30 +164,75 @@ def demo(
         f"[cyan]hygie awareness phishing rates {hospital.HOSPITAL.finess}[/]",
         markup=True,
     )
-
-
-def _print_group(standings: list[demo_service.Standing]) -> None:
-    """The group's three establishments side by side (80 columns: no border)."""
-    table = Table(
-        Column("Établissement", no_wrap=True),
-        "FINESS",
-        Column("Maturité", justify="right"),
-        Column("Critiques", justify="right"),
-        Column("Plan", justify="right"),
-        title=f"{ght.GROUP} : trois établissements",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    for row in standings:
-        index = "–" if row.maturity_index is None else fmt_number(row.maturity_index, "fr", 1)
-        cost = fmt_euros(row.plan_cost, "fr")
-        table.add_row(row.name, row.finess, index, fmt_number(row.critical_findings, "fr"), cost)
+    with console.status("Tableau de bord du groupe et rapport de direction…"):
+        board = _group_and_management(group.group_id, result.establishment_id, library)
     console.print()
-    console.print(table)
-    console.print("Maturité : indice global sur 100 ; critiques : constats critiques ouverts ;")
-    console.print("plan : coût des actions adoptées. Le RSSI du GHT voit les trois établissements.")
+    group_cli.print_view(board.group, "fr")
+    console.print("Rapport du groupe :")
+    for path in board.group_files:
+        console.print(f"  {path}")
+    _print_management(board.summary, board.files)
+
+
+@dataclass
+class _Board:
+    group: GroupView
+    group_files: list[Path]
+    summary: ManagementSummary
+    files: list[Path]
+
+
+def _group_and_management(group_id: int, establishment_id: int, library: Library) -> _Board:
+    """The group's dashboard and report (as its RSSI sees them), then the hospital's management report
+    in both languages (PDF and HTML), its figures stored for the next report's trend."""
+    reports_dir = get_settings().reports_dir
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    with database() as session:
+        view = group_service.group_view(session, Principal.cli(), group_id, library, "fr")
+    group_files = []
+    for fmt in ("pdf", "html"):
+        path = reports_dir / group_report.file_name(view, "fr", fmt)
+        if fmt == "pdf":
+            path.write_bytes(group_report.render_pdf_bytes(view, "fr"))
+        else:
+            path.write_text(group_report.render_html(view, "fr"), encoding="utf-8")
+        group_files.append(path)
+    files: list[Path] = []
+    summary: ManagementSummary | None = None
+    for lang in ("en", "fr"):
+        with database() as session:
+            figures, content = management_report.generate(session, establishment_id, library, lang, "pdf")
+        finess = figures.establishment.finess
+        pdf = reports_dir / management_report.file_name(finess, lang, "pdf")
+        pdf.write_bytes(content)
+        html = reports_dir / management_report.file_name(finess, lang, "html")
+        html.write_text(render_management_html(figures), encoding="utf-8")
+        files += [pdf, html]
+        summary = figures
+    assert summary is not None  # the loop ran
+    return _Board(view, group_files, summary, files)
+
+
+def _print_management(summary: ManagementSummary, files: list[Path]) -> None:
+    """The first lines of the board's two pages, and where the report is."""
+    standing = summary.standing
+    console.print(f"\n[bold]Rapport de direction[/] — {summary.establishment.name}")
+    declared = "–" if standing.declared_index is None else fmt_number(standing.declared_index, "fr", 1)
+    measured = "–" if standing.measured_index is None else fmt_number(standing.measured_index, "fr", 1)
+    console.print(
+        f"Indice déclaré {declared}, mesuré par les faits {measured} "
+        f"({fmt_number(standing.measured_controls, 'fr')} contrôles mesurés, "
+        f"{fmt_number(standing.evidence_gaps, 'fr')} "
+        f"{'écart' if standing.evidence_gaps < 2 else 'écarts'} d'au moins deux niveaux)"
+    )
+    if summary.plan is not None:
+        before, after = summary.plan.index_before, summary.plan.index_after
+        console.print(
+            f"Plan : {fmt_euros(summary.plan.cost, 'fr')}, indice "
+            f"{fmt_number(before, 'fr', 1)} → {fmt_number(after, 'fr', 1)}"
+        )
+    for path in files:
+        console.print(f"  {path}")
 
 
 def _print_accounts(demo_accounts: list[demo_logins.DemoAccount]) -> None:

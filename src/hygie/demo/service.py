@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from hygie.assess import evidence, scoring
+from hygie.assess import evidence
 from hygie.assess import service as assess_service
 from hygie.assess.schemas import AnswerIn, AnswerStatus, CampaignPath
 from hygie.core.db import Base
@@ -33,7 +33,7 @@ from hygie.org.models import Establishment
 from hygie.org.schemas import EstablishmentIn
 from hygie.plan import optimise as plan_optimise
 from hygie.plan import service as plan_service
-from hygie.plan.models import ActionStatus, Severity
+from hygie.plan.models import ActionStatus
 from hygie.plan.roadmap import next_quarter_start, roadmap_for
 from hygie.vulns import service as vulns_service
 from hygie.vulns.feeds.read import connect as feeds_connect
@@ -216,35 +216,6 @@ def build_group(
         results.append(build(session, library, seed, inventory=inventory, feeds=feeds, profile=profile))
     group = org_service.get_or_create_group(session, ght.GROUP)
     return GroupResult(group.id, results)
-
-
-@dataclass(frozen=True)
-class Standing:
-    """Where one establishment of the demo stands: its maturity index now (the latest campaign moved by the
-    actions done since, as every screen shows it), its open critical findings, the cost of its plan."""
-
-    name: str
-    finess: str
-    maturity_index: float | None
-    critical_findings: int
-    plan_cost: int
-    plan_actions: int
-
-
-def standing(session: Session, library: Library, establishment_id: int) -> Standing:
-    establishment = org_service.get_establishment(session, establishment_id)
-    current = plan_service.current_maturity(session, establishment_id, library)
-    score = scoring.score(library, current.answers, assess_service.scope_of(current.campaign, library))
-    findings = plan_service.list_findings(session, establishment_id)
-    actions = plan_service.list_actions(session, establishment_id)
-    return Standing(
-        name=establishment.name,
-        finess=establishment.finess,
-        maturity_index=score.global_index,
-        critical_findings=sum(1 for f in findings if f.severity == Severity.CRITICAL),
-        plan_cost=sum(a.cost for a in actions),
-        plan_actions=len(actions),
-    )
 
 
 MARKER = ".hygie-demo"

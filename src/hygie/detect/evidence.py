@@ -36,10 +36,14 @@ def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
         en=f"{covered}/{total} ransomware techniques covered, {percent}% by weight, "
         f"on the logs of the last {summary.days} days",
     )
+    missing = {
+        coverage.Status.NO_LOGS: Text(fr="règle sans journaux", en="rule but no logs"),
+        coverage.Status.NO_RULE: Text(fr="aucune règle", en="no rule"),
+    }
     items = tuple(
         Text(
-            fr=f"{gap.id} {gap.technique.name.fr} : {'règle sans journaux' if gap.status == coverage.Status.NO_LOGS else 'aucune règle'}",
-            en=f"{gap.id} {gap.technique.name.en}: {'rule but no logs' if gap.status == coverage.Status.NO_LOGS else 'no rule'}",
+            fr=f"{gap.id} {gap.technique.name.fr} : {missing[gap.status].fr}",
+            en=f"{gap.id} {gap.technique.name.en}: {missing[gap.status].en}",
         )
         for gap in summary.gaps
     )

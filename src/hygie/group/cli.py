@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich import box
+from rich.table import Column, Table
 
 from hygie.cli.common import JsonOption, LangOption, console, database, handle_errors, print_json
 from hygie.core.formatting import fmt_days, fmt_euros, fmt_number, fmt_percent
@@ -82,12 +83,34 @@ def _cell(row: Row, cell: Cell, lang: str) -> str:
     return fmt_number(cell.value, lang)
 
 
-def _print(view: GroupView, lang: str) -> None:
+# The usual French abbreviations, longest first: headers of three or four columns fit in 80.
+ABBREVIATIONS = (("Centre hospitalier universitaire", "CHU"), ("Centre hospitalier", "CH"))
+
+
+def short_name(name: str) -> str:
+    for long, short in ABBREVIATIONS:
+        if name.startswith(long):
+            return short + name[len(long) :]
+    return name
+
+
+def print_view(view: GroupView, lang: str) -> None:
+    """The side-by-side table, the shared weaknesses and the consolidated budget (also what the demo ends
+    with)."""
+
     def _(message: str) -> str:
         return gettext(message, lang)
 
     console.print(f"[bold]{view.name}[/] — {_('group view')}")
-    table = Table(_("Figure"), *(c.name for c in view.establishments), _("Group median"))
+    # No outer border and the figures' column widest: the table stays readable at 80 columns.
+    table = Table(
+        Column(_("Figure"), ratio=2),
+        *(Column(short_name(c.name), justify="right", ratio=1) for c in view.establishments),
+        Column(_("Group median"), justify="right", ratio=1),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        expand=True,
+    )
     for row in side_by_side(view, lang):
         median = "" if row.median is None else fmt_days(row.median, lang)
         table.add_row(
@@ -98,7 +121,14 @@ def _print(view: GroupView, lang: str) -> None:
         )
     console.print(table)
     if view.shared_weaknesses:
-        shared = Table(_("Shared weaknesses"), _("Severity"), _("Establishments"))
+        shared = Table(
+            Column(_("Shared weaknesses"), ratio=3),
+            _("Severity"),
+            Column(_("Establishments"), ratio=2),
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            expand=True,
+        )
         for weakness in view.shared_weaknesses[:TOP_SHARED]:
             shared.add_row(weakness.title, label(weakness.severity, lang), ", ".join(weakness.establishments))
         console.print(shared)
@@ -127,7 +157,7 @@ def show(key: GroupKey, lang: str = LangOption, as_json: bool = JsonOption) -> N
     if as_json:
         print_json(view.model_dump(mode="json"))
         return
-    _print(view, lang)
+    print_view(view, lang)
 
 
 @app.command("report")
