@@ -39,7 +39,10 @@ def test_language_switch_changes_the_texts_and_stays(page: Page, demo_server: De
     expect(page.locator("html")).to_have_attribute("lang", "en")
     screenshot(page, "plan-en")
     page.goto(demo_server.path("/reports"))
-    expect(page.get_by_role("button", name="Download the PDF")).to_be_visible()
+    maturity = page.get_by_role("region", name="Cyber-resilience maturity report")
+    expect(maturity.get_by_role("button", name="Download the PDF")).to_be_visible()
+    management = page.get_by_role("region", name="Management report")
+    expect(management.get_by_role("button", name="Download the PDF")).to_be_visible()
 
     page.locator("nav.languages").get_by_role("link", name="FR").click()
     expect(page.locator("h1")).to_contain_text("Rapports")
@@ -92,7 +95,8 @@ def test_the_pdf_report_downloads(page: Page, demo_server: DemoServer) -> None:
     expect(page.locator("h1")).to_contain_text("Rapports")
     screenshot(page, "reports")
     with page.expect_download(timeout=120_000) as waiting:
-        page.get_by_role("button", name="Télécharger le PDF").click()
+        maturity = page.get_by_role("region", name="Rapport de maturité en cyber-résilience")
+        maturity.get_by_role("button", name="Télécharger le PDF").click()
     download = waiting.value
     assert download.suggested_filename.endswith(".pdf"), download.suggested_filename
     path = download.path()

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hygie.assess import evidence
 from hygie.core.time import today
 from hygie.demo import accounts as demo_accounts
 from hygie.demo import service as demo_service
@@ -112,9 +113,12 @@ def test_move_action_changes_status_and_index(session: Session, client: TestClie
     action = next(a for a in todo["items"] if not a["template_id"].startswith("incident:"))
     before = client.get(f"{base}/candidates", headers=headers).json()
     assert action["template_id"] in [c["template"]["id"] for c in before["candidates"]]
-    # The plan's index is the report's global index (one figure everywhere).
+    # The plan works from the measured levels: its index is the measured one the evidence pages and the
+    # management report show (one figure everywhere), not the declared one of the maturity report.
+    measured = evidence.measured_score(session, establishment_id, get_library())
     report = report_service.maturity_report(session, establishment_id, get_library(), lang="fr")
-    assert before["index"] == pytest.approx(report.global_index)
+    assert measured is not None and before["index"] == pytest.approx(measured.global_index)
+    assert before["index"] != pytest.approx(report.global_index)  # the demo's facts move it
 
     response = client.patch(f"{base}/actions/{action['id']}", json={"status": "done"}, headers=headers)
     assert response.status_code == 200, response.text
@@ -122,8 +126,8 @@ def test_move_action_changes_status_and_index(session: Session, client: TestClie
     after = client.get(f"{base}/candidates", headers=headers).json()
     assert after["index"] > before["index"]
     assert action["template_id"] not in [c["template"]["id"] for c in after["candidates"]]
-    report = report_service.maturity_report(session, establishment_id, get_library(), lang="fr")
-    assert after["index"] == pytest.approx(report.global_index)
+    measured = evidence.measured_score(session, establishment_id, get_library())
+    assert measured is not None and after["index"] == pytest.approx(measured.global_index)
     assert client.get(f"{base}/actions/{action['id']}", headers=headers).json()["status"] == "done"
 
     [entry] = _audit(session, "plan_action.status")
