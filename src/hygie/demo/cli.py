@@ -192,10 +192,7 @@ def _group_and_management(group_id: int, establishment_id: int, library: Library
     group_files = []
     for fmt in ("pdf", "html"):
         path = reports_dir / group_report.file_name(view, "fr", fmt)
-        if fmt == "pdf":
-            path.write_bytes(group_report.render_pdf_bytes(view, "fr"))
-        else:
-            path.write_text(group_report.render_html(view, "fr"), encoding="utf-8")
+        path.write_bytes(group_report.render(view, "fr", fmt))
         group_files.append(path)
     files: list[Path] = []
     summary: ManagementSummary | None = None

@@ -43,12 +43,9 @@ def export(scope: GroupScope, what: str, lang: str) -> Response:
         # A byte-order mark: a spreadsheet then reads the accents as UTF-8.
         content = ("\ufeff" + to_csv(view, lang)).encode("utf-8")
         media_type = "text/csv; charset=utf-8"
-    elif what == "pdf":
-        content = report.render_pdf_bytes(view, lang)
-        media_type = MEDIA_TYPES["pdf"]
     else:
-        content = report.render_html(view, lang).encode("utf-8")
-        media_type = MEDIA_TYPES["html"]
+        content = report.render(view, lang, what)
+        media_type = MEDIA_TYPES[what]
     name = report.file_name(view, lang, what)
     audit.record_for(
         scope.db,

@@ -172,8 +172,5 @@ def report_(
     lang = normalise_language(lang)
     view = _view(key, lang)
     output.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == ReportFormat.PDF:
-        output.write_bytes(report.render_pdf_bytes(view, lang))
-    else:
-        output.write_text(report.render_html(view, lang), encoding="utf-8")
+    output.write_bytes(report.render(view, lang, fmt.value))
     console.print(f"[green]✓[/] {output}")

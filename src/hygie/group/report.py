@@ -22,6 +22,7 @@ from hygie.reports import charts
 from hygie.reports.environment import TEMPLATES_DIR as REPORT_TEMPLATES
 from hygie.reports.environment import environment as report_environment
 from hygie.reports.environment import stylesheet
+from hygie.reports.render import html_to_pdf
 from hygie.reports.vocabulary import label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -69,16 +70,12 @@ def render_html(view: GroupView, lang: str = "fr") -> str:
 
 
 def render_pdf_bytes(view: GroupView, lang: str = "fr") -> bytes:
-    import weasyprint  # heavy (Pango, fonts): loaded only when a PDF is asked for
-    from weasyprint.urls import URLFetcher
+    return html_to_pdf(render_html(view, lang))
 
-    html = weasyprint.HTML(
-        string=render_html(view, lang),
-        base_url=None,
-        url_fetcher=URLFetcher(allowed_protocols=("data",)),
-    )
-    pdf: bytes = html.write_pdf()
-    return pdf
+
+def render(view: GroupView, lang: str, fmt: str) -> bytes:
+    """The report's file in ``fmt`` (``pdf`` or ``html``): what the API, the CLI and the demo write."""
+    return render_pdf_bytes(view, lang) if fmt == "pdf" else render_html(view, lang).encode("utf-8")
 
 
 def file_name(view: GroupView, lang: str, fmt: str) -> str:
@@ -86,4 +83,12 @@ def file_name(view: GroupView, lang: str, fmt: str) -> str:
     return f"hygie-groupe-{view.id}-{today().isoformat()}-{lang}.{fmt}"
 
 
-__all__ = ["environment", "file_name", "median_radar", "render_html", "render_pdf_bytes", "report_context"]
+__all__ = [
+    "environment",
+    "file_name",
+    "median_radar",
+    "render",
+    "render_html",
+    "render_pdf_bytes",
+    "report_context",
+]

@@ -157,18 +157,21 @@ def render_html(report: MaturityReport, lang: str = "fr") -> str:
     return environment(lang).get_template("maturity.html").render(_context(report, lang))
 
 
-def _data_only_fetcher() -> Any:
+def html_to_pdf(html: str) -> bytes:
+    """A standalone report page as PDF. It may fetch nothing but ``data:`` URLs: a report's text comes
+    from users' entries, and must not make the server read files or call the network."""
+    import weasyprint  # heavy (Pango, fonts): loaded only when a PDF is asked for
     from weasyprint.urls import URLFetcher
 
-    return URLFetcher(allowed_protocols=("data",))
+    document = weasyprint.HTML(
+        string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=("data",))
+    )
+    pdf: bytes = document.write_pdf()
+    return pdf
 
 
 def render_pdf_bytes(report: MaturityReport, lang: str = "fr") -> bytes:
-    import weasyprint  # heavy (Pango, fonts): loaded only when a PDF is asked for
-
-    html = weasyprint.HTML(string=render_html(report, lang), base_url=None, url_fetcher=_data_only_fetcher())
-    pdf: bytes = html.write_pdf()
-    return pdf
+    return html_to_pdf(render_html(report, lang))
 
 
 def render_pdf(report: MaturityReport, lang: str, path: Path) -> Path:
@@ -251,10 +254,4 @@ def render_management_html(summary: ManagementSummary) -> str:
 
 
 def render_management_pdf_bytes(summary: ManagementSummary) -> bytes:
-    import weasyprint
-
-    html = weasyprint.HTML(
-        string=render_management_html(summary), base_url=None, url_fetcher=_data_only_fetcher()
-    )
-    pdf: bytes = html.write_pdf()
-    return pdf
+    return html_to_pdf(render_management_html(summary))
