@@ -40,7 +40,9 @@ def _setup(session: Session, client: TestClient, role: Role = Role.RSSI) -> tupl
 
 
 def _audit(session: Session, action: str) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+    return list(
+        session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+    )
 
 
 def _answer(session: Session, campaign: Campaign, control_id: str) -> Answer:

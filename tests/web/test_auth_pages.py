@@ -38,7 +38,7 @@ def test_login_sets_a_secure_httponly_lax_session_cookie(client: TestClient, ses
     assert not any(f.startswith(("domain", "max-age", "expires")) for f in flags)
     assert resolve_session(session, client.cookies[SESSION_COOKIE]) is user
     assert client.get("/account").status_code == 200
-    assert session.scalars(select(AuditEntry.action)).all()[-1] == "session.login"
+    assert session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()[-1] == "session.login"
 
 
 def test_unknown_account_wrong_password_and_lockout_get_the_same_page(

@@ -87,7 +87,9 @@ def test_a_training_session_is_recorded_and_deleted_from_the_page(
     assert service.list_trainings(session, est) == []
     actions = [
         e.action
-        for e in session.scalars(select(AuditEntry).where(AuditEntry.action.like("awareness.training.%")))
+        for e in session.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("awareness.training.%")).order_by(AuditEntry.id)
+        )
     ]
     assert actions == ["awareness.training.add", "awareness.training.delete"]
 

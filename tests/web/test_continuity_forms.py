@@ -40,7 +40,9 @@ def _setup(session: Session, client: TestClient, role: Role = Role.RSSI) -> tupl
 
 
 def _audited(session: Session, action: str) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+    return list(
+        session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+    )
 
 
 def test_a_care_service_is_created_edited_and_deleted(session: Session, client: TestClient) -> None:
@@ -225,7 +227,10 @@ def test_applications_assets_and_dependencies(session: Session, client: TestClie
     assert client.post(f"{base}/applications/{pacs.id}/delete", data={"csrf_token": token}).status_code == 303
     assert "PACS imagerie" not in {a.name for a in service.list_applications(session, s.establishment_id)}
     actions = [
-        e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.action.like("continuity_%")))
+        e.action
+        for e in session.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("continuity_%")).order_by(AuditEntry.id)
+        )
     ]
     assert actions == [
         "continuity_application.create",
