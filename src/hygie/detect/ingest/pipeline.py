@@ -23,7 +23,7 @@ import orjson
 
 from hygie.core.errors import ValidationError
 from hygie.core.settings import Settings
-from hygie.detect.events import Event, EventWriter, read_manifest, write_manifest
+from hygie.detect.events import BATCH_EVENTS, Event, EventWriter, read_manifest, write_manifest
 from hygie.detect.ingest import evtx, m365, metrics, ndjson, postfix, syslog
 from hygie.detect.ingest.common import Problem, ReadContext, head
 
@@ -161,7 +161,7 @@ class _Group:
         self.settings = settings
         self.establishment_id = establishment_id
         self.timezone: tzinfo = options.get("timezone", UTC)
-        self.batch_size: int = options.get("batch_size", 50_000)
+        self.batch_size: int = options.get("batch_size", BATCH_EVENTS)
         self.writers: dict[str, EventWriter] = {}
         self.results: list[tuple[Path, FileResult]] = []
         self.stored: dict[str, FileResult] = {}
@@ -239,7 +239,7 @@ def store_file(
     digest: str,
     *,
     timezone: tzinfo = UTC,
-    batch_size: int = 50_000,
+    batch_size: int = BATCH_EVENTS,
     progress: ProgressCallback | None = None,
 ) -> FileResult:
     """Reads one file into the store, without looking at the manifest (see :func:`ingest_file`).
@@ -293,7 +293,7 @@ def ingest_file(
     source: str = "auto",
     *,
     timezone: tzinfo = UTC,
-    batch_size: int = 50_000,
+    batch_size: int = BATCH_EVENTS,
     progress: ProgressCallback | None = None,
 ) -> FileResult:
     """Reads one file into the store unless its content (SHA-256) was already ingested; saves the manifest.
@@ -324,7 +324,7 @@ def ingest_paths(
     source: str = "auto",
     *,
     timezone: tzinfo = UTC,
-    batch_size: int = 50_000,
+    batch_size: int = BATCH_EVENTS,
     workers: int = 1,
     on_file: Callable[[Path], None] | None = None,
     progress: ProgressCallback | None = None,
@@ -425,7 +425,7 @@ def store_files(
     source: str,
     *,
     timezone: tzinfo = UTC,
-    batch_size: int = 50_000,
+    batch_size: int = BATCH_EVENTS,
 ) -> list[FileResult]:
     """Reads ``(path, SHA-256)`` files (distinct contents) into the store as one group sharing its day
     files, without looking at the manifest; their results in the same order. Runs in a worker process."""
