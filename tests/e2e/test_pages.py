@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 from pypdf import PdfReader
 
 from tests.e2e.conftest import DemoServer, screenshot, sign_in, use_htmx
@@ -104,3 +104,31 @@ def test_the_pdf_report_downloads(page: Page, demo_server: DemoServer) -> None:
     reader = PdfReader(path)
     assert len(reader.pages) >= 3
     assert "Saint-Aurèle" in reader.pages[0].extract_text()
+
+
+def test_revoking_a_token_asks_first(page: Page, demo_server: DemoServer) -> None:
+    """A form that deletes or revokes asks in a dialog; cancelling leaves everything as it was."""
+    sign_in(page, demo_server.e2e)
+    page.goto("/account")
+    page.get_by_label("Nom du nouveau jeton").fill("Jeton de test du dialogue")
+    page.get_by_role("button", name="Créer un jeton").click()
+    revoke = page.get_by_role("button", name="Révoquer Jeton de test du dialogue")
+    expect(revoke).to_be_visible()
+
+    questions: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    revoke.click()
+    expect(revoke).to_be_visible()  # cancelled: still there, nothing sent
+    assert questions == [
+        "Révoquer le jeton Jeton de test du dialogue ? Les outils qui l'utilisent perdront leur accès."
+    ]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    revoke.click()
+    expect(page.get_by_role("button", name="Révoquer Jeton de test du dialogue")).to_have_count(0)
+    screenshot(page, "account-token-revoked")
