@@ -60,8 +60,39 @@ def test_plan_commands_end_to_end(hygie_home: Path, tmp_path: Path) -> None:
     done = json.loads(run("plan", "status", "CH Test", str(action["id"]), "done", "--json"))
     assert done["status"] == "done" and done["done_at"] is not None
 
-    text = run("plan", "budget", "CH Test")
-    assert "recommandation nationale" in text or "fourchette nationale" in text
+    # Owner, due date and notes: changed as on the action's page, and audited the same way.
+    other = roadmap[1]
+    edit_args = ["plan", "edit", "CH Test", str(other["id"]), "--owner", "  Équipe réseau ", "--due"]
+    edited = json.loads(
+        run(*edit_args, "2027-09-30", "--notes", "Devis reçu", "--status", "in_progress", "--json")
+    )
+    assert (edited["owner"], edited["due_date"], edited["quarter"]) == (
+        "Équipe réseau",
+        "2027-09-30",
+        "2027-Q3",
+    )
+    assert (edited["notes"], edited["status"]) == ("Devis reçu", "in_progress")
+    assert "rien à changer" in run("plan", "edit", "CH Test", str(other["id"]), "--owner", "Équipe réseau")
+    refused = runner.invoke(
+        app, ["plan", "edit", "CH Test", str(other["id"]), "--owner", " ", "--due", "2020-01-01"]
+    )
+    assert refused.exit_code == 1
+    assert (
+        "owner: Give the owner" in refused.output
+        and "due_date: The due date cannot be in the past" in refused.output
+    )
+    bad_date = runner.invoke(app, ["plan", "edit", "CH Test", str(other["id"]), "--due", "30/09/2027"])
+    assert bad_date.exit_code == 2 and "--due" in bad_date.output
+    after = json.loads(run("plan", "roadmap", "CH Test", "--json"))
+    assert (
+        next(a for a in after if a["id"] == other["id"])["owner"] == "Équipe réseau"
+    )  # the refused edit changed nothing
+    trail = json.loads(run("audit", "list", "--limit", "3", "--json"))  # newest first
+    assert [(e["action"], e["actor"].startswith("cli:")) for e in trail[:2]] == [
+        ("plan_action.update", True),  # the edit (status, owner, due date and notes at once)
+        ("plan_action.status", True),  # `plan status … done`
+    ]
+    assert trail[0]["details"]["owner"]["to"] == "Équipe réseau"
 
 
 def test_without_levels_the_cli_points_to_the_assessment(hygie_home: Path) -> None:

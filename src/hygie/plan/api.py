@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -163,12 +163,7 @@ def edit_action(scope: EstablishmentScope, action_id: int, data: ActionPatch) ->
     )
     if not changes:
         return action
-    details: dict[str, Any]
-    if set(changes) == {"status"}:
-        before, after = changes["status"]
-        verb, details = "plan_action.status", {"from": before, "to": after}
-    else:
-        verb, details = "plan_action.update", {k: {"from": b, "to": a} for k, (b, a) in changes.items()}
+    verb, details = service.audit_of_changes(changes)
     audit.record_for(
         scope.db,
         scope.principal,

@@ -27,6 +27,7 @@ from hygie.core.formatting import fmt_number
 from hygie.core.settings import get_settings
 from hygie.core.time import today
 from hygie.frameworks.loader import Library, default_library
+from hygie.org import audit
 from hygie.org import service as org_service
 from hygie.plan import service
 from hygie.plan.catalogue import check_against_library, default_actions
@@ -237,24 +238,70 @@ def roadmap(key: EstablishmentArg, as_json: bool = JsonOption) -> None:
     console.print(table)
 
 
+ActionIdArg = Annotated[int, typer.Argument(help="Id of the plan action (see `hygie plan roadmap`)")]
+
+
+def _edit_action(key: str, action_id: int, as_json: bool, **fields: Any) -> None:
+    """Changes an action as its page and the API do, recorded in the audit trail the same way."""
+    with database() as session:
+        establishment = org_service.find_establishment(session, key)
+        action, changes = service.update_action(session, establishment.id, action_id, **fields)
+        if changes:
+            verb, details = service.audit_of_changes(changes)
+            audit.record(
+                session,
+                actor=audit.cli_actor(),
+                action=verb,
+                object_type="plan_action",
+                object_id=action.id,
+                establishment_id=establishment.id,
+                details=details,
+            )
+        out = PlanActionOut.model_validate(action)
+    if as_json:
+        print_json(out)
+        return
+    if not changes:
+        console.print(f"Action #{out.id} {out.title} : rien à changer / nothing to change.")
+        return
+    console.print(f"Action #{out.id} {out.title}")
+    for name, (before, after) in changes.items():
+        console.print(f"  {name} : {before or '—'} → [bold]{after or '—'}[/]")
+
+
 @app.command("status")
 @handle_errors
 def status(
     key: EstablishmentArg,
-    action_id: Annotated[int, typer.Argument(help="Id of the plan action (see `hygie plan roadmap`)")],
+    action_id: ActionIdArg,
     new_status: Annotated[ActionStatus, typer.Argument(help="todo, in_progress, done or cancelled")],
     as_json: bool = JsonOption,
 ) -> None:
     """Move an action of the plan; a done action raises the levels of its controls."""
-    with database() as session:
-        establishment = org_service.find_establishment(session, key)
-        out = PlanActionOut.model_validate(
-            service.set_status(session, establishment.id, action_id, new_status)
-        )
-    if as_json:
-        print_json(out)
-        return
-    console.print(f"Action #{out.id} {out.title} : [bold]{out.status.value}[/]")
+    _edit_action(key, action_id, as_json, status=new_status)
+
+
+@app.command("edit")
+@handle_errors
+def edit(
+    key: EstablishmentArg,
+    action_id: ActionIdArg,
+    new_status: Annotated[
+        ActionStatus | None, typer.Option("--status", help="todo, in_progress, done or cancelled")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Who carries the action: a person or a role")] = None,
+    due: Annotated[str | None, typer.Option(help="New due date, YYYY-MM-DD (not in the past)")] = None,
+    notes: Annotated[
+        str | None, typer.Option(help="Notes on the action (an empty text removes them)")
+    ] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change an action of the plan: status, owner, due date or notes (recorded in the audit trail)."""
+    try:
+        due_date = date.fromisoformat(due) if due else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"--due: {exc}") from exc
+    _edit_action(key, action_id, as_json, status=new_status, owner=owner, due_date=due_date, notes=notes)
 
 
 @app.command("budget")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -625,6 +626,16 @@ def update_action(
         action.notes = notes.strip() or None
     session.flush()
     return action, changes
+
+
+def audit_of_changes(changes: Mapping[str, tuple[str | None, str | None]]) -> tuple[str, dict[str, Any]]:
+    """The audit verb and details of an edit (``update_action``'s changes), the same from the API, the
+    pages and the CLI: a change of the status alone as the board records it (``plan_action.status``,
+    from and to); any other change as ``plan_action.update`` with every field before and after."""
+    if set(changes) == {"status"}:
+        before, after = changes["status"]
+        return "plan_action.status", {"from": before, "to": after}
+    return "plan_action.update", {k: {"from": b, "to": a} for k, (b, a) in changes.items()}
 
 
 def list_actions(
