@@ -14,13 +14,14 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.table import Column, Table
+from rich.text import Text
 
 from hygie.cli.common import JsonOption, LangOption, console, database, handle_errors, print_json
 from hygie.core.formatting import fmt_days, fmt_euros, fmt_number, fmt_percent
 from hygie.core.i18n import gettext, normalise_language
 from hygie.frameworks.service import get_library
 from hygie.group import report, service
-from hygie.group.schemas import GroupView
+from hygie.group.schemas import GroupView, SharedWeakness
 from hygie.group.table import Cell, Kind, Row, side_by_side
 from hygie.org.access import Principal
 from hygie.reports.vocabulary import label
@@ -94,6 +95,13 @@ def short_name(name: str) -> str:
     return name
 
 
+def _who(weakness: SharedWeakness, view: GroupView, lang: str) -> str:
+    """The establishments a weakness is shared by: all of them, or their short names."""
+    if len(weakness.establishment_ids) == len(view.establishments):
+        return gettext("All of them", lang)
+    return ", ".join(short_name(name) for name in weakness.establishments)
+
+
 def print_view(view: GroupView, lang: str) -> None:
     """The side-by-side table, the shared weaknesses and the consolidated budget (also what the demo ends
     with)."""
@@ -102,23 +110,37 @@ def print_view(view: GroupView, lang: str) -> None:
         return gettext(message, lang)
 
     console.print(f"[bold]{view.name}[/] — {_('group view')}")
-    # No outer border and the figures' column widest: the table stays readable at 80 columns.
+    rows = side_by_side(view, lang)
+    lines = [
+        (
+            row,
+            [_cell(row, c, lang) for c in row.cells],
+            "" if row.median is None else fmt_days(row.median, lang),
+        )
+        for row in rows
+    ]
+    headers = [short_name(c.name) for c in view.establishments]
+    # No outer border; each figure column as wide as its widest value or the longest word of its header
+    # (headers wrap between words, "Saint-Aurèle" is never cut), the labels take the rest: 80 columns do.
+    widths = [
+        max(
+            max(len(w) for w in header.split()),
+            *(Text.from_markup(cells[i]).cell_len for _r, cells, _m in lines),
+        )
+        for i, header in enumerate(headers)
+    ]
+    median_title = _("Group median")
+    median_width = max(max(len(w) for w in median_title.split()), *(len(m) for *_c, m in lines))
     table = Table(
-        Column(_("Figure"), ratio=2),
-        *(Column(short_name(c.name), justify="right", ratio=1) for c in view.establishments),
-        Column(_("Group median"), justify="right", ratio=1),
+        Column(_("Figure"), ratio=1),
+        *(Column(h, justify="right", min_width=w, max_width=w) for h, w in zip(headers, widths, strict=True)),
+        Column(median_title, justify="right", min_width=median_width, max_width=median_width),
         box=box.SIMPLE_HEAD,
         show_edge=False,
         expand=True,
     )
-    for row in side_by_side(view, lang):
-        median = "" if row.median is None else fmt_days(row.median, lang)
-        table.add_row(
-            row.label,
-            *(_cell(row, c, lang) for c in row.cells),
-            median,
-            end_section=row.key.startswith("dimension:incident"),
-        )
+    for row, cells, median in lines:
+        table.add_row(row.label, *cells, median, end_section=row.key.startswith("dimension:incident"))
     console.print(table)
     if view.shared_weaknesses:
         shared = Table(
@@ -130,7 +152,7 @@ def print_view(view: GroupView, lang: str) -> None:
             expand=True,
         )
         for weakness in view.shared_weaknesses[:TOP_SHARED]:
-            shared.add_row(weakness.title, label(weakness.severity, lang), ", ".join(weakness.establishments))
+            shared.add_row(weakness.title, label(weakness.severity, lang), _who(weakness, view, lang))
         console.print(shared)
     else:
         console.print(_("No open weakness is shared by two establishments or more."))

@@ -214,7 +214,7 @@ def _title(finding: Finding, library: Library, lang: str) -> str:
     if finding.source == FindingSource.VULNERABILITY and isinstance(subject, str):
         if evidence.get("kind") == "eol":
             if evidence.get("basis") == "maker":  # a device its maker no longer supports: no product key
-                return gettext("end of support announced by the maker", lang)
+                return gettext("devices whose maker ended support", lang)
             return gettext("end of life: %(what)s", lang) % {"what": subject}
         return subject
     english = evidence.get("title_en")
