@@ -444,6 +444,10 @@ def write_manifest(settings: Settings, establishment_id: int, manifest: dict[str
     temp = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
     temp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
     temp.replace(folder / MANIFEST_NAME)
+    # New events in the store: the detection coverage read earlier in this process is out of date.
+    from hygie.assess import evidence_cache  # late: the store is imported by the domains it serves
+
+    evidence_cache.outside_facts_changed()
 
 
 class DayCount(NamedTuple):
