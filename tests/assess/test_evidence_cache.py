@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Session
 from hygie.assess import evidence, evidence_cache
 from hygie.assess.evidence_rules import Reading
 from hygie.assets.models import Asset, AssetKind
+from hygie.core.settings import get_settings
 from hygie.core.time import today
+from hygie.detect.events import write_manifest
 from hygie.frameworks.schema import Text
 from hygie.frameworks.service import get_library
 from hygie.plan import service as plan_service
@@ -164,16 +167,22 @@ def test_one_entry_per_establishment_and_day(session: Session, calls: Calls) -> 
     assert calls == {(first, day): 1, (second, day): 1, (first, earlier): 1}
 
 
-def test_facts_changed_outside_the_database(session: Session, calls: Calls) -> None:
+def test_facts_changed_outside_the_database(session: Session, calls: Calls, evidence_home: Path) -> None:
     eid = make_establishment(session).id
     session.flush()
     patched(session, eid)
-    evidence_cache.outside_facts_changed()  # an ingestion in this process
+    evidence_cache.outside_facts_changed()
     patched(session, eid)
     patched(session, eid)
-    evidence_cache.forget(session)
+    assert calls[eid, today()] == 2
+    # An ingestion in this process saves the store's manifest: the coverage is read again.
+    write_manifest(get_settings(), eid, {})
+    patched(session, eid)
     patched(session, eid)
     assert calls[eid, today()] == 3
+    evidence_cache.forget(session)
+    patched(session, eid)
+    assert calls[eid, today()] == 4
 
 
 def test_tables_that_keep_the_readings() -> None:

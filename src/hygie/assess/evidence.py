@@ -24,7 +24,8 @@ is at least ``GAP`` levels above the measure the gap is also a finding of the pl
 
 A request asks for the measured levels several times: each provider's readings are kept for the
 rest of the session's transaction while nothing they read changes (``evidence_cache`` says when
-they are read again).
+they are read again). A provider therefore only reads, and a new one that reads a table listed in
+``evidence_cache.UNREAD_TABLES`` (the assessment, the plan's findings…) takes it off that list.
 """
 
 from __future__ import annotations

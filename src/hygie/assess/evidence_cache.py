@@ -16,12 +16,14 @@ hospital. Their readings are kept in ``session.info``, by (provider source, esta
   ``plan_action``, which the continuity provider reads (a lesson's action done closes the lesson).
   A savepoint released keeps them: what it wrote went through a flush.
 
-Facts outside the database: the detection provider reads the Parquet event store, the network
-provider the segmentation policy file. Files written by another process (ingestion is often a
-separate command or worker) are seen at the next transaction, which for the web is the next request
-and for the CLI the next command: a page never shows facts older than its own request began. An
-ingestion in this process (``detect.events.write_manifest``) calls ``outside_facts_changed`` and
-every reading kept until then is read again.
+Changes made elsewhere: rows another process commits meanwhile (PostgreSQL would show them to a
+later query of the same transaction) and the files the providers read outside the database (the
+detection provider's Parquet event store, often written by a separate ingestion command or worker;
+the network provider's segmentation policy) are seen at the next transaction: for the web the next
+request, for the CLI the next command (``session_scope``). A page never shows facts read before its
+own request began, which is what a reader expects of one page. Events written in this process
+(``detect.events.EventWriter.commit``, and ``write_manifest`` after an ingestion by worker processes)
+call ``outside_facts_changed``, and every reading kept until then is read again.
 """
 
 from __future__ import annotations
