@@ -11,7 +11,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hygie.assess import evidence, evidence_cache
+from hygie.assess import service as assess_service
 from hygie.assess.evidence_rules import Reading
+from hygie.assess.schemas import AnswerIn
 from hygie.assets.models import Asset, AssetKind
 from hygie.core.settings import get_settings
 from hygie.core.time import today
@@ -84,11 +86,16 @@ def test_read_once_then_again_after_a_flush_of_what_it_reads(session: Session, c
     assert calls[eid, day] == 5
 
 
-def test_the_plans_findings_and_the_answers_keep_the_readings(session: Session, calls: Calls) -> None:
+def test_answers_and_findings_keep_the_readings_actions_do_not(session: Session, calls: Calls) -> None:
     eid = make_establishment(session).id
     asset(session, eid, "poste-1")
     session.flush()
     library = get_library()
+    assert patched(session, eid) == 0.25
+    campaign = assess_service.create_campaign(session, eid, name="2026", assessed_on=today(), library=library)
+    answer = AnswerIn(status="level", level=4)
+    assess_service.record_answer(session, campaign, "TEC-PATCH", answer, "rssi", library=library)
+    session.flush()
     assert patched(session, eid) == 0.25
     finding = FindingIn(
         key="fw:1", title="Pare-feu à revoir", severity=Severity.HIGH, control_ids=["TEC-PATCH"]
@@ -104,6 +111,13 @@ def test_the_plans_findings_and_the_answers_keep_the_readings(session: Session, 
     found = plan_service.list_findings(session, eid, source=FindingSource.ASSESSMENT)
     assert [f.evidence["level"] for f in found if f.key == "control:TEC-PATCH"] == [1]
     assert calls[eid, today()] == 1
+    # An action of the plan is read by the continuity provider (a lesson's action): read again.
+    plan_service.add_action(
+        session, eid, key="lesson:1", title="Tester la restauration", owner="DSI", due_date=today()
+    )
+    session.flush()
+    assert patched(session, eid) == 0.25
+    assert calls[eid, today()] == 2
 
 
 def test_pending_changes_are_read_not_kept(session: Session, calls: Calls) -> None:
