@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from hygie.assess import evidence
+from hygie.assess import evidence, evidence_cache
 from hygie.assess import service as assess_service
 from hygie.assess.evidence_rules import Reading
 from hygie.assess.schemas import AnswerIn
@@ -100,8 +100,10 @@ def test_a_gap_is_a_finding_that_says_why_and_stale_evidence_says_so(
         False,
         ["srv-1"],
     )
-    # The same facts 40 days old: over TEC-PATCH's 30 days, and 1 - 1 = 0.
+    # The same facts 40 days old: over TEC-PATCH's 30 days, and 1 - 1 = 0. They change outside the
+    # database, where the readings kept for the transaction cannot see it: forgotten by hand.
     half_patched[0] = today() - timedelta(days=40)
+    evidence_cache.forget(session)
     stale = evidence.measured_levels(session, eid, None, library)["TEC-PATCH"]
     assert (stale.level, stale.rule_level, stale.stale) == (0, 1, True)
     assert stale.basis.en.endswith(f"evidence of {half_patched[0].isoformat()}, over 30 days old: -1 level")

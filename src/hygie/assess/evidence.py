@@ -21,6 +21,11 @@ through ``plan.service.measured_levels`` and ``with_measured``). The declared ma
 as it is, the measured one is given beside it (``scoring.measured_score``). Where the declaration
 is at least ``GAP`` levels above the measure the gap is also a finding of the plan (source
 ``evidence``, key ``evidence:<control>``) that says why.
+
+A request asks for the measured levels several times: each provider's readings are kept for the
+rest of the session's transaction while nothing they read changes (``evidence_cache`` says when
+they are read again). A provider therefore only reads, and a new one that reads a table listed in
+``evidence_cache.UNREAD_TABLES`` (the assessment, the plan's findings…) takes it off that list.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from hygie.assess import scoring
+from hygie.assess import evidence_cache, scoring
 from hygie.assess import service as assess_service
 from hygie.assess.evidence_rules import MeasuredLevel, Reading, apply
 from hygie.assess.models import Campaign
@@ -89,13 +94,15 @@ def _library() -> Library:
 def readings(
     session: Session, establishment_id: int, on: date | None = None, sources: Collection[str] | None = None
 ) -> dict[str, tuple[str, Reading]]:
-    """Every metric the providers (of ``sources``, default all) read as of ``on``, with the source."""
+    """Every metric the providers (of ``sources``, default all) read as of ``on``, with the source.
+
+    Read once per transaction while nothing they read changes (``evidence_cache``)."""
     day = on or today()
     found: dict[str, tuple[str, Reading]] = {}
     for source, provider in sorted(providers().items()):
         if sources is not None and source not in sources:
             continue
-        for reading in provider(session, establishment_id, day):
+        for reading in evidence_cache.readings_of(session, source, provider, establishment_id, day):
             found[reading.metric] = (source, reading)
     return found
 

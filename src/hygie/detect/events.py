@@ -400,6 +400,7 @@ class EventWriter:
             temp.replace(temp.parent / name)
         self._writers.clear()
         self._temps.clear()
+        _store_changed()
 
     def abort(self) -> None:
         with suppress(Exception):  # already failing: the files are removed below
@@ -444,6 +445,14 @@ def write_manifest(settings: Settings, establishment_id: int, manifest: dict[str
     temp = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
     temp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
     temp.replace(folder / MANIFEST_NAME)
+    _store_changed()  # the files were written by worker processes, whose own signal stays there
+
+
+def _store_changed() -> None:
+    """New events in the store: the detection coverage read earlier in this process is out of date."""
+    from hygie.assess import evidence_cache  # late: the store is imported by the domains it serves
+
+    evidence_cache.outside_facts_changed()
 
 
 class DayCount(NamedTuple):

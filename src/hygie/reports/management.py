@@ -422,7 +422,9 @@ def management_summary(
     report: r.MaturityReport | None = None
     declared: MaturityScore | None = None
     measured: MaturityScore | None = None
-    # Measured once: every provider reads its domain (the network check, the detection coverage…).
+    # Measured once: every provider reads its domain (the network check, the detection coverage…);
+    # the maturity report's refresh and the continuity section below find the readings in the
+    # transaction's cache (hygie.assess.evidence_cache).
     declared_levels = evidence.declared_levels(session, establishment_id, library)
     facts = evidence.measured_levels(session, establishment_id, on, library)
     if assess_service.list_campaigns(session, establishment_id):
