@@ -35,7 +35,7 @@ def test_report_from_a_short_assessment(hygie_home: Path, tmp_path: Path) -> Non
     page = html.read_text(encoding="utf-8")
     assert "Clinique du Parc" in page and "Authentification multifacteur" in page
     english = _invoke("report", "maturity", FINESS, "--html", str(tmp_path / "en.html"), "--lang", "en")
-    assert "en.html" in english
+    assert "en.html" in english.replace("\n", "")  # a long path wraps at 80 columns
     assert "Multi-factor authentication" in (tmp_path / "en.html").read_text(encoding="utf-8")
 
 
