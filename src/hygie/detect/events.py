@@ -255,10 +255,11 @@ def _write_thread() -> ThreadPoolExecutor:
 class EventWriter:
     """Writes the events of one input file, or of several, into the store: a row group per day and batch.
 
-    Memory holds at most ``batch_size`` buffered events (and the batch being written) whatever the input
-    size. Parquet encoding, compression and writing run in a background thread (they release the GIL), so
-    they overlap with the reading and flattening of the next batch. Files are written under a hidden name
-    and renamed by :meth:`commit`; :meth:`abort` removes them. Use as a context manager.
+    Memory holds at most ``batch_size`` buffered events (and the batch being written) and
+    :data:`MAX_OPEN_DAYS` open day files, whatever the input size. Parquet encoding, compression and
+    writing run in a background thread (they release the GIL), so they overlap with the reading and
+    flattening of the next batch. Files are written under a hidden name and renamed by :meth:`commit`;
+    :meth:`abort` removes them. Use as a context manager.
 
     :meth:`start_file` hands the next input file to the same writer: its events go into the same day
     files (one part per day for all of them rather than one per file and day; each small Parquet file costs
