@@ -30,7 +30,7 @@ def test_the_threshold_is_set_once_on_glibc(monkeypatch: pytest.MonkeyPatch) -> 
         assert heap.fix_mmap_threshold() is True
     finally:
         heap.fix_mmap_threshold.cache_clear()
-    assert calls == [(-3, 131072)]  # M_MMAP_THRESHOLD, 128 KiB, once
+    assert calls == [(-3, 262144)]  # M_MMAP_THRESHOLD, 256 KiB, once
 
 
 @pytest.mark.parametrize(("system", "libc"), [("Darwin", ""), ("Linux", "musl")])

@@ -8,7 +8,7 @@ freed space, so a process grew with the number of batches, that is with the inpu
   keeps. The threshold starts at 128 KiB but rises to the size of each mapped block freed, up to 32 MiB:
   once the first large buffers are freed, blocks of that size come from the heaps and their holes add up.
   The evaluation of a million events peaked at 1,000 MB against 880 MB for a quarter of them; with the
-  threshold fixed (:func:`fix_mmap_threshold`), at about 830 MB against 820 MB.
+  threshold fixed (:func:`fix_mmap_threshold`), at about 850 MB against 770 MB.
 - Arrow's default pool, mimalloc, kept the pages freed by ingestion: a process writing 500,000 events
   peaked at 430 MB against 380 MB for 130,000; with jemalloc (:func:`writing_pool`), 340 MB against
   310 MB, for the same CPU time. Not in evaluation, where jemalloc cost 10% more CPU.
@@ -25,11 +25,11 @@ from functools import cache
 
 import pyarrow as pa
 
-MMAP_THRESHOLD = 128 * 1024
-"""Bytes from which a block gets its own mapping: glibc's starting value, kept fixed (fixing it turns off
-the rise). The evaluation's peak then grew by 2 to 6% from 250,000 to a million events, for 5 to 10% more
-CPU (big blocks mapped and zeroed again each time); 256 KiB cost about 5% but let the peak grow by 10 to
-13%."""
+MMAP_THRESHOLD = 256 * 1024
+"""Bytes from which a block gets its own mapping, kept fixed (fixing it turns off the rise). glibc starts at
+128 KiB: kept there, the evaluation's peak grew by only 2 to 6% from 250,000 to a million events, but its
+CPU time by 13 to 15% (blocks of 128 to 256 KiB, numpy's arrays of a batch, mapped and zeroed again each
+time); at 256 KiB, the peak grew by 10 to 13% for about 5% more CPU."""
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
 WRITING_POOL = "jemalloc"
 """Arrow's allocator while events are written, unless ``ARROW_DEFAULT_MEMORY_POOL`` names one. It gives
