@@ -380,3 +380,56 @@ def test_worker_tasks_are_runs_of_files_of_about_the_same_size(
     assert [[d for _, d in t] for t in pipeline._tasks(files, 2)] == [["a", "b", "c"], ["d"], ["e"]]
     monkeypatch.setattr(pipeline, "GROUP_FILES", 2)
     assert [[d for _, d in t] for t in pipeline._tasks(files, 1)] == [["a", "b"], ["c", "d"], ["e"]]
+
+
+def test_a_writer_closes_days_past_its_bound_and_names_their_later_parts(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two day files open at most: the 10th is closed when the 12th opens, then gets events again (a next
+    # part, "-1"); the 11th is closed in turn. Every event is stored once, the same names come back when
+    # the file is written again, and a later write in one part removes the part it no longer needs.
+    monkeypatch.setattr(events_module, "MAX_OPEN_DAYS", 2)
+    days = [10, 10, 11, 11, 12, 12, 10, 10, 12]
+    events = [_event(datetime(2024, 3, day, 8, n, tzinfo=UTC), n) for n, day in enumerate(days)]
+    root = establishment_dir(store_settings, 14) / "source=evtx"
+    name = "part-" + "ee" * 8
+
+    def write() -> dict[str, list[int]]:
+        with EventWriter(store_settings, 14, "evtx", "ee" * 32, "days.evtx", batch_size=2) as writer:
+            writer.extend(events)
+        return {
+            f"{path.parent.name}/{path.name}": pq.read_table(path).column("offset").to_pylist()
+            for path in sorted(root.rglob("*.parquet"))
+        }
+
+    first = write()
+    assert first == {
+        f"day=2024-03-10/{name}-1.parquet": [6, 7],
+        f"day=2024-03-10/{name}.parquet": [0, 1],
+        f"day=2024-03-11/{name}.parquet": [2, 3],
+        f"day=2024-03-12/{name}.parquet": [4, 5, 8],
+    }
+    assert write() == first
+    assert sum(c.events for c in count_events(store_settings, 14)) == 9
+    assert not list(root.rglob(".*"))  # no temporary file left
+    monkeypatch.setattr(events_module, "MAX_OPEN_DAYS", 64)
+    assert write() == {
+        f"day=2024-03-10/{name}.parquet": [0, 1, 6, 7],
+        f"day=2024-03-11/{name}.parquet": [2, 3],
+        f"day=2024-03-12/{name}.parquet": [4, 5, 8],
+    }
+
+
+def test_an_aborted_writer_removes_every_part_of_a_day(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events_module, "MAX_OPEN_DAYS", 1)
+    days = [10, 11, 10, 11]
+    writer = EventWriter(store_settings, 15, "evtx", "ff" * 32, "days.evtx", batch_size=1)
+    writer.extend(_event(datetime(2024, 3, day, 8, n, tzinfo=UTC), n) for n, day in enumerate(days))
+    writer.flush()
+    writer._wait()
+    root = establishment_dir(store_settings, 15)
+    assert len([p for p in root.rglob("*") if p.is_file()]) == 4  # two parts of each day, hidden
+    writer.abort()
+    assert not [p for p in root.rglob("*") if p.is_file()]

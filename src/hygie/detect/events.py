@@ -9,7 +9,11 @@ One input file gives one ``part-`` file per day it covers, named after the first
 file's SHA-256: re-ingesting a file rewrites the same names, never a second copy. Several files ingested
 together share their day files (fewer, larger files), then named after the SHA-256 of their sorted SHA-256s:
 the same files ingested together again give the same names (the manifest is saved as soon as they are
-renamed, so a file is not read twice into two different names). Files whose name starts
+renamed, so a file is not read twice into two different names). A writer keeps at most
+:data:`MAX_OPEN_DAYS` day files open: when a day it closed gets events again, they go into a next part of
+that day, ``part-<name>-1.parquet``, ``part-<name>-2.parquet``... numbered in the order written, so the same
+input gives the same names again; a commit removes the higher-numbered parts of the same name that an
+earlier ingestion (with other bounds) may have left. Files whose name starts
 with ``_`` or ``.`` (manifest, files being written) are skipped by Spark and not matched by ``*.parquet``.
 
 Columns (:data:`EVENT_SCHEMA`); the partition columns ``source`` and ``day`` are also in the files, so one
@@ -84,13 +88,19 @@ EVENT_SCHEMA = pa.schema(
 )
 """Arrow schema of every event file; see the module docstring for the meaning of each column."""
 
-BATCH_EVENTS = 20_000
+BATCH_EVENTS = 10_000
 """Events an ingestion writer buffers before writing them (memory in ingestion is mostly this batch and the
-one being written: 50,000 held about 150 MB more per process for no measurable speed)."""
+one being written: 50,000 held about 150 MB more per process for no measurable speed; 20,000 held 60 MB
+more per process than 10,000 on a million events, and its peak grew with the input, 13% from 250,000)."""
 SMALL_PART_ROWS = 1000
 MAX_DAY_RUNS = 2000
 """Runs of one day in a batch above which it is sorted by day rather than sliced."""
 CHUNK_ROWS = 10_000
+MAX_OPEN_DAYS = 64
+"""Day files a writer keeps open at most; past it, the least recently written one is closed. Each open
+Parquet writer holds 0.1 to 0.2 MB: a million events over 1,600 days, two processes, took 70 MB more per
+process without the bound, and more as the days covered grow. Logs come in time order, so a closed day
+seldom gets events again (when it does, they go into a next part of the day)."""
 STATISTICS_COLUMNS = ["event_id", "ts", "host", "source", "channel", "provider", "event_code", "record_id"]
 """Columns whose min/max go into the files: those queries filter on (the raw text and map would only cost)."""
 MANIFEST_NAME = "_ingested.json"
@@ -245,10 +255,11 @@ def _write_thread() -> ThreadPoolExecutor:
 class EventWriter:
     """Writes the events of one input file, or of several, into the store: a row group per day and batch.
 
-    Memory holds at most ``batch_size`` buffered events (and the batch being written) whatever the input
-    size. Parquet encoding, compression and writing run in a background thread (they release the GIL), so
-    they overlap with the reading and flattening of the next batch. Files are written under a hidden name
-    and renamed by :meth:`commit`; :meth:`abort` removes them. Use as a context manager.
+    Memory holds at most ``batch_size`` buffered events (and the batch being written) and
+    :data:`MAX_OPEN_DAYS` open day files, whatever the input size. Parquet encoding, compression and
+    writing run in a background thread (they release the GIL), so they overlap with the reading and
+    flattening of the next batch. Files are written under a hidden name and renamed by :meth:`commit`;
+    :meth:`abort` removes them. Use as a context manager.
 
     :meth:`start_file` hands the next input file to the same writer: its events go into the same day
     files (one part per day for all of them rather than one per file and day; each small Parquet file costs
@@ -273,8 +284,8 @@ class EventWriter:
         self._columns = _Columns()
         self._chunks: list[pa.Table] = []  # earlier parts of the batch, already in Arrow
         self._chunked = 0
-        self._writers: dict[date, pq.ParquetWriter] = {}
-        self._temps: dict[date, Path] = {}
+        self._writers: dict[date, pq.ParquetWriter] = {}  # open, least recently written first
+        self._temps: dict[date, list[Path]] = {}  # every part of each day, in the order opened
         self._pending: Future[None] | None = None
         self.written = 0
         self.days: dict[date, int] = {}
@@ -369,18 +380,22 @@ class EventWriter:
 
     def _write(self, parts: list[tuple[date, pa.Table]]) -> None:
         for day, part in parts:
-            writer = self._writers.get(day)
+            writer = self._writers.pop(day, None)
             if writer is None:
+                if len(self._writers) >= MAX_OPEN_DAYS:
+                    self._writers.pop(next(iter(self._writers))).close()
                 folder = partition_dir(self.settings, self.establishment_id, self.source, day)
                 folder.mkdir(parents=True, exist_ok=True)
-                temp = folder / f"{self._temp_prefix}.tmp"
-                self._temps[day] = temp
+                temps = self._temps.setdefault(day, [])
+                temp = folder / f"{self._temp_prefix}.{len(temps)}.tmp"
+                temps.append(temp)
                 # Zstandard compresses best but costs about a millisecond per file to set up: a day with few
                 # events (a forensic collection spans hundreds of days) is written with Snappy instead.
                 compression = "zstd" if part.num_rows >= SMALL_PART_ROWS else "snappy"
-                writer = self._writers[day] = pq.ParquetWriter(
+                writer = pq.ParquetWriter(
                     temp, EVENT_SCHEMA, compression=compression, write_statistics=STATISTICS_COLUMNS
                 )
+            self._writers[day] = writer  # (re)inserted last: the most recently written
             writer.write_table(part)
 
     def _wait(self) -> None:
@@ -393,12 +408,20 @@ class EventWriter:
         """Writes what is left and gives the files their final names (replacing an earlier copy)."""
         self.flush()
         self._wait()
-        name = self.part_name
-        for day, writer in self._writers.items():
+        for writer in self._writers.values():
             writer.close()
-            temp = self._temps[day]
-            temp.replace(temp.parent / name)
         self._writers.clear()
+        stem = self.part_name.removesuffix(".parquet")
+        for temps in self._temps.values():
+            folder = temps[0].parent
+            for number, temp in enumerate(temps):
+                temp.replace(folder / (f"{stem}-{number}.parquet" if number else f"{stem}.parquet"))
+            # Parts of an earlier ingestion of the same files that this one did not rewrite (it split the
+            # day into fewer parts): their events are in the parts just written.
+            for stale in folder.glob(f"{stem}-*.parquet"):
+                suffix = stale.name[len(stem) + 1 : -len(".parquet")]
+                if suffix.isdigit() and int(suffix) >= len(temps):
+                    stale.unlink()
         self._temps.clear()
         _store_changed()
 
@@ -408,8 +431,9 @@ class EventWriter:
         for writer in self._writers.values():
             with suppress(Exception):
                 writer.close()
-        for temp in self._temps.values():
-            temp.unlink(missing_ok=True)
+        for temps in self._temps.values():
+            for temp in temps:
+                temp.unlink(missing_ok=True)
         self._writers.clear()
         self._temps.clear()
         self._columns = _Columns()

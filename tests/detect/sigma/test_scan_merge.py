@@ -111,3 +111,23 @@ def test_row_codes_equal_exactly_for_equal_rows() -> None:
     codes = scan._row_codes(wide, 2500)
     assert len(np.unique(codes)) == len({tuple(int(w[i]) for w in wide) for i in range(2500)}) == 2000
     assert (codes[2000:] == codes[:500]).all()
+
+
+def test_a_message_group_is_evaluated_batch_by_batch() -> None:
+    # The merged group waits for more rows; the message group (whole messages, nothing to merge) does not:
+    # its hits come out with the batch that holds them and none of its rows stays pending.
+    connection = duckdb.connect()
+    groups = scan.groups_of(compile_text(CMD_WHOAMI, MIMIKATZ).rules)
+    scanner = scan.Scanner(connection.cursor(), groups)
+    table = table_of(events())
+    batch = table.drop_columns(["message"]).append_column("message", table.column("message"))
+    pairs = scanner.add(batch)
+    assert sorted((event_id, rule.id[-1]) for event_id, rule in pairs) == [
+        (2, "2"),
+        (6, "2"),
+        (12, "2"),
+        (16, "2"),
+    ]
+    assert list(scanner.pending) == [0] and scanner.pending[0].events == 12
+    later = scanner.finish()
+    assert sorted(event_id for event_id, _ in later) == [1, 2, 4, 5, 11, 12, 14, 15]

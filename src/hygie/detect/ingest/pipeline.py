@@ -24,6 +24,7 @@ import orjson
 from hygie.core.errors import ValidationError
 from hygie.core.settings import Settings
 from hygie.detect.events import BATCH_EVENTS, Event, EventWriter, read_manifest, write_manifest
+from hygie.detect.heap import writing_pool
 from hygie.detect.ingest import evtx, m365, metrics, ndjson, postfix, syslog
 from hygie.detect.ingest.common import Problem, ReadContext, head
 
@@ -247,12 +248,13 @@ def store_file(
     A file of unknown format gives a result with ``skipped`` set. Runs in a worker process too.
     """
     group = _Group(settings, establishment_id, {"timezone": timezone, "batch_size": batch_size})
-    try:
-        result = group.read(path, source, digest, progress)
-    except BaseException:
-        group.abort()
-        raise
-    group.commit()
+    with writing_pool():
+        try:
+            result = group.read(path, source, digest, progress)
+        except BaseException:
+            group.abort()
+            raise
+        group.commit()
     return result
 
 
@@ -361,9 +363,11 @@ def ingest_paths(
                 settings, establishment_id, files, source, options, workers, manifest, record, save, on_file
             )
         else:
-            _in_groups(
-                settings, establishment_id, files, source, options, manifest, record, save, on_file, progress
-            )
+            with writing_pool():
+                _in_groups(
+                    settings, establishment_id, files, source, options, manifest, record, save, on_file,
+                    progress,
+                )  # fmt: skip
     finally:
         if state["dirty"]:
             save()
@@ -430,13 +434,14 @@ def store_files(
     """Reads ``(path, SHA-256)`` files (distinct contents) into the store as one group sharing its day
     files, without looking at the manifest; their results in the same order. Runs in a worker process."""
     group = _Group(settings, establishment_id, {"timezone": timezone, "batch_size": batch_size})
-    try:
-        for path, digest in files:
-            group.add(path, group.read(path, source, digest, None))
-    except BaseException:
-        group.abort()
-        raise
-    return [result for _, result in group.commit()]
+    with writing_pool():
+        try:
+            for path, digest in files:
+                group.add(path, group.read(path, source, digest, None))
+        except BaseException:
+            group.abort()
+            raise
+        return [result for _, result in group.commit()]
 
 
 def _tasks(files: list[tuple[Path, str]], workers: int) -> list[list[tuple[Path, str]]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from hygie.detect.heap import fix_mmap_threshold
 from hygie.detect.sigma import scan
 from hygie.detect.sigma.backend import projection, render
 from hygie.detect.sigma.compiler import CompiledCorrelation, CompiledRule, CompiledRules, source_condition
@@ -120,6 +121,7 @@ def run(connection: Any, table_or_glob: str, rules: CompiledRules) -> list[Hit]:
     correlations through their window queries.
     """
     source = source_sql(table_or_glob)
+    fix_mmap_threshold()  # else the scan's freed buffers stay in the C heap, which grows with the input
     hits: list[Hit] = []
     groups = scan.groups_of([r for r in rules.rules if r.emit])
     if groups:
