@@ -77,7 +77,8 @@ PARSE_READS = 3
 
 
 class TreeMemory:
-    """The peak resident memory of this process and its children together, sampled every 0.1 s.
+    """The peak resident memory of this process and its direct children (the ingestion workers) together,
+    sampled every 0.1 s.
 
     ``ru_maxrss`` would not do: it is the peak of one process, not of the workers running at the same
     time, and Linux keeps it across fork and exec, so a process spawned by a big one starts at its peak.
@@ -85,13 +86,15 @@ class TreeMemory:
 
     def __init__(self) -> None:
         self.peak_mb = 0.0
+        self._lock = threading.Lock()  # a sample taken before a reset must not land after it
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def reset(self) -> float:
         """The peak so far; sampling starts again from the current figure."""
-        peak, self.peak_mb = self.peak_mb, self._now_mb()
+        with self._lock:
+            peak, self.peak_mb = self.peak_mb, self._now_mb()
         return max(peak, self.peak_mb)
 
     def stop(self) -> float:
@@ -101,7 +104,8 @@ class TreeMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(0.1):
-            self.peak_mb = max(self.peak_mb, self._now_mb())
+            with self._lock:
+                self.peak_mb = max(self.peak_mb, self._now_mb())
 
     @staticmethod
     def _now_mb() -> float:

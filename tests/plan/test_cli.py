@@ -93,6 +93,13 @@ def test_plan_commands_end_to_end(hygie_home: Path, tmp_path: Path) -> None:
         ("plan_action.status", True),  # `plan status … done`
     ]
     assert trail[0]["details"]["owner"]["to"] == "Équipe réseau"
+    shown = run(
+        "plan", "edit", "CH Test", str(other["id"]), "--notes", "[urgent] rappeler [/] le prestataire"
+    )
+    assert "[urgent] rappeler [/] le prestataire" in shown  # typed text, not markup
+
+    text = run("plan", "budget", "CH Test")
+    assert "recommandation nationale" in text or "fourchette nationale" in text
 
 
 def test_without_levels_the_cli_points_to_the_assessment(hygie_home: Path) -> None:

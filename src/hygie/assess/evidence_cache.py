@@ -28,6 +28,7 @@ call ``outside_facts_changed``, and every reading kept until then is read again.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -47,13 +48,15 @@ Key = tuple[str, int, date]
 # What a reading was computed by and when: a provider replaced (tests) or facts changed outside.
 _Entry = tuple[Callable[..., Any], int, tuple["Reading", ...]]
 _outside_generation = 0
+_outside_lock = threading.Lock()  # web requests run in threads: no increment may be lost
 
 
 def outside_facts_changed() -> None:
     """Facts the providers read outside the database changed in this process (an ingestion): every
     reading kept by any session is read again."""
     global _outside_generation  # one counter for the process, read by every session
-    _outside_generation += 1
+    with _outside_lock:
+        _outside_generation += 1
 
 
 def _pending(session: Session) -> bool:

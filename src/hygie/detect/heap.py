@@ -32,9 +32,9 @@ CPU time by 13 to 15% (blocks of 128 to 256 KiB, numpy's arrays of a batch, mapp
 time); at 256 KiB, the peak grew by 10 to 13% for about 5% more CPU."""
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
 WRITING_POOL = "jemalloc"
-"""Arrow's allocator while events are written, unless ``ARROW_DEFAULT_MEMORY_POOL`` names one. It gives
-freed pages back after about a second (jemalloc's default decay; at once cost 10% more CPU for 5% less
-memory)."""
+"""Arrow's allocator while events are written, unless ``ARROW_DEFAULT_MEMORY_POOL`` names one. While busy it
+gives freed pages back after about a second (jemalloc's default decay; at once cost 10% more CPU for 5%
+less memory), and all of them when the writing ends (it does so only during its own calls)."""
 
 
 @cache
@@ -60,11 +60,14 @@ def writing_pool() -> Iterator[None]:
         yield
         return
     try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
+        writing = pa.jemalloc_memory_pool()
     except NotImplementedError:  # a pyarrow built without jemalloc
         yield
         return
+    pa.set_memory_pool(writing)
     try:
         yield
     finally:
         pa.set_memory_pool(earlier)
+        # jemalloc gives pages back during its own calls only: idle from now on, it would keep them.
+        writing.release_unused()

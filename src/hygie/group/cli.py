@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.cells import cell_len
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -95,6 +96,10 @@ def short_name(name: str) -> str:
     return name
 
 
+def _longest_word(text: str) -> int:
+    return max(cell_len(word) for word in text.split())
+
+
 def _who(weakness: SharedWeakness, view: GroupView, lang: str) -> str:
     """The establishments a weakness is shared by: all of them, or their short names."""
     if len(weakness.establishment_ids) == len(view.establishments):
@@ -121,16 +126,14 @@ def print_view(view: GroupView, lang: str) -> None:
     ]
     headers = [short_name(c.name) for c in view.establishments]
     # No outer border; each figure column as wide as its widest value or the longest word of its header
-    # (headers wrap between words, "Saint-Aurèle" is never cut), the labels take the rest: 80 columns do.
+    # (headers wrap between words, "Saint-Aurèle" is not cut), the labels take the rest: up to five
+    # establishments fit in 80 columns, more squeeze every column.
     widths = [
-        max(
-            max(len(w) for w in header.split()),
-            *(Text.from_markup(cells[i]).cell_len for _r, cells, _m in lines),
-        )
+        max(_longest_word(header), *(Text.from_markup(cells[i]).cell_len for _r, cells, _m in lines))
         for i, header in enumerate(headers)
     ]
     median_title = _("Group median")
-    median_width = max(max(len(w) for w in median_title.split()), *(len(m) for *_c, m in lines))
+    median_width = max(_longest_word(median_title), *(cell_len(m) for *_c, m in lines))
     table = Table(
         Column(_("Figure"), ratio=1),
         *(Column(h, justify="right", min_width=w, max_width=w) for h, w in zip(headers, widths, strict=True)),

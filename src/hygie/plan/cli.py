@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import pydantic
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -261,12 +262,13 @@ def _edit_action(key: str, action_id: int, as_json: bool, **fields: Any) -> None
     if as_json:
         print_json(out)
         return
+    title = escape(out.title)  # owner, notes and titles are typed text: "[urgent]" is not markup
     if not changes:
-        console.print(f"Action #{out.id} {out.title} : rien à changer / nothing to change.")
+        console.print(f"Action #{out.id} {title} : rien à changer / nothing to change.")
         return
-    console.print(f"Action #{out.id} {out.title}")
+    console.print(f"Action #{out.id} {title}")
     for name, (before, after) in changes.items():
-        console.print(f"  {name} : {before or '—'} → [bold]{after or '—'}[/]")
+        console.print(f"  {name} : {escape(before or '—')} → [bold]{escape(after or '—')}[/]")
 
 
 @app.command("status")
