@@ -17,7 +17,8 @@ from hygie.assess.schemas import AnswerIn
 from hygie.assets.models import Asset, AssetKind
 from hygie.core.settings import get_settings
 from hygie.core.time import today
-from hygie.detect.events import write_manifest
+from hygie.detect import evidence as detect_evidence
+from hygie.detect.events import STORE_LISTENERS, write_manifest
 from hygie.frameworks.schema import Text
 from hygie.frameworks.service import get_library
 from hygie.plan import service as plan_service
@@ -189,7 +190,9 @@ def test_facts_changed_outside_the_database(session: Session, calls: Calls, evid
     patched(session, eid)
     patched(session, eid)
     assert calls[eid, today()] == 2
-    # An ingestion in this process saves the store's manifest: the coverage is read again.
+    # An ingestion in this process saves the store's manifest: the coverage is read again (the
+    # detection provider subscribes the cache to the store; the store knows no domain).
+    assert evidence_cache.outside_facts_changed in STORE_LISTENERS and detect_evidence.SOURCE == "detect"
     write_manifest(get_settings(), eid, {})
     patched(session, eid)
     patched(session, eid)

@@ -23,7 +23,8 @@ the network provider's segmentation policy) are seen at the next transaction: fo
 request, for the CLI the next command (``session_scope``). A page never shows facts read before its
 own request began, which is what a reader expects of one page. Events written in this process
 (``detect.events.EventWriter.commit``, and ``write_manifest`` after an ingestion by worker processes)
-call ``outside_facts_changed``, and every reading kept until then is read again.
+call ``outside_facts_changed`` (``detect.evidence`` subscribes it to ``events.STORE_LISTENERS``), and
+every reading kept until then is read again.
 """
 
 from __future__ import annotations

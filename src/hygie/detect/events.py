@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from datetime import date, datetime
@@ -472,11 +472,14 @@ def write_manifest(settings: Settings, establishment_id: int, manifest: dict[str
     _store_changed()  # the files were written by worker processes, whose own signal stays there
 
 
-def _store_changed() -> None:
-    """New events in the store: the detection coverage read earlier in this process is out of date."""
-    from hygie.assess import evidence_cache  # late: the store is imported by the domains it serves
+STORE_LISTENERS: list[Callable[[], None]] = []
+"""Called when this process wrote events into the store: what was read from it earlier is out of date
+(``detect.evidence`` drops the coverage the evidence cache kept). The store depends on no domain."""
 
-    evidence_cache.outside_facts_changed()
+
+def _store_changed() -> None:
+    for listener in STORE_LISTENERS:
+        listener()
 
 
 class DayCount(NamedTuple):

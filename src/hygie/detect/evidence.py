@@ -15,9 +15,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from hygie.assess import evidence_cache
 from hygie.assess.evidence import register
 from hygie.assess.evidence_rules import Reading
-from hygie.detect import coverage
+from hygie.detect import coverage, events
 from hygie.frameworks.schema import Text
 
 SOURCE = "detect"
@@ -51,3 +52,6 @@ def measure(session: Session, establishment_id: int, on: date) -> list[Reading]:
 
 
 register(SOURCE, measure)
+# Events written in this process (an ingestion) change the coverage: the readings kept are read again.
+if evidence_cache.outside_facts_changed not in events.STORE_LISTENERS:
+    events.STORE_LISTENERS.append(evidence_cache.outside_facts_changed)
