@@ -70,6 +70,11 @@ def test_api_opens_an_incident_and_counts_its_clocks(session: Session, client: T
     } <= actions
     bad = client.post(base, json=body | {"detected_at": "2026-03-01T10:00:00"}, headers=headers)
     assert bad.status_code == 422  # a naive time is refused
+    # An instant UTC cannot hold (year 1 at +01:00) is a 422 naming the field, not a 500 when stored.
+    early = client.post(base, json=body | {"started_at": "0001-01-01T00:00:00+01:00"}, headers=headers)
+    assert early.status_code == 422 and "started_at" in early.text and "out of range" in early.text
+    moved = client.post(base, json=body | {"detected_at": "2026-03-01T10:00:00+01:00"}, headers=headers)
+    assert moved.status_code == 201 and moved.json()["detected_at"].startswith("2026-03-01T09:00:00")
 
 
 def test_another_establishments_incident_looks_missing(session: Session, client: TestClient) -> None:

@@ -7,8 +7,9 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hygie.core.time import UTCDatetime
 from hygie.incidents.clocks import ClockStatus
 from hygie.incidents.models import (
     Answer,
@@ -119,9 +120,9 @@ class CaseIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     category: Category
     severity: Severity
-    detected_at: AwareDatetime
-    aware_at: AwareDatetime | None = None  # the detection time when not given
-    started_at: AwareDatetime | None = None
+    detected_at: UTCDatetime
+    aware_at: UTCDatetime | None = None  # the detection time when not given
+    started_at: UTCDatetime | None = None
     description: str = Field(default="", max_length=20_000)
     care_services: list[CareService] = Field(default_factory=list)
     asset_ids: list[int] = Field(default_factory=list, max_length=500)
@@ -157,9 +158,9 @@ class CaseUpdate(BaseModel):
     category: Category | None = None
     severity: Severity | None = None
     status: CaseStatus | None = None
-    detected_at: AwareDatetime | None = None
-    aware_at: AwareDatetime | None = None
-    started_at: AwareDatetime | None = None
+    detected_at: UTCDatetime | None = None
+    aware_at: UTCDatetime | None = None
+    started_at: UTCDatetime | None = None
     description: str | None = Field(default=None, max_length=20_000)
     care_services: list[CareService] | None = None
     asset_ids: list[int] | None = Field(default=None, max_length=500)
@@ -191,7 +192,7 @@ class EntryIn(BaseModel):
 
     text: str = Field(min_length=1, max_length=10_000)
     kind: EntryKind = EntryKind.NOTE
-    at: AwareDatetime | None = None  # now when not given
+    at: UTCDatetime | None = None  # now when not given
 
 
 class TaskIn(BaseModel):
@@ -199,7 +200,7 @@ class TaskIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=300)
     owner: str = Field(min_length=1, max_length=100)
-    due_at: AwareDatetime | None = None
+    due_at: UTCDatetime | None = None
 
 
 class IndicatorIn(BaseModel):
@@ -213,7 +214,7 @@ class IndicatorIn(BaseModel):
 class SentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sent_at: AwareDatetime | None = None  # now when not given
+    sent_at: UTCDatetime | None = None  # now when not given
     reference: str = Field(default="", max_length=200)
 
 
@@ -222,8 +223,8 @@ class RequestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    due_at: AwareDatetime
-    requested_at: AwareDatetime | None = None
+    due_at: UTCDatetime
+    requested_at: UTCDatetime | None = None
 
 
 class ReviewIn(BaseModel):

@@ -15,7 +15,9 @@ from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from hygie.core.time import UTCDatetime
 
 # Fixed namespace of Hygie's export ids (uuid5): the same case always gets the same ids.
 HYGIE_NAMESPACE = uuid.UUID("9d347063-1934-4c5f-8faf-e73add589f94")
@@ -122,7 +124,7 @@ class _Frozen(BaseModel):
 class Indicator(_Frozen):
     kind: IndicatorKind
     value: str
-    first_seen: AwareDatetime | None = None
+    first_seen: UTCDatetime | None = None
     comment: str = ""
 
     @field_validator("value")
@@ -140,7 +142,7 @@ Text = Annotated[str, Field(min_length=1)]
 
 
 class TimelineEntry(_Frozen):
-    time: AwareDatetime
+    time: UTCDatetime
     text: Text
 
 
@@ -153,10 +155,10 @@ class SharedCase(_Frozen):
     category: str = ""
     severity: Severity
     status: str
-    detected_at: AwareDatetime
-    started_at: AwareDatetime | None = None
-    closed_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
+    detected_at: UTCDatetime
+    started_at: UTCDatetime | None = None
+    closed_at: UTCDatetime | None = None
+    updated_at: UTCDatetime | None = None
     establishment_name: Text
     establishment_finess: str | None = None
     care_services: tuple[str, ...] = ()
