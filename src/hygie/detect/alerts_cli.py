@@ -128,6 +128,7 @@ def _spark_session(master: str) -> Any:
         SparkSession.builder.master(master)
         .appName("hygie-detect")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")  # progress bars would bury the summary
         .getOrCreate()
     )
 

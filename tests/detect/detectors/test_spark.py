@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -109,6 +110,20 @@ def _seen(outcomes: list[Outcome]) -> list[tuple[Any, ...]]:
     ]  # fmt: skip
 
 
+@pytest.fixture
+def elsewhere(spark: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The tests' SparkSession in UTC+14 and this process in UTC-3: the results must not depend on them."""
+    monkeypatch.setenv("TZ", "America/Sao_Paulo")
+    time.tzset()
+    spark.conf.set("spark.sql.session.timeZone", "Pacific/Kiritimati")
+    try:
+        yield spark
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_every_family_is_in_the_parity_test() -> None:
     assert list(DATA) == list(detectors.DETECTORS)
 
@@ -116,18 +131,19 @@ def test_every_family_is_in_the_parity_test() -> None:
 @SQLITE_ONLY
 @pytest.mark.parametrize("family", list(DATA))
 def test_spark_finds_what_duckdb_finds(
-    family: str, session: Session, store_settings: Settings, spark: Any
+    family: str, session: Session, store_settings: Settings, elsewhere: Any
 ) -> None:
     est = make_establishment(session)
     DATA[family](session, store_settings, est.id)
     duck = detectors.run_all(session, est.id, store_settings, now=NOW, only=[family])
     assert all(o.detections for o in duck), "every family must detect something here"
-    sparked = detectors.run_all(session, est.id, store_settings, now=NOW, only=[family], spark=spark)
+    sparked = detectors.run_all(session, est.id, store_settings, now=NOW, only=[family], spark=elsewhere)
     assert _seen(sparked) == _seen(duck)
     # the same alerts, unchanged: the Spark run found the DuckDB run's alerts by their keys
     assert [(o.created, o.updated, o.alert_ids) for o in sparked] == [(0, 0, o.alert_ids) for o in duck]
-    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
-    assert "events" not in {t.name for t in spark.catalog.listTables()}  # the view is dropped
+    # the session is given back as it was: its time zone, no view left
+    assert elsewhere.conf.get("spark.sql.session.timeZone") == "Pacific/Kiritimati"
+    assert "events" not in {t.name for t in elsewhere.catalog.listTables()}
 
 
 @SQLITE_ONLY
