@@ -4,11 +4,13 @@ the statistics computed in Python for both engines."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
+import duckdb
 import pytest
 
 from hygie.detect.detectors.base import most_common, quantile
-from hygie.detect.detectors.queries import ordered_list, to_spark_sql
+from hygie.detect.detectors.queries import local_hour, local_weekday, ordered_list, to_spark_sql
 
 
 def test_parameters_become_typed_literals() -> None:
@@ -45,3 +47,26 @@ def test_statistics_by_hand() -> None:
     assert quantile([4.0], 0.99) == 4.0
     assert most_common(["b", "a", None, "b", "a", "c"]) == "a"  # tie of a and b: the smallest
     assert most_common([None]) == ""
+
+
+def test_local_hours_and_weekdays_across_daylight_saving(spark: Any) -> None:
+    """Paris moves to summer time on Sunday 29 March 2026 at 1:00 UTC and back on Sunday 25 October at
+    1:00 UTC; 2026-02-23 is a Monday, 2026-03-01 a Sunday."""
+    moments = [
+        datetime(2026, 2, 23, 23, 30, tzinfo=UTC),  # Tuesday 0:30 in Paris
+        datetime(2026, 3, 1, 22, 59, tzinfo=UTC),  # Sunday 23:59
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # Sunday 1:30 (UTC+1)
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # Sunday 3:30 (UTC+2)
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # Sunday 2:30 (UTC+2)
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # Sunday 2:30 again (UTC+1)
+    ]
+    expected = [(0, 1), (23, 6), (1, 6), (3, 6), (2, 6), (2, 6)]
+    sql = f"SELECT {local_hour('?')}, {local_weekday('?')}"
+    zone = "Europe/Paris"
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    for moment, (hour, weekday) in zip(moments, expected, strict=True):
+        params = [moment, zone, moment, zone]
+        assert connection.execute(sql, params).fetchone() == (hour, weekday), moment
+        assert tuple(spark.sql(to_spark_sql(sql, params)).collect()[0]) == (hour, weekday), moment
