@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy.orm import Session
 
 from hygie.core.settings import Settings
@@ -16,24 +13,6 @@ from hygie.detect.ingest import ingest_paths
 from hygie.detect.sigma.compiler import compile_paths
 from tests.detect.alerts_data import evtx_files, rules_folder
 from tests.factories import make_establishment
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if shutil.which("java") is None:
-        pytest.fail("no JVM: Spark needs Java (Debian: apt install default-jre-headless)", pytrace=False)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("hygie-alerts-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 def test_spark_gives_the_same_alerts(

@@ -74,7 +74,7 @@ def run_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Run the installed rules, with the establishment's tuning, then the statistical detectors, over the
-    establishment's events; a known burst refreshes its alert."""
+    establishment's events, both on the chosen engine; a known burst refreshes its alert."""
     if engine not in ("duckdb", "spark"):
         raise ValidationError(f"--engine: {engine!r} ∉ duckdb, spark")
     if only not in ("all", "sigma", "stats"):
@@ -86,23 +86,18 @@ def run_command(
     with database() as session:
         establishment_id = org_service.find_establishment(session, establishment).id
         rules = installed_for(session, establishment_id) if only != "stats" else None
-        if rules is not None and engine == "spark":
-            from pyspark.sql import SparkSession
-
-            spark = (
-                SparkSession.builder.master(master)
-                .appName("hygie-detect")
-                .config("spark.sql.session.timeZone", "UTC")
-                .getOrCreate()
-            )
-            try:
+        # One SparkSession for the rules and the detectors: starting one costs seconds.
+        spark = _spark_session(master) if engine == "spark" else None
+        try:
+            if rules is not None and spark is not None:
                 report = service.run_detection_spark(session, settings, establishment_id, rules, spark)
-            finally:
+            elif rules is not None:
+                report = service.run_detection(session, settings, establishment_id, rules)
+            if only != "sigma":
+                outcomes = detectors.run_all(session, establishment_id, settings, now=now, spark=spark)
+        finally:
+            if spark is not None:
                 spark.stop()
-        elif rules is not None:
-            report = service.run_detection(session, settings, establishment_id, rules)
-        if only != "sigma":
-            outcomes = detectors.run_all(session, establishment_id, settings, now=now)
         covered = coverage.refresh(session, establishment_id, now.date() if now else None, settings=settings)
     if as_json:
         extra = {"coverage": {"share": round(covered.share, 4), "gaps": [g.id for g in covered.gaps]}}
@@ -124,6 +119,18 @@ def run_command(
         for note in outcome.notes:
             console.print(f"[yellow]⚠[/] {render(note.as_json(), lang)}", highlight=False)
     _coverage_line(covered, lang)
+
+
+def _spark_session(master: str) -> Any:
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(master)
+        .appName("hygie-detect")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")  # progress bars would bury the summary
+        .getOrCreate()
+    )
 
 
 STATUS_STYLES = {

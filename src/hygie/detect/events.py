@@ -147,6 +147,14 @@ def has_events(settings: Settings, establishment_id: int) -> bool:
     return root.is_dir() and next(root.glob("source=*/day=*/*.parquet"), None) is not None
 
 
+def read_spark(spark: Any, settings: Settings, establishment_id: int) -> Any:
+    """An establishment's events as a Spark DataFrame (``spark`` a SparkSession; call only when
+    :func:`has_events`)."""
+    # The files carry source and day themselves: read them as plain files, no partition discovery.
+    reader = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.parquet")
+    return reader.parquet(str(establishment_dir(settings, establishment_id)))
+
+
 def partition_dir(settings: Settings, establishment_id: int, source: str, day: date) -> Path:
     return establishment_dir(settings, establishment_id) / f"source={source}" / f"day={day.isoformat()}"
 

@@ -27,7 +27,7 @@ from hygie.assets.models import Asset
 from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.settings import Settings
 from hygie.core.time import utcnow
-from hygie.detect.events import dataset_glob, establishment_dir, has_events
+from hygie.detect.events import dataset_glob, has_events, read_spark
 from hygie.detect.models import BURST_GAP, MAX_EVENT_IDS, Alert, AlertLevel, AlertStatus
 from hygie.detect.sigma import engine
 from hygie.detect.sigma.compiler import CompiledCorrelation, CompiledRules
@@ -312,10 +312,7 @@ def run_detection_spark(
     if not has_events(settings, establishment_id):
         return RunReport(0, 0, 0, [])
     view = f"hygie_events_{establishment_id}"
-    # The files carry source and day themselves: read them as plain files, no partition discovery.
-    folder = str(establishment_dir(settings, establishment_id))
-    reader = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.parquet")
-    reader.parquet(folder).createOrReplaceTempView(view)
+    read_spark(spark, settings, establishment_id).createOrReplaceTempView(view)
     hits = engine.run_spark(spark, view, rules)
     return store_hits(session, settings, establishment_id, rules, hits)
 

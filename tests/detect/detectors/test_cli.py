@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from hygie.cli.main import app
 from hygie.core.settings import get_settings
+from hygie.detect.detectors.queries import SparkQueries
 from tests.detect.detectors.helpers import at, event, write
 
 runner = CliRunner()
@@ -67,3 +71,37 @@ def test_detect_run_stats_only_and_hours(hygie_home: Path) -> None:
     assert refused.exit_code != 0
     refused = runner.invoke(app, ["detect", "run", KEY, "--only", "nothing"])
     assert refused.exit_code != 0
+
+
+def test_detect_run_stats_on_spark(hygie_home: Path, spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The detectors run on the SparkSession of ``--engine spark`` (the tests' own, which the command's
+    getOrCreate finds), stopped once at the end."""
+    created = json.loads(
+        _ok(["establishments", "add", "--name", "CH Exemple", "--finess", KEY, "--kind", "ch", "--json"])
+    )
+    privileged = [
+        event(at(22, 10, i), host="DC1", channel="Security", code=4672, user="adm-jdupont") for i in range(3)
+    ]
+    write(get_settings(), created["id"], "evtx", privileged)
+    stops: list[bool] = []
+    monkeypatch.setattr(spark, "stop", lambda: stops.append(True))  # keep the tests' session running
+    ran: list[str] = []
+    real = SparkQueries.rows
+
+    def rows(self: SparkQueries, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        ran.append(sql)
+        return real(self, sql, params)
+
+    monkeypatch.setattr(SparkQueries, "rows", rows)
+
+    report = json.loads(
+        _ok(["detect", "run", KEY, "--engine", "spark", "--only", "stats", "--at", "2026-02-23T10:30:00",
+             "--json"])
+    )  # fmt: skip
+    by_name = {d["detector"]: d for d in report["detectors"]}
+    assert (by_name["off_hours_logons"]["created"], by_name["mail"]["status"]) == (1, "no_data")
+    assert ran and stops == [True]
+    listed = json.loads(_ok(["alerts", "list", KEY, "--json"]))
+    assert [(a["rule_id"], a["event_count"], a["first_seen"]) for a in listed] == [
+        ("hygie-stat-offhours-admin", 3, "2026-02-22T10:00:00+00:00")
+    ]

@@ -28,7 +28,7 @@ from hygie.detect.sigma.compiler import CompiledRules, compile_paths
 from hygie.detect.sigma.engine import run, run_spark
 from tests.detect import evtx_events
 from tests.detect.sigma import regression
-from tests.detect.sigma.test_spark import _spark_schema, spark, spark_rows  # noqa: F401 (fixture)
+from tests.detect.sigma.test_spark import _spark_schema, spark_rows
 
 pytestmark = pytest.mark.skipif(not regression.SIGMA.is_dir(), reason="SigmaHQ data set not present")
 CACHE = Path("/tmp/hygie-sigma-test-cache")  # noqa: S108 -- shared with test_regression: compiling takes a minute
@@ -86,7 +86,7 @@ def _pairs(hits: list[Any]) -> set[tuple[str, int]]:
     return {(h.rule_id, event_id) for h in hits for event_id in h.event_ids}
 
 
-def test_regression_cases_fire_the_same_on_spark_and_duckdb(spark: Any) -> None:  # noqa: F811
+def test_regression_cases_fire_the_same_on_spark_and_duckdb(spark: Any) -> None:
     everything = os.environ.get("HYGIE_SPARK_REGRESSION") == "all"
     rules, events, chosen, all_groups = _replay_set(everything)
     groups = {(tuple(r.channels), tuple(r.event_codes)) for r in rules.rules}

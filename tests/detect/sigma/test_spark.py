@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import duckdb
-import pytest
 
 from hygie.detect.sigma.compiler import compile_text
 from hygie.detect.sigma.engine import run, run_spark
 from tests.detect.evtx_events import SCHEMA, table_of
 from tests.detect.sigma import test_correlation as corr
 from tests.detect.sigma import test_semantics as sem
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    # make test installs pyspark and .ci/run the JVM: a missing engine fails, as Chromium would.
-    if shutil.which("java") is None:
-        pytest.fail("no JVM: Spark needs Java (Debian: apt install default-jre-headless)", pytrace=False)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("hygie-sigma-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
-
 
 RULES = [
     sem.rule("  sel: {Image: 'C:\\Windows\\System32\\CMD.exe'}\n  condition: sel"),

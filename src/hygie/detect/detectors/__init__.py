@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,8 @@ from hygie.core.settings import Settings
 from hygie.core.time import utcnow
 from hygie.detect import service
 from hygie.detect.detectors import backups, config, failed_logons, files, logons, mail, metrics
-from hygie.detect.detectors.base import Context, Detection, Outcome, Rule, Signal, Status, open_events
+from hygie.detect.detectors.base import Context, Detection, Outcome, Rule, Signal, Status
+from hygie.detect.detectors.queries import open_queries
 from hygie.org import service as org_service
 
 Detector = Callable[[Context], list[Outcome]]
@@ -58,32 +60,34 @@ def run_all(
     *,
     now: datetime | None = None,
     only: Collection[str] | None = None,
+    spark: Any | None = None,
 ) -> list[Outcome]:
     """Run the detectors (all, or the families named in ``only``) as of ``now`` (default: the current
     time) and store their alerts; each outcome carries its alert ids, created/updated counts and the
-    notes saying when history was too short to judge."""
+    notes saying when history was too short to judge. Their SQL runs on DuckDB, or on Spark when
+    ``spark`` is a SparkSession (left running), with the same results."""
     org_service.get_establishment(session, establishment_id)
     names = list(DETECTORS) if only is None else list(only)
     unknown = [n for n in names if n not in DETECTORS]
     if unknown:
         raise ValidationError(f"unknown detectors: {', '.join(unknown)} (known: {', '.join(DETECTORS)})")
     moment = now or utcnow()
-    connection, present = open_events(settings, establishment_id, moment)
+    queries = open_queries(settings, establishment_id, moment, spark)
     context = Context(
         session=session,
         settings=settings,
         establishment_id=establishment_id,
         now=moment,
         hours=config.working_hours(session, establishment_id),
-        connection=connection,
-        has_events=present,
+        queries=queries,
+        has_events=queries.present,
     )
     outcomes: list[Outcome] = []
     try:
         for name in names:
             outcomes.extend(DETECTORS[name](context))
     finally:
-        connection.close()
+        queries.close()
     for outcome in outcomes:
         report = service.store_detections(session, establishment_id, outcome.detections)
         outcome.alert_ids, outcome.created, outcome.updated = report.alerts, report.created, report.updated

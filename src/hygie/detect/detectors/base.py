@@ -2,25 +2,27 @@
 one run (with the reason when history is too short to judge), the run's context and the statistics.
 
 A detector is a function ``detect(context) -> list[Outcome]``: it reads the event store with DuckDB SQL
-(the ``events`` view of :func:`open_events`) or another domain's service, and returns detections; it
-writes nothing. :func:`hygie.detect.detectors.run_all` stores them as alerts through
-:mod:`hygie.detect.service`.
+over the view ``events`` (run by DuckDB or Spark, see :mod:`hygie.detect.detectors.queries`) or another
+domain's service, and returns detections; it writes nothing. :func:`hygie.detect.detectors.run_all`
+stores them as alerts through :mod:`hygie.detect.service`.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 from sqlalchemy.orm import Session
 
 from hygie.core.settings import Settings
-from hygie.detect.events import dataset_glob, has_events
+from hygie.detect.detectors.queries import EventQueries
 from hygie.detect.models import AlertLevel
 from hygie.plan.schemas import FindingIn
 
@@ -135,15 +137,15 @@ class WorkingHours:
 
 @dataclass(frozen=True)
 class Context:
-    """Everything a detector may read. ``connection`` has the ``events`` view (events up to ``now``) when
-    ``has_events`` is true."""
+    """Everything a detector may read. ``queries`` runs SQL over the view ``events`` (events up to ``now``)
+    when ``has_events`` is true."""
 
     session: Session
     settings: Settings
     establishment_id: int
     now: datetime
     hours: WorkingHours
-    connection: duckdb.DuckDBPyConnection
+    queries: EventQueries
     has_events: bool
 
     @property
@@ -152,24 +154,8 @@ class Context:
         return self.now - LOOKBACK
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self.connection.execute(sql, params or []).fetchall()
-
-
-def open_events(
-    settings: Settings, establishment_id: int, now: datetime
-) -> tuple[duckdb.DuckDBPyConnection, bool]:
-    """A DuckDB connection in UTC with the view ``events``: the establishment's events up to ``now``."""
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
-    present = has_events(settings, establishment_id)
-    if present:
-        glob = dataset_glob(settings, establishment_id).replace("'", "''")
-        cutoff = now.isoformat().replace("'", "")
-        connection.execute(
-            f"CREATE VIEW events AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true) "  # noqa: S608
-            f"WHERE ts <= TIMESTAMPTZ '{cutoff}'"
-        )
-    return connection, present
+        """The rows of DuckDB SQL with ``?`` parameters, the same Python values on either engine."""
+        return self.queries.rows(sql, params or [])
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -186,6 +172,29 @@ def median_mad(values: list[float]) -> tuple[float, float]:
         return 0.0, 0.0
     median = statistics.median(values)
     return median, statistics.median(abs(v - median) for v in values)
+
+
+def samples(values: Iterable[Any] | None) -> list[float]:
+    """The numbers of a list aggregated in SQL (NULL or empty when none; NULLs of an outer join left out)."""
+    return [float(v) for v in values or () if v is not None]
+
+
+def quantile(values: list[float], share: float) -> float:
+    """The ``share`` quantile with linear interpolation between the closest ranks (DuckDB's
+    ``quantile_cont``, NumPy's default)."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * share
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def most_common(values: Iterable[str | None] | None) -> str:
+    """The most frequent value, the smallest among ties ("" when none): SQL's ``mode`` picks any of them."""
+    counts = Counter(v for v in values or () if v is not None)
+    if not counts:
+        return ""
+    return min(counts, key=lambda v: (-counts[v], v))
 
 
 def hour_floor(moment: datetime) -> datetime:

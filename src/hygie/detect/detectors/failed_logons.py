@@ -14,7 +14,17 @@ from datetime import timedelta
 from typing import Any
 
 from hygie.core.i18n import N_
-from hygie.detect.detectors.base import Context, Detection, Explanation, Outcome, Rule, Signal, Status
+from hygie.detect.detectors.base import (
+    Context,
+    Detection,
+    Explanation,
+    Outcome,
+    Rule,
+    Signal,
+    Status,
+    most_common,
+)
+from hygie.detect.detectors.queries import ordered_list
 from hygie.detect.models import AlertLevel
 
 RULE = Rule(
@@ -67,15 +77,17 @@ w AS (
                              RANGE BETWEEN INTERVAL {int(WINDOW.total_seconds())} SECOND PRECEDING
                              AND CURRENT ROW)
                   AS n,
-           CASE WHEN ts - lag(ts) OVER (PARTITION BY kind, entity ORDER BY ts)
+           CASE WHEN ts - lag(ts) OVER (PARTITION BY kind, entity ORDER BY ts, event_id)
                      > INTERVAL {int(WINDOW.total_seconds())} SECOND THEN 1 ELSE 0 END AS cut
     FROM keyed
 ),
 b AS (
-    SELECT *, sum(cut) OVER (PARTITION BY kind, entity ORDER BY ts ROWS UNBOUNDED PRECEDING) AS burst FROM w
+    SELECT *, sum(cut) OVER (PARTITION BY kind, entity ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING)
+                  AS burst
+    FROM w
 )
-SELECT kind, entity, min(ts), max(ts), count(*), max(n), list(event_id ORDER BY ts), mode(host), mode(usr),
-       count(DISTINCT usr), count(DISTINCT src)
+SELECT kind, entity, min(ts), max(ts), count(*), max(n), {ordered_list("event_id", "ts", "event_id")},
+       list(host), list(usr), count(DISTINCT usr), count(DISTINCT src)
 FROM b GROUP BY kind, entity, burst
 HAVING max(n) >= ? AND max(ts) >= ?
 ORDER BY 3, 1, 2
@@ -95,7 +107,8 @@ def detect(context: Context) -> list[Outcome]:
     outcome.status = Status.OK
     zone = context.hours.timezone
     rows = context.rows(_BURSTS, [MIN_FAILURES, context.since])
-    for kind, entity, first, last, count, peak, ids, host, user, users, sources in rows:
+    for kind, entity, first, last, count, peak, ids, hosts, usrs, users, sources in rows:
+        host, user = most_common(hosts), most_common(usrs)
         params: dict[str, Any] = {
             "count": int(count),
             "first": _moment(first, zone),

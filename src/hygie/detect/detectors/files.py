@@ -13,7 +13,18 @@ from datetime import timedelta
 from typing import Any
 
 from hygie.core.i18n import N_
-from hygie.detect.detectors.base import Context, Detection, Explanation, Outcome, Rule, Signal, Status
+from hygie.detect.detectors.base import (
+    Context,
+    Detection,
+    Explanation,
+    Outcome,
+    Rule,
+    Signal,
+    Status,
+    quantile,
+    samples,
+)
+from hygie.detect.detectors.queries import ordered_list
 from hygie.detect.models import AlertLevel
 
 MASS_WRITES = Rule(
@@ -35,6 +46,7 @@ RANSOM_NAMES = Rule(
 
 BUCKET = timedelta(minutes=5)
 """Encryption touches thousands of files in minutes; five-minute buckets catch it early."""
+_MINUTES = int(BUCKET.total_seconds() // 60)  # a divisor of 60: buckets start at multiples of it
 FLOOR = 300
 """File events in one bucket below which nothing is judged unusual (a user copying a folder)."""
 FACTOR = 3.0
@@ -77,17 +89,21 @@ _FILES = """
 _VOLUME = f"""
 WITH f AS ({_FILES}),
 buckets AS (
-    SELECT lower(host) AS h_key, any_value(host) AS host,
-           time_bucket(INTERVAL {int(BUCKET.total_seconds())} SECOND, ts) AS b,
-           count(*) AS n, list(event_id ORDER BY ts) AS ids
+    SELECT lower(host) AS h_key, min(host) AS host,
+           date_trunc('hour', ts)
+               + INTERVAL {_MINUTES} MINUTE * CAST(floor(minute(ts) / {_MINUTES}) AS INTEGER) AS b,
+           count(*) AS n, {ordered_list("event_id", "ts", "event_id")} AS ids
     FROM f GROUP BY 1, 3
 )
-SELECT t.host, t.b, t.n, t.ids, count(s.n), quantile_cont(s.n, 0.99)
+SELECT t.host, t.b, t.n, t.ids, list(s.n)
 FROM buckets t LEFT JOIN buckets s
   ON s.h_key = t.h_key AND s.b < t.b AND s.b >= t.b - INTERVAL {HISTORY.days} DAY
 WHERE t.b >= ? AND t.n >= ?
 GROUP BY ALL ORDER BY t.host, t.b
 """  # noqa: S608 -- constants only
+"""The buckets of each host over the floor since ``?``, with the counts of the host's buckets of the
+previous week as a list (its quantile in Python). A bucket starts at a multiple of :data:`BUCKET` in the
+hour (DuckDB's ``time_bucket`` is not in Spark)."""
 
 
 def _moment(value: Any, zone: str) -> dict[str, str]:
@@ -109,8 +125,9 @@ def _volume(context: Context) -> list[Detection]:
     zone = context.hours.timezone
     minutes = int(BUCKET.total_seconds() // 60)
     above: list[tuple[Any, ...]] = []
-    for host, bucket, n, ids, samples, p99 in context.rows(_VOLUME, [context.since, FLOOR]):
-        usual = float(p99) if samples else None
+    for host, bucket, n, ids, previous in context.rows(_VOLUME, [context.since, FLOOR]):
+        history = samples(previous)
+        usual = quantile(history, 0.99) if history else None
         limit = max(float(FLOOR), FACTOR * usual) if usual is not None else float(FLOOR)
         if n < limit:
             continue
@@ -157,7 +174,7 @@ def _names(context: Context) -> list[Detection]:
     zone = context.hours.timezone
     rows = context.rows(
         f"SELECT event_id, ts, host, name FROM ({_FILES}) WHERE ts >= ? AND regexp_matches(name, ?) "  # noqa: S608
-        "ORDER BY lower(host), ts",
+        "ORDER BY lower(host), ts, event_id",
         [context.since, RANSOM_PATTERN],
     )
     groups: list[list[tuple[Any, ...]]] = []

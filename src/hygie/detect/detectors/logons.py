@@ -17,6 +17,7 @@ from typing import Any
 
 from hygie.core.i18n import N_
 from hygie.detect.detectors.base import Context, Detection, Explanation, Outcome, Rule, Signal, Status
+from hygie.detect.detectors.queries import ordered_list
 from hygie.detect.models import AlertLevel
 
 FIRST_SEEN = Rule(
@@ -76,12 +77,13 @@ WITH l AS (
     FROM ({_LOGONS})
 ),
 firsts AS (
-    SELECT usr, lower(host) AS h_key, src, min(ts) AS first, any_value(host) AS host,
-           list(event_id ORDER BY ts) FILTER (WHERE ts >= ?) AS ids, count(*) FILTER (WHERE ts >= ?) AS n,
-           max(ts) AS last
+    SELECT usr, lower(host) AS h_key, src, min(ts) AS first, min(host) AS host,
+           {ordered_list("event_id", "ts", "event_id", where="ts >= ?")} AS ids,
+           count(*) FILTER (WHERE ts >= ?) AS n, max(ts) AS last
     FROM l WHERE host IS NOT NULL GROUP BY 1, 2, 3
 )
-SELECT usr, host, src, first, last, n, ids FROM firsts WHERE first >= ? AND first >= ? ORDER BY first
+SELECT usr, host, src, first, last, n, ids FROM firsts WHERE first >= ? AND first >= ?
+ORDER BY first, usr, h_key, src
 """  # noqa: S608 -- constants only
 
 _PRIVILEGED = f"""
@@ -180,7 +182,7 @@ def _off_hours(context: Context) -> Outcome:
     hours = context.hours
     routine_since = context.since - timedelta(days=28)
     rows = context.rows(
-        f"SELECT event_id, ts, host, usr FROM ({_PRIVILEGED}) WHERE ts >= ? ORDER BY usr, ts",  # noqa: S608
+        f"SELECT event_id, ts, host, usr FROM ({_PRIVILEGED}) WHERE ts >= ? ORDER BY usr, ts, event_id",  # noqa: S608
         [routine_since],
     )
     if not rows:

@@ -10,11 +10,24 @@ any are counted as zero from the first mail event stored: the baseline learns qu
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hygie.core.i18n import N_
-from hygie.detect.detectors.base import Context, Detection, Explanation, Outcome, Rule, Signal, Status
+from hygie.detect.detectors.base import (
+    Context,
+    Detection,
+    Explanation,
+    Outcome,
+    Rule,
+    Signal,
+    Status,
+    hour_floor,
+    mean_std,
+    most_common,
+    samples,
+)
+from hygie.detect.detectors.queries import local_hour, local_weekday, ordered_list
 from hygie.detect.models import AlertLevel
 
 RULE = Rule(
@@ -70,31 +83,28 @@ WITH mail AS (
     FROM events WHERE source IN ('postfix', 'm365')
 ),
 hourly AS (
-    SELECT date_trunc('hour', ts) AS h, count(*) AS n, list(event_id ORDER BY ts) AS ids,
-           mode(host) AS host, mode("user") AS usr
+    SELECT date_trunc('hour', ts) AS h, count(*) AS n, {ordered_list("event_id", "ts", "event_id")} AS ids,
+           list(host) AS hosts, list("user") AS users
     FROM mail WHERE suspicious GROUP BY 1
 ),
 grid AS (
-    SELECT unnest(generate_series(
-        (SELECT date_trunc('hour', min(ts)) FROM mail), date_trunc('hour', ?::TIMESTAMPTZ), INTERVAL 1 HOUR
-    )) AS h
+    SELECT unnest(generate_series(CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), INTERVAL 1 HOUR)) AS h
 ),
 counts AS (
-    SELECT g.h, coalesce(c.n, 0) AS n, c.ids, c.host, c.usr,
-           isodow(timezone(?, g.h)) AS dow, hour(timezone(?, g.h)) AS hod
+    SELECT g.h, coalesce(c.n, 0) AS n, c.ids, c.hosts, c.users,
+           {local_weekday("g.h")} AS dow, {local_hour("g.h")} AS hod
     FROM grid g LEFT JOIN hourly c ON c.h = g.h
 )
-SELECT t.h, t.n, t.ids, t.host, t.usr, t.dow - 1,
-       count(s.n) FILTER (WHERE s.dow = t.dow AND s.h >= t.h - INTERVAL {SEASONAL_WEEKS * 7} DAY),
-       avg(s.n) FILTER (WHERE s.dow = t.dow AND s.h >= t.h - INTERVAL {SEASONAL_WEEKS * 7} DAY),
-       stddev_samp(s.n) FILTER (WHERE s.dow = t.dow AND s.h >= t.h - INTERVAL {SEASONAL_WEEKS * 7} DAY),
-       count(s.n) FILTER (WHERE s.h >= t.h - INTERVAL {FALLBACK_DAYS} DAY),
-       avg(s.n) FILTER (WHERE s.h >= t.h - INTERVAL {FALLBACK_DAYS} DAY),
-       stddev_samp(s.n) FILTER (WHERE s.h >= t.h - INTERVAL {FALLBACK_DAYS} DAY)
+SELECT t.h, t.n, t.ids, t.hosts, t.users, t.dow,
+       list(s.n) FILTER (WHERE s.dow = t.dow AND s.h >= t.h - INTERVAL {SEASONAL_WEEKS * 7} DAY),
+       list(s.n) FILTER (WHERE s.h >= t.h - INTERVAL {FALLBACK_DAYS} DAY)
 FROM counts t LEFT JOIN counts s ON s.hod = t.hod AND s.h < t.h
 WHERE t.h >= ? AND t.n > 0
 GROUP BY ALL ORDER BY t.h
 """  # noqa: S608 -- only module constants are formatted in
+"""Suspicious messages per hour, zero hours included from the first mail event's hour, with the samples
+of each hour's baselines (same local weekday and hour; same local hour) as lists: their mean and
+deviation are computed in Python, the same on DuckDB and Spark."""
 
 
 def _hour(moment: datetime, zone: str) -> dict[str, str]:
@@ -111,14 +121,15 @@ def detect(context: Context) -> list[Outcome]:
         return [outcome]
     outcome.status = Status.OK
     since = context.since.replace(minute=0, second=0, microsecond=0)
-    rows = context.rows(_SQL, [context.now, zone, zone, since])
+    grid = [hour_floor(first.astimezone(UTC)), hour_floor(context.now.astimezone(UTC))]
+    rows = context.rows(_SQL, [*grid, zone, zone, since])
     judged = 0
     surges: list[tuple[Any, ...]] = []
-    for h, n, ids, host, user, weekday, s_n, s_mean, s_std, d_n, d_mean, d_std in rows:
-        if s_n >= MIN_WEEKS:
-            mean, std, samples, text = float(s_mean), float(s_std or 0.0), int(s_n), SEASONAL
-        elif d_n >= MIN_DAYS:
-            mean, std, samples, text = float(d_mean), float(d_std or 0.0), int(d_n), DAILY
+    for h, n, ids, hosts, users, weekday, same_weekday, same_hour in rows:
+        if len(weekly := samples(same_weekday)) >= MIN_WEEKS:
+            (mean, std), taken, text = mean_std(weekly), len(weekly), SEASONAL
+        elif len(daily := samples(same_hour)) >= MIN_DAYS:
+            (mean, std), taken, text = mean_std(daily), len(daily), DAILY
         else:
             continue
         judged += 1
@@ -131,11 +142,12 @@ def detect(context: Context) -> list[Outcome]:
                 "weekday": {"weekday": int(weekday)},
                 "mean": round(mean, 1),
                 "std": round(max(std, MIN_SPREAD), 1),
-                "samples": samples,
+                "samples": taken,
                 "sigmas": int(SIGMAS),
                 "threshold": math.floor(threshold * 10) / 10,
             }
-            surges.append((h, int(n), list(ids), host or "", user or "", Explanation(text, params)))
+            explanation = Explanation(text, params)
+            surges.append((h, int(n), list(ids), most_common(hosts), most_common(users), explanation))
     if rows and not judged:
         days = (context.now - first).days
         outcome.status = Status.SHORT_HISTORY

@@ -22,7 +22,10 @@ from hygie.detect.detectors.base import (
     Rule,
     Signal,
     Status,
+    median_mad,
+    samples,
 )
+from hygie.detect.detectors.queries import local_hour, ordered_list
 from hygie.detect.models import AlertLevel
 
 RESPONSE = Rule(
@@ -82,18 +85,22 @@ WITH m AS (
     FROM events WHERE source = 'metrics' AND host IS NOT NULL
 ),
 hourly AS (
-    SELECT lower(host) AS h_key, any_value(host) AS host, kind, date_trunc('hour', ts) AS h,
-           avg(value) AS value, list(event_id ORDER BY ts) AS ids,
-           hour(timezone(?, date_trunc('hour', ts))) AS hod
+    SELECT lower(host) AS h_key, min(host) AS host, kind, date_trunc('hour', ts) AS h,
+           round(avg(value), 6) AS value, {ordered_list("event_id", "ts", "event_id")} AS ids,
+           {local_hour("date_trunc('hour', ts)")} AS hod
     FROM m WHERE kind IS NOT NULL AND value IS NOT NULL GROUP BY 1, 3, 4
 )
-SELECT t.host, t.kind, t.h, t.value, t.ids, count(s.value), median(s.value), mad(s.value)
+SELECT t.host, t.kind, t.h, t.value, t.ids, list(s.value)
 FROM hourly t LEFT JOIN hourly s
   ON s.h_key = t.h_key AND s.kind = t.kind AND s.hod = t.hod
  AND s.h < t.h AND s.h >= t.h - INTERVAL {BASELINE_DAYS} DAY
 WHERE t.h >= ?
 GROUP BY ALL ORDER BY t.host, t.kind, t.h
 """  # noqa: S608 -- only module constants are formatted in
+"""Each host's hourly mean of each metric since ``?``, with the hourly means of the same local hour of
+its previous days as a list (median and MAD in Python: Spark has no ``mad``). The hourly mean is rounded
+to 6 decimals: a sum of doubles differs in its last bits with the order of addition, which differs
+between engines, and a threshold must not."""
 
 
 def threshold(kind: str, median: float, mad: float) -> float:
@@ -120,20 +127,22 @@ def detect(context: Context) -> list[Outcome]:
     rows = context.rows(_SQL, [zone, since])
     judged = 0
     above: list[tuple[Any, ...]] = []
-    for host, kind, h, value, ids, samples, median, mad in rows:
-        if samples < MIN_DAYS:
+    for host, kind, h, value, ids, same_hour in rows:
+        baseline = samples(same_hour)
+        if len(baseline) < MIN_DAYS:
             continue
         judged += 1
-        limit = threshold(kind, float(median), float(mad))
+        median, mad = median_mad(baseline)
+        limit = threshold(kind, median, mad)
         if value > limit:
             params = {
                 "value": round(float(value), 1),
                 "host": host,
                 "start": _hour(h, zone),
                 "end": _hour(h + timedelta(hours=1), zone),
-                "median": round(float(median), 1),
-                "mad": round(float(mad), 1),
-                "samples": int(samples),
+                "median": round(median, 1),
+                "mad": round(mad, 1),
+                "samples": len(baseline),
                 "threshold": round(limit, 1),
                 "mads": int(MADS),
                 "ratio": RESPONSE_MIN_RATIO,
