@@ -181,18 +181,26 @@ def tuning_command(
         if not items:
             console.print(gettext("No tuning: every rule applies as written.", lang))
             return
-        table = Table("#", gettext("Kind", lang), gettext("Rule", lang), gettext("Detail", lang))
+        table = Table("#", gettext("Kind", lang))
+        table.add_column(gettext("Rule", lang), no_wrap=True)  # the id is typed back: never cut
+        table.add_column(gettext("Detail", lang))
         for item in items:
             table.add_row(
                 str(item.id),
                 gettext(tuning.KIND_LABELS[item.kind], lang),
-                item.rule_id,
+                _rule(item, lang),
                 Text(_detail(item, lang)),
             )
         console.print(table)
 
 
 ENTITY_LABELS = {EntityField.HOST: N_("host"), EntityField.USER: N_("user")}
+
+
+def _rule(item: RuleTuning, lang: str) -> str:
+    if item.kind == TuningKind.ENTITY and item.rule_id == tuning.ANY_DETECTOR:
+        return gettext("every detector rule", lang)
+    return item.rule_id
 
 
 def _detail(item: RuleTuning, lang: str) -> str:
