@@ -208,6 +208,14 @@ def test_page_tunes_the_detectors(session: Session, client: TestClient, store: S
         (TuningKind.DISABLE, "hygie-stat-cpu"),
         (TuningKind.LEVEL, OFF_HOURS),
     ]
+    # The published level chosen again: no override is stored, the one there was is removed.
+    for _ in range(2):
+        same = client.post(
+            f"/e/{est.id}/rules/levels", data={"csrf_token": token, "rule_id": OFF_HOURS, "level": "medium"}
+        )
+        assert same.status_code == 303 and same.headers["location"] == f"/e/{est.id}/rules#detectors-title"
+    assert [t.kind for t in tuning.list_tunings(session, est.id)] == [TuningKind.ENTITY, TuningKind.DISABLE]
+    assert _actions(session, est.id)[-1] == "rule.untune"
     english = client.get(f"/e/{est.id}/rules?lang=en").text
     assert (
         "Statistical detectors" in english

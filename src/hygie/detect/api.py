@@ -139,7 +139,8 @@ def _audit_tuning(scope: EstablishmentScope, action: str, item: RuleTuning, deta
 
 @router.get(TUNING, response_model=Page[RuleTuningOut])
 def list_tunings(scope: ReadScope, pages: Pagination) -> Page[RuleTuningOut]:
-    """The establishment's tuning of the rules: exclusions (Sigma filters), disabled rules, levels."""
+    """The establishment's tuning of the rules: exclusions (Sigma filters), disabled rules, levels, and the
+    hosts or users excluded from the statistical detectors (kind ``entity``)."""
     rows, total = paginate(scope.db, tuning.tunings_query(scope.id), pages)
     items = [RuleTuningOut.model_validate(t) for t in rows]
     return Page[RuleTuningOut](items=items, total=total, limit=pages.limit, offset=pages.offset)
@@ -187,7 +188,8 @@ def add_filter(scope: WriteScope, body: FilterIn) -> RuleTuningOut:
 
 @router.post(TUNING + "/disabled", status_code=201)
 def disable_rule(scope: WriteScope, body: RuleRefIn) -> RuleTuningOut:
-    """The rule raises no alert for this establishment."""
+    """The rule (a Sigma rule or a statistical detector's ``hygie-stat-…``) raises no alert for this
+    establishment; an unknown detector id is a 422."""
     item = tuning.disable_rule(
         scope.db, scope.id, body.rule_id, author=scope.principal.actor, reason=body.reason
     )

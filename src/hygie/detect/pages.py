@@ -388,6 +388,14 @@ def level_page(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     chosen = _level(level)
+    detector = DETECTOR_RULES.get(rule_id.strip())
+    if detector is not None and chosen == detector.level:
+        # The detector's row always sends a level: its published one means "no override".
+        for override in tuning.list_tunings(scope.db, scope.id, TuningKind.LEVEL):
+            if override.rule_id == detector.id:
+                removed = tuning.remove_tuning(scope.db, scope.id, override.id)
+                return _recorded(scope, "rule.untune", removed, {"kind": "level", "rule": detector.id})
+        return RedirectResponse(f"/e/{scope.id}/rules#detectors-title", status_code=303)
     try:
         if chosen is None:
             raise ValidationError(f"level: {level!r}")

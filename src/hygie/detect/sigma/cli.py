@@ -32,7 +32,11 @@ from hygie.detect.sigma.rules import import_rules, installed_rule_dirs, update_r
 from hygie.org import audit
 from hygie.org import service as org_service
 
-app = typer.Typer(help="Sigma detection rules (SigmaHQ and Hygie's own).", no_args_is_help=True)
+app = typer.Typer(
+    help="Sigma detection rules (SigmaHQ and Hygie's own); the tuning of the rules and of the statistical "
+    "detectors per establishment.",
+    no_args_is_help=True,
+)
 
 
 def cache_dir() -> Path:
