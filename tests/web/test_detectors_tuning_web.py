@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from hygie.core.settings import Settings, get_settings
-from hygie.detect import detectors, tuning
+from hygie.detect import detectors, service, tuning
 from hygie.detect.detectors import config
 from hygie.detect.models import EntityField, TuningKind
 from hygie.org import accounts, audit, tokens
@@ -244,6 +244,10 @@ def test_page_working_hours_feed_the_off_hours_detector(
 
     assert off_hours() == [at(22, 10).isoformat()]  # 7–20 h, Monday to Friday
     login(client)
+    alert = service.list_alerts(session, est.id)[0]
+    shown = client.get(f"/e/{est.id}/alerts/{alert.id}").text  # its links to the detectors' exclusion form
+    assert f"/rules?rule={OFF_HOURS}&amp;user=adm-jdupont#detector-exclusion-title" in shown
+    assert f"/rules?rule={OFF_HOURS}&amp;host=DC1#detector-exclusion-title" in shown
     page = client.get(f"/e/{est.id}/rules")
     assert "lun., mar., mer., jeu., ven. · 7\u00a0h – 20\u00a0h · Europe/Paris" in page.text
     token = csrf_from(page.text)
