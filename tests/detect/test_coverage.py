@@ -307,3 +307,17 @@ def test_coverage_is_the_measured_level_of_attack_detection(
     ]
     tuning.disable_rule(session, est.id, LSASS, reason="bruyante")  # T1003 no longer covered: 0.2
     assert evidence.measured_levels(session, est.id, DAY, get_library())["INC-DETECT"].level == 1
+
+
+def test_a_disabled_detector_rule_uncovers_its_technique() -> None:
+    catalogue = coverage.shipped_catalogue()
+    found = coverage.candidates(CompiledRules(digest=""))
+    backups = {"hygie-stat-backup-failed", "hygie-stat-backup-missing"}
+    # T1490 is covered by the backup detectors alone (job reports only): disabling one leaves the other.
+    one = {
+        t.id: t
+        for t in coverage.evaluate(catalogue, found, Inventory(job_reports=2), {"hygie-stat-backup-failed"})
+    }
+    assert one["T1490"].status == Status.COVERED and one["T1490"].disabled == ("hygie-stat-backup-failed",)
+    both = {t.id: t for t in coverage.evaluate(catalogue, found, Inventory(job_reports=2), backups)}
+    assert both["T1490"].status == Status.NO_RULE and set(both["T1490"].disabled) == backups

@@ -1,7 +1,9 @@
-"""Rule tuning per establishment on real EVTX samples: exclusions, disabled rules, levels, isolation."""
+"""Rule tuning per establishment on real EVTX samples: exclusions, disabled rules, levels, isolation; the
+checks of the statistical detectors' tuning and its application to hand-built detections."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,10 @@ from sqlalchemy.orm import Session
 from hygie.core.errors import ContentError, NotFoundError, ValidationError
 from hygie.core.settings import Settings
 from hygie.detect import service, tuning
+from hygie.detect.detectors import files, logons
+from hygie.detect.detectors.base import Detection, Explanation, Rule
 from hygie.detect.ingest import ingest_paths
-from hygie.detect.models import AlertLevel, TuningKind
+from hygie.detect.models import AlertLevel, EntityField, RuleTuning, TuningKind
 from tests.detect.alerts_data import HACKTOOL, NAMED_PIPE, PSEXESVC, SUSP_PSEXEC, evtx_files, rules_folder
 from tests.factories import make_establishment
 
@@ -107,3 +111,71 @@ def test_removing_is_scoped_to_the_establishment(session: Session) -> None:
         tuning.remove_tuning(session, other.id, item.id)
     assert tuning.remove_tuning(session, est.id, item.id).id == item.id
     assert tuning.list_tunings(session, est.id) == []
+
+
+# --- Statistical detectors ------------------------------------------------------------------------------
+
+
+def _detection(rule: Rule, host: str, user: str = "", level: AlertLevel | None = None) -> Detection:
+    moment = datetime(2026, 2, 23, 10, tzinfo=UTC)
+    return Detection(rule, host, user, moment, moment, 1, (1,), Explanation("x"), level=level)
+
+
+def test_detector_rule_ids_are_checked(session: Session) -> None:
+    est = make_establishment(session)
+    with pytest.raises(ValidationError, match=r"^rule: no statistical detector rule 'hygie-stat-nope'"):
+        tuning.disable_rule(session, est.id, "hygie-stat-nope")
+    with pytest.raises(ValidationError, match=r"^rule: "):
+        tuning.set_level(session, est.id, "hygie-stat-nope", AlertLevel.LOW)
+    # A Sigma filter cannot name a detector, an entity exclusion cannot name a Sigma rule.
+    with pytest.raises(ValidationError, match="hygie rules exclude-entity"):
+        tuning.add_exclusion(session, est.id, "Computer", "SRV", rule_id=files.MASS_WRITES.id)
+    with pytest.raises(ValidationError, match=r"^rule: 'proc_creation_win_x' is not a statistical detector"):
+        tuning.add_entity_exclusion(session, est.id, "host", "SRV", rule_id="proc_creation_win_x")
+    with pytest.raises(ValidationError, match=r"^field: 'Computer', host or user"):
+        tuning.add_entity_exclusion(session, est.id, "Computer", "SRV")
+    with pytest.raises(ValidationError, match=r"^value: "):
+        tuning.add_entity_exclusion(session, est.id, "host", "  ")
+    assert tuning.list_tunings(session, est.id) == []
+    item = tuning.add_entity_exclusion(session, est.id, "host", " SRV-BACKUP ", rule_id=files.MASS_WRITES.id)
+    assert (item.kind, item.rule_id, item.entity_field, item.entity_value) == (
+        TuningKind.ENTITY,
+        "hygie-stat-mass-file-writes",
+        EntityField.HOST,
+        "SRV-BACKUP",
+    )
+    assert (
+        tuning.add_entity_exclusion(session, est.id, "host", "srv-backup", rule_id=files.MASS_WRITES.id)
+        is item
+    )
+    everywhere = tuning.add_entity_exclusion(session, est.id, EntityField.USER, "adm-astreinte")
+    assert everywhere.rule_id == "any" and everywhere is not item
+    assert tuning.disable_rule(session, est.id, logons.OFF_HOURS.id).rule_id == "hygie-stat-offhours-admin"
+
+
+def test_tune_detections_by_hand() -> None:
+    backup, pc = "SRV-BACKUP", "PC-7"
+    detections = [
+        _detection(files.MASS_WRITES, backup),
+        _detection(files.MASS_WRITES, pc),
+        _detection(files.RANSOM_NAMES, backup),
+        _detection(logons.OFF_HOURS, "DC1", "Adm-Astreinte"),
+        _detection(logons.OFF_HOURS, "DC1", "adm-x", level=AlertLevel.HIGH),
+        _detection(logons.FIRST_SEEN, pc, "alice"),
+    ]
+    tunings = [
+        RuleTuning(kind=TuningKind.ENTITY, rule_id=files.MASS_WRITES.id, entity_field=EntityField.HOST,
+                   entity_value="srv-backup"),
+        RuleTuning(kind=TuningKind.ENTITY, rule_id="any", entity_field=EntityField.USER,
+                   entity_value="ADM-ASTREINTE"),
+        RuleTuning(kind=TuningKind.LEVEL, rule_id=logons.OFF_HOURS.id, level=AlertLevel.LOW),
+        RuleTuning(kind=TuningKind.DISABLE, rule_id=logons.FIRST_SEEN.id),
+        RuleTuning(kind=TuningKind.DISABLE, rule_id="some-sigma-rule"),
+    ]  # fmt: skip
+    kept = tuning.tune_detections(detections, tunings)
+    assert [(d.rule.id, d.host, d.user, d.effective_level) for d in kept] == [
+        ("hygie-stat-mass-file-writes", pc, "", AlertLevel.HIGH),
+        ("hygie-stat-ransom-file-names", backup, "", AlertLevel.CRITICAL),  # excluded from one rule only
+        ("hygie-stat-offhours-admin", "DC1", "adm-x", AlertLevel.LOW),  # the override wins over high
+    ]
+    assert tuning.tune_detections(detections, []) == detections

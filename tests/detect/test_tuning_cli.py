@@ -1,4 +1,5 @@
-"""``hygie rules tuning|exclude|filter|disable|enable|level|untune`` and their effect on the next run."""
+"""``hygie rules tuning|exclude|exclude-entity|filter|disable|enable|level|untune`` and their effect on the
+next run (Sigma rules and statistical detectors); ``hygie detect detectors``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from hygie.cli.main import app
+from hygie.core.settings import get_settings
 from tests.detect.alerts_data import HACKTOOL, NAMED_PIPE, PSEXESVC, SUSP_PSEXEC, evtx_files, rules_folder
+from tests.detect.detectors.helpers import at, event, write
 
 runner = CliRunner()
 KEY = "750803447"
@@ -89,3 +92,58 @@ def test_cli_refuses_a_bad_filter_file_with_its_line(hygie_home: Path, tmp_path:
     good.write_text(bad.read_text().replace("|nosuch", ""), encoding="utf-8")
     added = json.loads(_ok(["rules", "filter", KEY, str(good), "--json"]))
     assert (added["title"], added["rule_id"]) == ("poste admin", "any")
+
+
+def test_cli_tunes_the_statistical_detectors(hygie_home: Path) -> None:
+    created = json.loads(
+        _ok(["establishments", "add", "--name", "CH Exemple", "--finess", KEY, "--kind", "ch", "--json"])
+    )
+    # Sunday 22 February, 11:00 in Paris: two accounts log on with privileges off hours on DC1
+    privileged = [
+        event(at(22, 10), host="DC1", channel="Security", code=4672, user=user)
+        for user in ("adm-astreinte", "adm-jdupont")
+    ]
+    write(get_settings(), created["id"], "evtx", privileged)
+
+    listed = json.loads(_ok(["detect", "detectors", "--json"]))
+    assert {"id": "hygie-stat-offhours-admin", "title": "Connexion privilégiée hors des heures ouvrées",
+            "level": "medium", "signal": "access"} in listed  # fmt: skip
+    assert len(listed) == 11 and "hygie-stat-mass-file-writes" in _ok(["detect", "detectors", "--lang", "en"])
+
+    excluded = json.loads(
+        _ok(["rules", "exclude-entity", KEY, "--user", "ADM-ASTREINTE", "--rule", "hygie-stat-offhours-admin",
+             "--reason", "astreinte", "--json"])
+    )  # fmt: skip
+    assert (excluded["kind"], excluded["entity_field"], excluded["entity_value"]) == (
+        "entity",
+        "user",
+        "ADM-ASTREINTE",
+    )
+    _ok(["rules", "level", KEY, "hygie-stat-offhours-admin", "high"])
+    _ok(["rules", "exclude-entity", KEY, "--host", "SRV-BACKUP01"])
+    table = _ok(["rules", "tuning", KEY, "--lang", "en"])
+    assert "│ detector exclusion │ hygie-stat-offhours-admin │ user = ADM-ASTREINTE │" in table
+    assert "│ detector exclusion │ every detector rule       │ host = SRV-BACKUP01  │" in table
+
+    run = ["detect", "run", KEY, "--only", "stats", "--at", "2026-02-23T10:30:00", "--json"]
+    _ok(run)
+    assert [(a["user"], a["level"]) for a in json.loads(_ok(["alerts", "list", KEY, "--json"]))] == [
+        ("adm-jdupont", "high")
+    ]
+
+    # Misspelt or misplaced: refused with the option or field named, nothing stored.
+    for args, message in (
+        (["rules", "disable", KEY, "hygie-stat-offhours"], "rule: no statistical detector rule"),
+        (["rules", "exclude-entity", KEY, "--host", "A", "--user", "B"], "--host or --user"),
+        (["rules", "exclude-entity", KEY, "--host", "A", "--rule", "proc_x"], "not a statistical detector"),
+        (["rules", "exclude", KEY, "--field", "Computer", "--value", "A", "--rule", "hygie-stat-cpu"],
+         "exclude-entity"),
+    ):  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code != 0 and message in " ".join(result.output.split()), result.output
+    assert len(json.loads(_ok(["rules", "tuning", KEY, "--json"]))) == 3
+
+    _ok(["rules", "disable", KEY, "hygie-stat-offhours-admin"])
+    _ok(["rules", "untune", KEY, str(excluded["id"])])
+    report = json.loads(_ok(run))
+    assert sum(d["created"] + d["updated"] for d in report["detectors"]) == 0  # disabled: nothing raised

@@ -25,6 +25,7 @@ from hygie.core.settings import get_settings
 from hygie.detect import coverage, detectors, service
 from hygie.detect.attack_catalogue import IMPORTANCE_LABELS
 from hygie.detect.detectors import config as detector_config
+from hygie.detect.detectors import signals
 from hygie.detect.detectors.base import WorkingHours
 from hygie.detect.detectors.explain import render
 from hygie.detect.models import Alert, AlertLevel, AlertStatus
@@ -235,6 +236,35 @@ def hours_command(
         return
     names = render({"text": "%(days)s", "params": {"days": {"weekdays": list(hours.days)}}}, lang)
     console.print(f"{names} · {hours.start}–{hours.end} h · {hours.timezone}", highlight=False)
+
+
+@detect_app.command("detectors")
+@handle_errors
+def detectors_command(lang: str = LangOption, as_json: bool = JsonOption) -> None:
+    """The statistical detectors' rules: id (to tune with hygie rules disable|level|exclude-entity),
+    level, signal and title."""
+    rules = list(detectors.RULES.values())
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": r.id,
+                    "title": gettext(r.title, lang),
+                    "level": r.level.value,
+                    "signal": r.signal.value,
+                }
+                for r in rules
+            ]
+        )
+        return
+    table = Table()
+    table.add_column(gettext("Rule", lang), no_wrap=True)  # the id is typed back: never cut
+    for column in (gettext("Level", lang), gettext("Signal", lang), gettext("Title", lang)):
+        table.add_column(column)
+    for rule in rules:
+        signal = gettext(signals.LABELS[rule.signal], lang)
+        table.add_row(rule.id, rule.level.value, signal, gettext(rule.title, lang))
+    console.print(table)
 
 
 def _days(value: str) -> tuple[int, ...]:

@@ -1,6 +1,7 @@
 """REST routes of the detection's alerts: counts, list with filters, detail with its events, triage and
-escalation to an incident; the establishment's tuning of the rules (exclusions, disabled rules, levels).
-Running the rules is ``hygie detect run`` (it reads the event store)."""
+escalation to an incident; the establishment's tuning of the rules (exclusions, disabled rules, levels; a
+host or user excluded from the statistical detectors) and the detectors' working hours. Running the rules
+is ``hygie detect run`` (it reads the event store)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from hygie.core.settings import get_settings
 from hygie.detect import coverage, service, tuning
+from hygie.detect.detectors import config as detector_config
+from hygie.detect.detectors.base import WorkingHours
 from hygie.detect.models import Alert, AlertLevel, AlertStatus, RuleTuning
 from hygie.detect.schemas import (
     AlertAssetOut,
@@ -18,12 +21,15 @@ from hygie.detect.schemas import (
     AlertDetailOut,
     AlertOut,
     CoverageOut,
+    EntityExclusionIn,
     ExclusionIn,
     FilterIn,
     LevelIn,
     RuleRefIn,
     RuleTuningOut,
     TriageIn,
+    WorkingHoursIn,
+    WorkingHoursOut,
 )
 from hygie.org import audit
 from hygie.web.deps import EstablishmentScope, ReadScope, WriteScope
@@ -133,7 +139,8 @@ def _audit_tuning(scope: EstablishmentScope, action: str, item: RuleTuning, deta
 
 @router.get(TUNING, response_model=Page[RuleTuningOut])
 def list_tunings(scope: ReadScope, pages: Pagination) -> Page[RuleTuningOut]:
-    """The establishment's tuning of the rules: exclusions (Sigma filters), disabled rules, levels."""
+    """The establishment's tuning of the rules: exclusions (Sigma filters), disabled rules, levels, and the
+    hosts or users excluded from the statistical detectors (kind ``entity``)."""
     rows, total = paginate(scope.db, tuning.tunings_query(scope.id), pages)
     items = [RuleTuningOut.model_validate(t) for t in rows]
     return Page[RuleTuningOut](items=items, total=total, limit=pages.limit, offset=pages.offset)
@@ -148,6 +155,19 @@ def add_exclusion(scope: WriteScope, body: ExclusionIn) -> RuleTuningOut:
         author=scope.principal.actor, reason=body.reason,
     )  # fmt: skip
     _audit_tuning(scope, "rule.exclude", item, {"field": body.field, "rule": body.rule_id or "any"})
+    return RuleTuningOut.model_validate(item)
+
+
+@router.post(TUNING + "/entity-exclusions", status_code=201)
+def add_entity_exclusion(scope: WriteScope, body: EntityExclusionIn) -> RuleTuningOut:
+    """Drop the detections of a statistical detector rule (every one when ``rule_id`` is empty) whose
+    host or user equals the value (case ignored), from the next run; the baselines still count its events."""
+    item = tuning.add_entity_exclusion(
+        scope.db, scope.id, body.field, body.value, rule_id=body.rule_id, author=scope.principal.actor,
+        reason=body.reason,
+    )  # fmt: skip
+    details = {"field": body.field.value, "value": item.entity_value, "rule": item.rule_id}
+    _audit_tuning(scope, "rule.exclude_entity", item, details)
     return RuleTuningOut.model_validate(item)
 
 
@@ -168,7 +188,8 @@ def add_filter(scope: WriteScope, body: FilterIn) -> RuleTuningOut:
 
 @router.post(TUNING + "/disabled", status_code=201)
 def disable_rule(scope: WriteScope, body: RuleRefIn) -> RuleTuningOut:
-    """The rule raises no alert for this establishment."""
+    """The rule (a Sigma rule or a statistical detector's ``hygie-stat-…``) raises no alert for this
+    establishment; an unknown detector id is a 422."""
     item = tuning.disable_rule(
         scope.db, scope.id, body.rule_id, author=scope.principal.actor, reason=body.reason
     )
@@ -197,6 +218,45 @@ def remove_tuning(scope: WriteScope, tuning_id: int) -> Response:
     item = tuning.remove_tuning(scope.db, scope.id, tuning_id)
     _audit_tuning(scope, "rule.untune", item, {"kind": item.kind.value, "rule": item.rule_id})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- Working hours of the statistical detectors -------------------------------------------------------
+
+HOURS = "/establishments/{establishment_id}/detection/working-hours"
+
+
+def hours_out(hours: WorkingHours) -> WorkingHoursOut:
+    return WorkingHoursOut(
+        timezone=hours.timezone, start=hours.start, end=hours.end, days=[d + 1 for d in hours.days]
+    )
+
+
+@router.get(HOURS)
+def get_working_hours(scope: ReadScope) -> WorkingHoursOut:
+    """The working hours that tell an off-hours privileged logon (7 h to 20 h, Monday to Friday, Paris
+    time until set); days 1 = Monday … 7 = Sunday."""
+    return hours_out(detector_config.working_hours(scope.db, scope.id))
+
+
+@router.put(HOURS)
+def put_working_hours(scope: WriteScope, body: WorkingHoursIn) -> WorkingHoursOut:
+    """Set the working hours, from the next detection run."""
+    hours = detector_config.set_working_hours(
+        scope.db,
+        scope.id,
+        WorkingHours(body.timezone, body.start, body.end, tuple(d - 1 for d in body.days)),
+    )
+    out = hours_out(hours)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="detection.working_hours",
+        object_type="establishment",
+        object_id=scope.id,
+        establishment_id=scope.id,
+        details=out.model_dump(),
+    )
+    return out
 
 
 # --- ATT&CK coverage -----------------------------------------------------------------------------------

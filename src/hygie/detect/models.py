@@ -79,6 +79,14 @@ class TuningKind(StrEnum):
     FILTER = "filter"  # a Sigma filter: events it excludes raise no alert
     DISABLE = "disable"  # the rule raises no alert for this establishment
     LEVEL = "level"  # the rule's alerts get another level
+    ENTITY = "entity"  # a host or user whose detections a statistical detector rule drops
+
+
+class EntityField(StrEnum):
+    """What an ENTITY tuning names: the detection's host or its user (case ignored)."""
+
+    HOST = "host"
+    USER = "user"
 
 
 class RuleTuning(Base):
@@ -94,11 +102,15 @@ class RuleTuning(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     establishment_id: Mapped[int] = mapped_column(ForeignKey("org_establishment.id"))
     kind: Mapped[TuningKind] = mapped_column(EnumText(TuningKind, 20))
-    # DISABLE/LEVEL: the rule id; FILTER: the rules the filter names, comma-separated ("any" for all).
+    # DISABLE/LEVEL: the rule id (a Sigma rule's or a detector's ``hygie-stat-…``); FILTER: the rules the
+    # filter names, comma-separated ("any" for all); ENTITY: a detector rule id, "any" for every detector.
     rule_id: Mapped[str] = mapped_column(String(500), default="")
     level: Mapped[AlertLevel | None] = mapped_column(EnumText(AlertLevel, 20), default=None)
     title: Mapped[str] = mapped_column(String(300), default="")
     filter_yaml: Mapped[str] = mapped_column(Text, default="")  # FILTER: the Sigma filter document
+    # ENTITY: the detection's host or user equal to ``entity_value`` (case ignored) is dropped.
+    entity_field: Mapped[EntityField | None] = mapped_column(EnumText(EntityField, 10), default=None)
+    entity_value: Mapped[str] = mapped_column(String(255), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

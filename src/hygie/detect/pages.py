@@ -1,23 +1,29 @@
 """Web pages of the detection: "Precursor signals", the alerts by level and status with filters, an
 alert with its events, assets and ATT&CK techniques; triage and escalation are plain POST forms. "Detection
-rules": the establishment's tuning (exclusions as Sigma filters, disabled rules, levels) with its forms.
-"ATT&CK coverage": the techniques of the ransomware chains by tactic, covered or not, and why."""
+rules": the establishment's tuning (exclusions as Sigma filters, disabled rules, levels), its statistical
+detectors (each disabled, leveled, or with hosts and users excluded) and their working hours, with its
+forms. "ATT&CK coverage": the techniques of the ransomware chains by tactic, covered or not, and why."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+from babel.dates import get_day_names
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hygie.core.errors import ContentError, HygieError, ValidationError
-from hygie.core.i18n import N_
+from hygie.core.i18n import N_, babel_locale
 from hygie.core.settings import get_settings
 from hygie.detect import coverage, service, tuning
 from hygie.detect.attack_catalogue import IMPORTANCE_LABELS
+from hygie.detect.detectors import RULES as DETECTOR_RULES
+from hygie.detect.detectors import config as detector_config
 from hygie.detect.detectors import signals
+from hygie.detect.detectors.base import Rule, WorkingHours
 from hygie.detect.detectors.explain import render
-from hygie.detect.models import AlertLevel, AlertStatus, RuleTuning
+from hygie.detect.models import AlertLevel, AlertStatus, EntityField, RuleTuning, TuningKind
 from hygie.detect.sigma.filters import PRODUCTS
 from hygie.org import accounts, audit
 from hygie.org.access import Action
@@ -138,24 +144,97 @@ def escalate_page(scope: WriteScope, alert_id: int) -> RedirectResponse:
 
 # Fields an exclusion is usually about (the form accepts any Sigma field).
 COMMON_FIELDS = ("Computer", "User", "SubjectUserName", "TargetUserName", "IpAddress", "Image", "ParentImage")
+ENTITY_LABELS = {EntityField.HOST: N_("host"), EntityField.USER: N_("user")}
+TIMEZONES = (
+    "Europe/Paris",
+    "America/Guadeloupe",
+    "America/Martinique",
+    "America/Cayenne",
+    "Indian/Reunion",
+    "Indian/Mayotte",
+    "America/Miquelon",
+    "Pacific/Noumea",
+    "Pacific/Tahiti",
+    "Pacific/Wallis",
+    "UTC",
+)
+"""The zones of metropolitan France and its overseas territories (the API and the CLI take any zone)."""
+
+
+@dataclass
+class DetectorRow:
+    """A detector rule as this establishment runs it."""
+
+    rule: Rule
+    level: AlertLevel  # the override when there is one
+    disabled: RuleTuning | None = None
+    override: RuleTuning | None = None
+    exclusions: list[RuleTuning] = field(default_factory=list)
+
+
+def detector_rows(tunings: list[RuleTuning]) -> tuple[list[DetectorRow], list[RuleTuning]]:
+    """Every detector rule with its tunings, and the exclusions that apply to every detector rule."""
+    rows = {rule_id: DetectorRow(rule, rule.level) for rule_id, rule in DETECTOR_RULES.items()}
+    for t in tunings:
+        row = rows.get(t.rule_id)
+        if row is None:
+            continue
+        if t.kind == TuningKind.DISABLE:
+            row.disabled = t
+        elif t.kind == TuningKind.LEVEL and t.level is not None:
+            row.override, row.level = t, t.level
+        elif t.kind == TuningKind.ENTITY:
+            row.exclusions.append(t)
+    everywhere = [t for t in tunings if t.kind == TuningKind.ENTITY and t.rule_id == tuning.ANY_DETECTOR]
+    return list(rows.values()), everywhere
+
+
+def _hour_label(hour: int, lang: str) -> str:
+    return f"{hour}\u00a0h" if lang == "fr" else f"{hour}:00"
 
 
 def _rules_context(scope: EstablishmentScope, layout: Layout, **extra: Any) -> dict[str, Any]:
     seen = {a.rule_id: a.title for a in service.list_alerts(scope.db, scope.id)}
     tunings = tuning.list_tunings(scope.db, scope.id)
     params = layout.request.query_params
+    rule_id = params.get("rule", "")[:100]
+    detector_id = rule_id if rule_id in DETECTOR_RULES else ""
+    rows, everywhere = detector_rows(tunings)
+    saved_hours = detector_config.working_hours(scope.db, scope.id)
+    hours = extra.pop("hours", None) or saved_hours  # what was typed, when refused
+    lang = layout.lang
+    day_names = get_day_names("wide", locale=babel_locale(lang))
     return {
         "tunings": tunings,
         "actors": accounts.actor_names(scope.db, [t.created_by for t in tunings]),
         "tuning_labels": tuning.KIND_LABELS,
         "level_labels": LEVEL_LABELS,
-        "seen_rules": sorted(seen.items(), key=lambda item: item[1]),
+        "seen_rules": sorted((r for r in seen.items() if r[0] not in DETECTOR_RULES), key=lambda r: r[1]),
         "fields": COMMON_FIELDS,
         "products": PRODUCTS,
         "can_write": scope.principal.may(scope.id, Action.WRITE),
-        "rule_id": params.get("rule", "")[:100],
-        "host": params.get("host", "")[:255],
+        "rule_id": "" if detector_id else rule_id,
+        "host": "" if detector_id else params.get("host", "")[:255],
+        "detectors": rows,
+        "everywhere": everywhere,
+        "signal_labels": signals.LABELS,
+        "entity_labels": ENTITY_LABELS,
+        "detector_id": detector_id,
+        "entity_field": "user" if detector_id and params.get("user") else "host",
+        "entity_value": (params.get("user") or params.get("host") or "")[:255] if detector_id else "",
+        "hours": hours,
+        "saved_hours": saved_hours,
+        "saved_days": render(
+            {"text": "%(days)s", "params": {"days": {"weekdays": list(saved_hours.days)}}}, lang
+        ),
+        "hour_label": lambda h: _hour_label(h, lang),
+        "timezones": TIMEZONES if hours.timezone in TIMEZONES else (hours.timezone, *TIMEZONES),
+        "start_hours": [(h, _hour_label(h, lang)) for h in range(24)],
+        "end_hours": [(h, _hour_label(h, lang)) for h in range(1, 25)],
+        "weekdays": [(d, str(day_names[d]).capitalize()) for d in range(7)],
+        "hours_saved": params.get("saved") == "hours",
         "error": "",
+        "error_at": "sigma",  # the section whose form was refused: sigma, detectors or hours
         "filter_text": "",
     } | extra
 
@@ -177,13 +256,21 @@ def _recorded(
         establishment_id=scope.id,
         details=details,
     )
-    return RedirectResponse(f"/e/{scope.id}/rules", status_code=303)
+    # Back where the form was: a detector's tuning is in the "Statistical detectors" section.
+    detector = item.kind == TuningKind.ENTITY or tuning.is_detector_rule(item.rule_id)
+    return RedirectResponse(
+        f"/e/{scope.id}/rules" + ("#detectors-title" if detector else ""), status_code=303
+    )
 
 
-def _refused(scope: EstablishmentScope, layout: Layout, exc: HygieError, **kept: str) -> HTMLResponse:
+def _refused(scope: EstablishmentScope, layout: Layout, exc: HygieError, **kept: Any) -> HTMLResponse:
     """The page again with the reason (file, line) and what was typed: nothing was stored."""
     context = _rules_context(scope, layout, error=str(exc), **kept)
     return layout.render("detect/rules.html", context, status_code=422)
+
+
+def _section(rule_id: str) -> str:
+    return "detectors" if tuning.is_detector_rule(rule_id.strip()) else "sigma"
 
 
 @router.post("/e/{establishment_id}/rules/exclusions")
@@ -204,6 +291,62 @@ def exclusion_page(
     except (ContentError, ValidationError) as exc:
         return _refused(scope, layout, exc, rule_id=rule_id, host=value)
     return _recorded(scope, "rule.exclude", item, {"field": field, "rule": rule_id or "any"})
+
+
+@router.post("/e/{establishment_id}/rules/entity-exclusions")
+def entity_exclusion_page(
+    scope: WriteScope,
+    layout: PageLayout,
+    field: Annotated[str, Form(max_length=10)],
+    value: Annotated[str, Form(max_length=255)],
+    rule_id: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        item = tuning.add_entity_exclusion(
+            scope.db, scope.id, field, value, rule_id=rule_id, author=scope.principal.actor, reason=reason
+        )
+    except ValidationError as exc:
+        kept = {"detector_id": rule_id, "entity_field": field, "entity_value": value}
+        return _refused(scope, layout, exc, error_at="detectors", **kept)
+    details = {"field": field, "value": item.entity_value, "rule": item.rule_id}
+    return _recorded(scope, "rule.exclude_entity", item, details)
+
+
+@router.post("/e/{establishment_id}/rules/working-hours")
+def working_hours_page(
+    scope: WriteScope,
+    layout: PageLayout,
+    timezone: Annotated[str, Form(max_length=64)],
+    start: Annotated[int, Form()],
+    end: Annotated[int, Form()],
+    days: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    hours = WorkingHours(timezone, start, end, tuple(sorted(set(days or []))))
+    try:
+        # The usual mistakes said in the reader's language; the service checks everything again.
+        if start >= end:
+            raise ValidationError(layout._("The end of the working day must come after its start."))
+        if not days:
+            raise ValidationError(layout._("Tick at least one working day."))
+        saved = detector_config.set_working_hours(scope.db, scope.id, hours)
+    except ValidationError as exc:
+        return _refused(scope, layout, exc, error_at="hours", hours=hours)
+    audit.record_for(
+        scope.db,
+        scope.principal,
+        action="detection.working_hours",
+        object_type="establishment",
+        object_id=scope.id,
+        establishment_id=scope.id,
+        details={
+            "timezone": saved.timezone,
+            "start": saved.start,
+            "end": saved.end,
+            "days": [d + 1 for d in saved.days],
+        },
+    )
+    return RedirectResponse(f"/e/{scope.id}/rules?saved=hours#hours-title", status_code=303)
 
 
 @router.post("/e/{establishment_id}/rules/filters")
@@ -232,7 +375,7 @@ def disable_page(
     try:
         item = tuning.disable_rule(scope.db, scope.id, rule_id, author=scope.principal.actor, reason=reason)
     except ValidationError as exc:
-        return _refused(scope, layout, exc)
+        return _refused(scope, layout, exc, error_at=_section(rule_id))
     return _recorded(scope, "rule.disable", item, {"rule": item.rule_id})
 
 
@@ -245,6 +388,14 @@ def level_page(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     chosen = _level(level)
+    detector = DETECTOR_RULES.get(rule_id.strip())
+    if detector is not None and chosen == detector.level:
+        # The detector's row always sends a level: its published one means "no override".
+        for override in tuning.list_tunings(scope.db, scope.id, TuningKind.LEVEL):
+            if override.rule_id == detector.id:
+                removed = tuning.remove_tuning(scope.db, scope.id, override.id)
+                return _recorded(scope, "rule.untune", removed, {"kind": "level", "rule": detector.id})
+        return RedirectResponse(f"/e/{scope.id}/rules#detectors-title", status_code=303)
     try:
         if chosen is None:
             raise ValidationError(f"level: {level!r}")
@@ -252,7 +403,7 @@ def level_page(
             scope.db, scope.id, rule_id, chosen, author=scope.principal.actor, reason=reason
         )
     except ValidationError as exc:
-        return _refused(scope, layout, exc, rule_id=rule_id)
+        return _refused(scope, layout, exc, rule_id=rule_id, error_at=_section(rule_id))
     return _recorded(scope, "rule.level", item, {"rule": item.rule_id, "level": chosen.value})
 
 

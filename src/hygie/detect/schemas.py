@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hygie.detect.models import AlertLevel, AlertStatus, TuningKind
+from hygie.detect.models import AlertLevel, AlertStatus, EntityField, TuningKind
 
 
 class AlertOut(BaseModel):
@@ -62,7 +63,8 @@ class TriageIn(BaseModel):
 
 
 class RuleTuningOut(BaseModel):
-    """A tuning of the rules for one establishment: a Sigma filter, a disabled rule or a level."""
+    """A tuning of the rules for one establishment: a Sigma filter, a disabled rule, a level, or a host or
+    user excluded from a statistical detector rule (``entity``; ``rule_id`` "any": every detector rule)."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -73,6 +75,8 @@ class RuleTuningOut(BaseModel):
     level: AlertLevel | None
     title: str
     filter_yaml: str
+    entity_field: EntityField | None = None
+    entity_value: str = ""
     reason: str
     created_by: str
     created_at: datetime
@@ -87,6 +91,18 @@ class ExclusionIn(BaseModel):
     value: str = Field(min_length=1, max_length=500, examples=["ADMIN-PC01"])
     rule_id: str = Field(default="", max_length=100)
     product: str = Field(default="windows", max_length=20)
+    reason: str = Field(default="", max_length=2000)
+
+
+class EntityExclusionIn(BaseModel):
+    """Drop the detections of a statistical detector rule (``hygie-stat-…``; every one when ``rule_id`` is
+    empty) whose host or user equals ``value``, case ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: EntityField = Field(examples=["host"])
+    value: str = Field(min_length=1, max_length=255, examples=["SRV-BACKUP01"])
+    rule_id: str = Field(default="", max_length=100, examples=["hygie-stat-mass-file-writes"])
     reason: str = Field(default="", max_length=2000)
 
 
@@ -108,6 +124,45 @@ class RuleRefIn(BaseModel):
 
 class LevelIn(RuleRefIn):
     level: AlertLevel
+
+
+class WorkingHoursIn(BaseModel):
+    """When the establishment works, in local time: privileged logons outside are signalled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Paris"])
+    start: int = Field(ge=0, le=23, description="First working hour, local time", examples=[7])
+    end: int = Field(ge=1, le=24, description="End of the working day, local time", examples=[20])
+    days: list[int] = Field(
+        min_length=1,
+        max_length=7,
+        description="Working days, 1 = Monday … 7 = Sunday",
+        examples=[[1, 2, 3, 4, 5]],
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (IANA name, e.g. Europe/Paris)") from exc
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= d <= 7 for d in value):
+            raise ValueError("days go from 1 (Monday) to 7 (Sunday)")
+        return sorted(set(value))
+
+
+class WorkingHoursOut(BaseModel):
+    timezone: str
+    start: int
+    end: int
+    days: list[int]  # 1 = Monday … 7 = Sunday
 
 
 # --- ATT&CK coverage (hygie.detect.coverage) -----------------------------------------------------------

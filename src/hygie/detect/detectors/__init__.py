@@ -2,7 +2,8 @@
 slowdowns, unrecognised or off-hours logons, bursts of failed logons, mass file writes, failing or
 untested backups), each judged against the establishment's own history and explained in its alert.
 
-``run_all`` runs every family (or those named) and stores their detections as alerts through
+``run_all`` runs every family (or those named), tunes their detections with the establishment's tuning
+(:func:`hygie.detect.tuning.tune_outcomes`) and stores them as alerts through
 :func:`hygie.detect.service.store_detections`; re-running refreshes the same alerts.
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from hygie.core.errors import ValidationError
 from hygie.core.settings import Settings
 from hygie.core.time import utcnow
-from hygie.detect import service
+from hygie.detect import service, tuning
 from hygie.detect.detectors import backups, config, failed_logons, files, logons, mail, metrics
 from hygie.detect.detectors.base import Context, Detection, Outcome, Rule, Signal, Status
 from hygie.detect.detectors.queries import open_queries
@@ -88,6 +89,8 @@ def run_all(
             outcomes.extend(DETECTORS[name](context))
     finally:
         queries.close()
+    # The establishment's tuning: disabled rules, excluded hosts or users, levels (hygie.detect.tuning).
+    outcomes = tuning.tune_outcomes(session, establishment_id, outcomes)
     for outcome in outcomes:
         report = service.store_detections(session, establishment_id, outcome.detections)
         outcome.alert_ids, outcome.created, outcome.updated = report.alerts, report.created, report.updated

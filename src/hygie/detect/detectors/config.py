@@ -34,10 +34,14 @@ def set_working_hours(session: Session, establishment_id: int, hours: WorkingHou
         ZoneInfo(hours.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError(f"timezone: unknown zone {hours.timezone!r}") from exc
-    if not (0 <= hours.start < hours.end <= 24):
-        raise ValidationError(f"working hours: {hours.start}–{hours.end}, need 0 ≤ start < end ≤ 24")
+    if not 0 <= hours.start <= 23:
+        raise ValidationError(f"start: {hours.start}, an hour from 0 to 23")
+    if not 1 <= hours.end <= 24:
+        raise ValidationError(f"end: {hours.end}, an hour from 1 to 24")
+    if hours.start >= hours.end:
+        raise ValidationError(f"end: {hours.end} must come after start {hours.start}")
     if not hours.days or any(d not in range(7) for d in hours.days):
-        raise ValidationError("working days: one or more of 0 (Monday) … 6 (Sunday)")
+        raise ValidationError("days: one or more of 0 (Monday) … 6 (Sunday)")
     row = session.scalar(
         select(DetectorSettings).where(DetectorSettings.establishment_id == establishment_id)
     )

@@ -1,4 +1,5 @@
-"""``hygie rules``: import, download, list and show Sigma rules; tune them per establishment."""
+"""``hygie rules``: import, download, list and show Sigma rules; tune them per establishment (the Sigma
+rules and the statistical detectors' rules ``hygie-stat-…``, listed by ``hygie detect detectors``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from hygie.cli.common import (
@@ -18,11 +20,11 @@ from hygie.cli.common import (
     handle_errors,
     print_json,
 )
-from hygie.core.errors import NotFoundError
-from hygie.core.i18n import gettext
+from hygie.core.errors import NotFoundError, ValidationError
+from hygie.core.i18n import N_, gettext
 from hygie.core.settings import get_settings
 from hygie.detect import tuning
-from hygie.detect.models import AlertLevel, RuleTuning, TuningKind
+from hygie.detect.models import AlertLevel, EntityField, RuleTuning, TuningKind
 from hygie.detect.schemas import RuleTuningOut
 from hygie.detect.sigma.compiler import CompiledRules, compile_paths
 from hygie.detect.sigma.filters import PRODUCTS
@@ -30,7 +32,11 @@ from hygie.detect.sigma.rules import import_rules, installed_rule_dirs, update_r
 from hygie.org import audit
 from hygie.org import service as org_service
 
-app = typer.Typer(help="Sigma detection rules (SigmaHQ and Hygie's own).", no_args_is_help=True)
+app = typer.Typer(
+    help="Sigma detection rules (SigmaHQ and Hygie's own); the tuning of the rules and of the statistical "
+    "detectors per establishment.",
+    no_args_is_help=True,
+)
 
 
 def cache_dir() -> Path:
@@ -168,7 +174,8 @@ def _done(item: RuleTuning, as_json: bool, message: str) -> None:
 def tuning_command(
     establishment: EstablishmentArg, lang: str = LangOption, as_json: bool = JsonOption
 ) -> None:
-    """The establishment's tuning: exclusions (Sigma filters), disabled rules, changed levels."""
+    """The establishment's tuning: exclusions (Sigma filters), disabled rules, changed levels, hosts or
+    users excluded from the statistical detectors."""
     with database() as session:
         establishment_id = org_service.find_establishment(session, establishment).id
         items = tuning.list_tunings(session, establishment_id)
@@ -178,13 +185,34 @@ def tuning_command(
         if not items:
             console.print(gettext("No tuning: every rule applies as written.", lang))
             return
-        table = Table("#", gettext("Kind", lang), gettext("Rule", lang), gettext("Detail", lang))
+        table = Table("#", gettext("Kind", lang))
+        table.add_column(gettext("Rule", lang), no_wrap=True)  # the id is typed back: never cut
+        table.add_column(gettext("Detail", lang))
         for item in items:
-            detail = item.title if item.kind == TuningKind.FILTER else (item.level or "")
             table.add_row(
-                str(item.id), gettext(tuning.KIND_LABELS[item.kind], lang), item.rule_id, str(detail)
+                str(item.id),
+                gettext(tuning.KIND_LABELS[item.kind], lang),
+                _rule(item, lang),
+                Text(_detail(item, lang)),
             )
         console.print(table)
+
+
+ENTITY_LABELS = {EntityField.HOST: N_("host"), EntityField.USER: N_("user")}
+
+
+def _rule(item: RuleTuning, lang: str) -> str:
+    if item.kind == TuningKind.ENTITY and item.rule_id == tuning.ANY_DETECTOR:
+        return gettext("every detector rule", lang)
+    return item.rule_id
+
+
+def _detail(item: RuleTuning, lang: str) -> str:
+    if item.kind == TuningKind.FILTER:
+        return item.title
+    if item.kind == TuningKind.ENTITY and item.entity_field is not None:
+        return f"{gettext(ENTITY_LABELS[item.entity_field], lang)} = {item.entity_value}"
+    return str(item.level or "")
 
 
 @app.command("exclude")
@@ -209,6 +237,34 @@ def exclude_command(
             author=audit.cli_actor(), reason=reason,
         )  # fmt: skip
         _audit(session, "rule.exclude", item, {"field": field, "value": value, "rule": rule or "any"})
+        _done(item, as_json, gettext("Exclusion #{id} added", lang).format(id=item.id))
+
+
+@app.command("exclude-entity")
+@handle_errors
+def exclude_entity_command(
+    establishment: EstablishmentArg,
+    host: Annotated[str, typer.Option(help="Host whose detections are dropped (case ignored)")] = "",
+    user: Annotated[str, typer.Option(help="User whose detections are dropped (case ignored)")] = "",
+    rule: Annotated[
+        str, typer.Option(help="Detector rule id, hygie-stat-… (every detector rule when omitted)")
+    ] = "",
+    reason: Annotated[str, typer.Option(help="Why (kept with the exclusion)")] = "",
+    lang: str = LangOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Exclude a host or a user from a statistical detector rule (or from all): its detections raise no
+    alert; the baselines still count its events."""
+    if bool(host) == bool(user):
+        raise ValidationError("--host or --user: give one of them")
+    field, value = (EntityField.HOST, host) if host else (EntityField.USER, user)
+    with database() as session:
+        establishment_id = org_service.find_establishment(session, establishment).id
+        item = tuning.add_entity_exclusion(
+            session, establishment_id, field, value, rule_id=rule, author=audit.cli_actor(), reason=reason
+        )
+        details: dict[str, object] = {"field": field.value, "value": item.entity_value, "rule": item.rule_id}
+        _audit(session, "rule.exclude_entity", item, details)
         _done(item, as_json, gettext("Exclusion #{id} added", lang).format(id=item.id))
 
 
