@@ -30,6 +30,9 @@ def test_cli_detect_triage_escalate(hygie_home: Path, tmp_path: Path) -> None:
 
     listed = json.loads(_ok(["alerts", "list", "750803447", "--level", "high", "--json"]))
     assert len(listed) == 4
+    table = _ok(["alerts", "list", "750803447", "--level", "high"])
+    assert "élevé" in table and "nouvelle" in table and "high" not in table  # levels and statuses in French
+    assert "high" in _ok(["alerts", "list", "750803447", "--level", "high", "--lang", "en"])
     alert = next(a for a in listed if a["rule_id"] == HACKTOOL)
     shown = json.loads(_ok(["alerts", "show", "750803447", str(alert["id"]), "--json"]))
     assert shown["techniques"] == ["T1003.001"]

@@ -109,6 +109,8 @@ def test_cli_tunes_the_statistical_detectors(hygie_home: Path) -> None:
     assert {"id": "hygie-stat-offhours-admin", "title": "Connexion privilégiée hors des heures ouvrées",
             "level": "medium", "signal": "access"} in listed  # fmt: skip
     assert len(listed) == 11 and "hygie-stat-mass-file-writes" in _ok(["detect", "detectors", "--lang", "en"])
+    table = _ok(["detect", "detectors"])
+    assert "moyen" in table and "medium" not in table  # the level in the reader's language
 
     excluded = json.loads(
         _ok(["rules", "exclude-entity", KEY, "--user", "ADM-ASTREINTE", "--rule", "hygie-stat-offhours-admin",

@@ -28,7 +28,7 @@ from hygie.detect.detectors import config as detector_config
 from hygie.detect.detectors import signals
 from hygie.detect.detectors.base import WorkingHours
 from hygie.detect.detectors.explain import render
-from hygie.detect.models import Alert, AlertLevel, AlertStatus
+from hygie.detect.models import LEVEL_LABELS, STATUS_LABELS, Alert, AlertLevel, AlertStatus
 from hygie.detect.sigma.cli import installed_for
 from hygie.org import service as org_service
 
@@ -263,7 +263,7 @@ def detectors_command(lang: str = LangOption, as_json: bool = JsonOption) -> Non
         table.add_column(column)
     for rule in rules:
         signal = gettext(signals.LABELS[rule.signal], lang)
-        table.add_row(rule.id, rule.level.value, signal, gettext(rule.title, lang))
+        table.add_row(rule.id, gettext(LEVEL_LABELS[rule.level], lang), signal, gettext(rule.title, lang))
     console.print(table)
 
 
@@ -328,7 +328,11 @@ def list_command(
         )
         for alert in alerts:
             table.add_row(
-                str(alert.id), alert.level.value, alert.status.value, gettext(alert.title, lang), alert.host
+                str(alert.id),
+                gettext(LEVEL_LABELS[alert.level], lang),
+                gettext(STATUS_LABELS[alert.status], lang),
+                gettext(alert.title, lang),
+                alert.host,
             )
         console.print(table)
 
@@ -355,8 +359,9 @@ def show_command(
             ]
             print_json(data)
             return
+        level, status = gettext(LEVEL_LABELS[alert.level], lang), gettext(STATUS_LABELS[alert.status], lang)
         console.print(
-            f"[bold]#{alert.id} {gettext(alert.title, lang)}[/] ({alert.level.value}, {alert.status.value})",
+            f"[bold]#{alert.id} {gettext(alert.title, lang)}[/] ({level}, {status})",
             highlight=False,
         )
         console.print(f"{alert.rule_id} · ATT&CK {', '.join(alert.techniques) or '-'}", markup=False)

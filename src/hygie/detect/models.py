@@ -16,6 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hygie.core.db import Base, EnumText, UTCDateTime
+from hygie.core.i18n import N_
 from hygie.core.time import utcnow
 
 BURST_GAP = timedelta(hours=1)
@@ -38,6 +39,22 @@ class AlertLevel(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+# Labels in the reader's language (English msgids), for the pages and the CLI.
+LEVEL_LABELS = {
+    AlertLevel.INFORMATIONAL: N_("informational"),
+    AlertLevel.LOW: N_("low"),
+    AlertLevel.MEDIUM: N_("medium"),
+    AlertLevel.HIGH: N_("high"),
+    AlertLevel.CRITICAL: N_("critical"),
+}
+STATUS_LABELS = {
+    AlertStatus.NEW: N_("new"),
+    AlertStatus.IN_PROGRESS: N_("in progress"),
+    AlertStatus.FALSE_POSITIVE: N_("false positive"),
+    AlertStatus.TRUE_POSITIVE: N_("true positive"),
+}
 
 
 class Alert(Base):

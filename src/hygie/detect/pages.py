@@ -23,7 +23,15 @@ from hygie.detect.detectors import config as detector_config
 from hygie.detect.detectors import signals
 from hygie.detect.detectors.base import Rule, WorkingHours
 from hygie.detect.detectors.explain import render
-from hygie.detect.models import AlertLevel, AlertStatus, EntityField, RuleTuning, TuningKind
+from hygie.detect.models import (
+    LEVEL_LABELS,
+    STATUS_LABELS,
+    AlertLevel,
+    AlertStatus,
+    EntityField,
+    RuleTuning,
+    TuningKind,
+)
 from hygie.detect.sigma.filters import PRODUCTS
 from hygie.org import accounts, audit
 from hygie.org.access import Action
@@ -37,20 +45,6 @@ NAV = (
     NavItem(N_("ATT&CK coverage"), "/detection/coverage", order=34, group=N_("Monitor")),
 )
 MAX_LISTED = 500
-
-LEVEL_LABELS = {
-    AlertLevel.INFORMATIONAL: N_("informational"),
-    AlertLevel.LOW: N_("low"),
-    AlertLevel.MEDIUM: N_("medium"),
-    AlertLevel.HIGH: N_("high"),
-    AlertLevel.CRITICAL: N_("critical"),
-}
-STATUS_LABELS = {
-    AlertStatus.NEW: N_("new"),
-    AlertStatus.IN_PROGRESS: N_("in progress"),
-    AlertStatus.FALSE_POSITIVE: N_("false positive"),
-    AlertStatus.TRUE_POSITIVE: N_("true positive"),
-}
 
 
 def _level(value: str | None) -> AlertLevel | None:
