@@ -9,7 +9,7 @@ import pytest
 
 from hygie.continuity import jobreports
 from hygie.continuity.models import JobReportFormat, JobResult
-from hygie.core.errors import ImportRejectedError
+from hygie.core.errors import ImportRejectedError, ValidationError
 
 VEEAM = (
     "#TYPE Veeam.Backup.Core.CBackupSession\n"
@@ -77,3 +77,11 @@ def test_a_missing_column_a_non_utf8_file_and_a_file_over_the_limit_are_refused(
         jobreports.read_job_report(latin)
     with pytest.raises(ImportRejectedError, match="over the limit"):
         jobreports.read_job_report(_write(tmp_path, HYGIE), max_bytes=20)
+
+
+@pytest.mark.parametrize("zone", ["Europe", "localtime", "Mars/Olympus", "../../etc/passwd"])
+def test_an_unknown_time_zone_is_refused_by_name(tmp_path: Path, zone: str) -> None:
+    report = tmp_path / "jobs.csv"
+    report.write_text("job,start,end,result\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"timezone: unknown zone .*IANA"):
+        jobreports.read_job_report(report, timezone=zone)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hygie.core.settings import Settings, get_settings
 from hygie.detect import detectors, service, tuning
 from hygie.detect.detectors import config
-from hygie.detect.models import EntityField, TuningKind
+from hygie.detect.models import AlertLevel, EntityField, TuningKind
 from hygie.org import accounts, audit, tokens
 from hygie.org.models import Role
 from tests.detect.detectors.helpers import NOW, at, event, write
@@ -70,6 +70,8 @@ def test_api_working_hours_round_trip_and_errors(session: Session, client: TestC
     for change, field in (
         ({"timezone": "Mars/Olympus"}, "body.timezone"),
         ({"timezone": "../../etc/passwd"}, "body.timezone"),
+        ({"timezone": "Europe"}, "body.timezone"),  # a folder of zones: OSError from ZoneInfo
+        ({"timezone": "localtime"}, "body.timezone"),  # the machine's zone: DuckDB and Spark know it not
         ({"start": 24}, "body.start"),
         ({"end": 25}, "body.end"),
         ({"days": []}, "body.days"),
@@ -208,14 +210,25 @@ def test_page_tunes_the_detectors(session: Session, client: TestClient, store: S
         (TuningKind.DISABLE, "hygie-stat-cpu"),
         (TuningKind.LEVEL, OFF_HOURS),
     ]
-    # The published level chosen again: no override is stored, the one there was is removed.
+    assert (
+        listed.count('<option value="" selected>publié (') == 9
+    )  # not the disabled one's, nor the override's
+    # "Published": no override is stored, the one there was is removed.
     for _ in range(2):
         same = client.post(
-            f"/e/{est.id}/rules/levels", data={"csrf_token": token, "rule_id": OFF_HOURS, "level": "medium"}
+            f"/e/{est.id}/rules/levels", data={"csrf_token": token, "rule_id": OFF_HOURS, "level": ""}
         )
         assert same.status_code == 303 and same.headers["location"] == f"/e/{est.id}/rules#detectors-title"
     assert [t.kind for t in tuning.list_tunings(session, est.id)] == [TuningKind.ENTITY, TuningKind.DISABLE]
     assert _actions(session, est.id)[-1] == "rule.untune"
+    assert client.get(f"/e/{est.id}/rules").text.count('<option value="" selected>publié (') == 10
+    # The published level chosen by name pins it (over the detector's stronger cases), as the API does.
+    pinned = client.post(
+        f"/e/{est.id}/rules/levels", data={"csrf_token": token, "rule_id": OFF_HOURS, "level": "medium"}
+    )
+    assert pinned.status_code == 303
+    [pin] = tuning.list_tunings(session, est.id, TuningKind.LEVEL)
+    assert (pin.rule_id, pin.level) == (OFF_HOURS, AlertLevel.MEDIUM)
     english = client.get(f"/e/{est.id}/rules?lang=en").text
     assert (
         "Statistical detectors" in english
@@ -247,7 +260,9 @@ def test_page_working_hours_feed_the_off_hours_detector(
     alert = service.list_alerts(session, est.id)[0]
     shown = client.get(f"/e/{est.id}/alerts/{alert.id}").text  # its links to the detectors' exclusion form
     assert f"/rules?rule={OFF_HOURS}&amp;user=adm-jdupont#detector-exclusion-title" in shown
-    assert f"/rules?rule={OFF_HOURS}&amp;host=DC1#detector-exclusion-title" in shown
+    assert "Exclure l'utilisateur adm-jdupont de cette règle" in shown
+    # The host that logged it is context: one alert per account, whatever the hosts.
+    assert f"/rules?rule={OFF_HOURS}&amp;host=DC1" not in shown
     page = client.get(f"/e/{est.id}/rules")
     assert "lun., mar., mer., jeu., ven. · 7\u00a0h – 20\u00a0h · Europe/Paris" in page.text
     token = csrf_from(page.text)

@@ -26,8 +26,9 @@ import pydantic
 from hygie.continuity.models import JobReportFormat, JobResult
 from hygie.continuity.schemas import JobRecord
 from hygie.core.csvtext import decode_utf8, delimiter_of, key
-from hygie.core.errors import ContentError, ImportRejectedError, Location
+from hygie.core.errors import ContentError, ImportRejectedError, Location, ValidationError
 from hygie.core.files import MAX_IMPORT_BYTES, check_size
+from hygie.core.time import is_known_zone
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 
@@ -134,6 +135,8 @@ def read_job_report(
     """The format, the job runs of a report and notes (rows skipped); ImportRejectedError naming the
     file, line and column of every wrong cell."""
     name = display_name or path.name
+    if not is_known_zone(timezone):
+        raise ValidationError(f"timezone: unknown zone {timezone!r} (IANA name, e.g. Europe/Paris)")
     zone = ZoneInfo(timezone)
     try:
         if check_size(path, max_bytes) == 0:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Annotated
+from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, AwareDatetime
 
@@ -32,3 +34,15 @@ def as_utc(value: datetime) -> datetime:
 
 UTCDatetime = Annotated[AwareDatetime, AfterValidator(as_utc)]
 """A date and time with its offset, given in UTC: the type of every datetime read from outside."""
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones() - {"localtime"})
+
+
+def is_known_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone (``Europe/Paris``). Not merely what ``ZoneInfo`` opens: it
+    also opens the system's ``localtime``, which DuckDB and Spark do not know, and raises OSError on a
+    folder such as ``Europe``."""
+    return name in _zones()

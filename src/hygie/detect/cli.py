@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,6 +23,7 @@ from hygie.core.errors import ValidationError
 from hygie.core.formatting import fmt_number
 from hygie.core.i18n import gettext
 from hygie.core.settings import get_settings
+from hygie.core.time import is_known_zone
 from hygie.detect.events import count_events
 from hygie.detect.ingest import READERS, IngestReport, ingest_paths
 from hygie.detect.ingest.pipeline import expand
@@ -84,10 +85,9 @@ def ingest(
 
     if source not in SOURCE_CHOICES:
         raise ValidationError(f"--source: {source!r} ∉ {', '.join(SOURCE_CHOICES)}")
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"--timezone: {timezone!r}") from exc
+    if not is_known_zone(timezone):
+        raise ValidationError(f"--timezone: {timezone!r}, an IANA time zone such as Europe/Paris or UTC")
+    zone = ZoneInfo(timezone)
     establishment_id = _establishment_id(establishment)
     files = expand(paths)
     settings = get_settings()

@@ -80,6 +80,8 @@ class Alert(Base):
     event_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # at most MAX_EVENT_IDS
     # Statistical detectors: why it fired, {"text": English msgid, "params": {...}} (detectors.explain)
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # What a detector's alert is about, [["host" | "user", value]...]: what it offers to exclude.
+    subjects: Mapped[list[list[str]] | None] = mapped_column(JSON, default=None)
     status: Mapped[AlertStatus] = mapped_column(EnumText(AlertStatus, 20), default=AlertStatus.NEW)
     note: Mapped[str] = mapped_column(Text, default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("incident_case.id"), default=None)

@@ -378,13 +378,14 @@ def level_page(
     scope: WriteScope,
     layout: PageLayout,
     rule_id: Annotated[str, Form(max_length=100)],
-    level: Annotated[str, Form(max_length=20)],
+    level: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     chosen = _level(level)
     detector = DETECTOR_RULES.get(rule_id.strip())
-    if detector is not None and chosen == detector.level:
-        # The detector's row always sends a level: its published one means "no override".
+    if detector is not None and not level:
+        # "Published" on the detector's row: no override (a level chosen, even the published one, pins
+        # it, over the detector's stronger cases too, as through the API and the CLI).
         for override in tuning.list_tunings(scope.db, scope.id, TuningKind.LEVEL):
             if override.rule_id == detector.id:
                 removed = tuning.remove_tuning(scope.db, scope.id, override.id)

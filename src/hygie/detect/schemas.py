@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hygie.core.time import is_known_zone
 from hygie.detect.models import AlertLevel, AlertStatus, EntityField, TuningKind
 
 
@@ -144,10 +144,8 @@ class WorkingHoursIn(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (IANA name, e.g. Europe/Paris)") from exc
+        if not is_known_zone(value):
+            raise ValueError(f"unknown time zone {value!r} (IANA name, e.g. Europe/Paris)")
         return value
 
     @field_validator("days")

@@ -529,6 +529,7 @@ def store_detections(session: Session, establishment_id: int, detections: Sequen
     for key, detection in keyed:
         alert = existing.get(key)
         explanation = detection.explanation.as_json()
+        subjects = [list(pair) for pair in detection.entities]
         level = detection.effective_level
         if alert is None:
             alert = existing[key] = Alert(
@@ -548,6 +549,7 @@ def store_detections(session: Session, establishment_id: int, detections: Sequen
             and alert.last_seen >= detection.last
             and alert.explanation == explanation
             and alert.level == level
+            and alert.subjects == subjects
         ):
             stored.append(alert)
             continue
@@ -564,6 +566,7 @@ def store_detections(session: Session, establishment_id: int, detections: Sequen
         alert.event_count = detection.count
         alert.event_ids = list(detection.event_ids[:MAX_EVENT_IDS])
         alert.explanation = explanation
+        alert.subjects = subjects
         alert.updated_at = now
         stored.append(alert)
     session.flush()

@@ -289,12 +289,13 @@ def tuned_rules(
 
 def tune_detections(detections: Sequence[Detection], tunings: Iterable[RuleTuning]) -> list[Detection]:
     """The detections that still raise an alert under ``tunings``: those of disabled rules and of excluded
-    hosts or users dropped, the level overrides applied. An override wins over a detection's own stronger
-    level (the establishment decided what the rule is worth to it)."""
+    hosts or users (matched on what each detection is about, :attr:`Detection.entities`) dropped, the level
+    overrides applied. An override wins over a detection's own stronger level (the establishment decided
+    what the rule is worth to it)."""
     tunings = list(tunings)
     disabled = {t.rule_id for t in tunings if t.kind == TuningKind.DISABLE}
     levels = {t.rule_id: t.level for t in tunings if t.kind == TuningKind.LEVEL and t.level is not None}
-    excluded: dict[str, set[tuple[EntityField, str]]] = {}
+    excluded: dict[str, set[tuple[str, str]]] = {}
     for t in tunings:
         if t.kind == TuningKind.ENTITY and t.entity_field is not None:
             excluded.setdefault(t.rule_id, set()).add((t.entity_field, t.entity_value.lower()))
@@ -304,8 +305,7 @@ def tune_detections(detections: Sequence[Detection], tunings: Iterable[RuleTunin
         if rule_id in disabled:
             continue
         names = excluded.get(rule_id, set()) | excluded.get(ANY_DETECTOR, set())
-        entity = {(EntityField.HOST, detection.host.lower()), (EntityField.USER, detection.user.lower())}
-        if names & entity:
+        if names & {(field, value.lower()) for field, value in detection.entities}:
             continue
         level = levels.get(rule_id)
         kept.append(detection if level is None else replace(detection, level=level))

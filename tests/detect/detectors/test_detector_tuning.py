@@ -3,15 +3,15 @@ overrides set the stored level, host or user exclusions drop exactly their detec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from hygie.core.settings import Settings
-from hygie.detect import service, tuning
-from hygie.detect.detectors.base import Outcome
+from hygie.detect import detectors, service, tuning
+from hygie.detect.detectors.base import Detection, Explanation, Outcome
 from hygie.detect.events import Event
-from hygie.detect.models import AlertLevel
+from hygie.detect.models import AlertLevel, EntityField, RuleTuning, TuningKind
 from tests.detect.detectors.helpers import at, event, run, run_family, write
 from tests.factories import make_establishment
 
@@ -20,6 +20,7 @@ MASS = "hygie-stat-mass-file-writes"
 RANSOM = "hygie-stat-ransom-file-names"
 OFF_HOURS = "hygie-stat-offhours-admin"
 FIRST_LOGON = "hygie-stat-first-logon"
+FAILED = "hygie-stat-failed-logons"
 
 
 def _files(start: datetime, host: str, count: int, extension: str) -> list[Event]:
@@ -168,3 +169,37 @@ def test_user_exclusion_of_the_on_call_account(session: Session, store_settings:
         o for o in run_family(session, store_settings, est.id, "logons") if o.detector == "off_hours_logons"
     )
     assert [(d.user, d.host) for d in outcome.detections] == [("adm-x", "DC1")]
+
+
+def test_exclusions_match_what_a_failed_logon_burst_is_about(
+    session: Session, store_settings: Settings
+) -> None:
+    """A spray from one source is about that source: neither the domain controller that logged it nor an
+    account among those tried may silence it; excluding the source (a known scanner) does."""
+    est = make_establishment(session)
+    start = at(22, 3)
+    spray = [
+        event(start + timedelta(seconds=12 * i), host="DC1", channel="Security", code=4625,
+              user=f"user{i % 12}", fields={"TargetUserName": f"user{i % 12}", "IpAddress": "10.0.0.66"})
+        for i in range(25)
+    ]  # fmt: skip
+    write(store_settings, est.id, "evtx", spray)
+    tuning.add_entity_exclusion(session, est.id, "user", "user0", reason="compte d'astreinte")
+    tuning.add_entity_exclusion(session, est.id, "host", "dc1", reason="contrôleur de domaine")
+    [burst] = run(session, store_settings, est.id, "failed_logons").detections
+    assert (burst.host, burst.entities, burst.effective_level) == ("DC1", (("host", "10.0.0.66"),), "high")
+    [alert] = service.list_alerts(session, est.id)
+    assert alert.subjects == [["host", "10.0.0.66"]]  # what its page offers to exclude
+    tuning.add_entity_exclusion(session, est.id, "host", "10.0.0.66", rule_id=FAILED, reason="scanner")
+    assert run(session, store_settings, est.id, "failed_logons").detections == []
+
+
+def test_a_mail_surge_is_not_excluded_by_its_busiest_sender() -> None:
+    detection = Detection(
+        rule=detectors.RULES["hygie-stat-mail-surge"], host="MX1", user="news@example.org",
+        first=at(22, 3), last=at(22, 4), count=80, event_ids=(1,), explanation=Explanation("x"), subjects=(),
+    )  # fmt: skip
+    excluded = RuleTuning(
+        kind=TuningKind.ENTITY, rule_id="any", entity_field=EntityField.USER, entity_value="news@example.org"
+    )
+    assert tuning.tune_detections([detection], [excluded]) == [detection]

@@ -79,7 +79,7 @@ class Detection:
     """One alert to raise: the rule, the entity, the span, the events behind it and why it fired.
 
     ``identity`` makes the alert's key with the rule (same identity, same alert on every run); by default
-    the host, user and first time.
+    the host, user and first time. ``subjects``: see :attr:`entities`.
     """
 
     rule: Rule
@@ -92,6 +92,17 @@ class Detection:
     explanation: Explanation
     level: AlertLevel | None = None  # overrides the rule's level (a stronger case of the same signal)
     identity: str | None = None
+    subjects: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def entities(self) -> tuple[tuple[str, str], ...]:
+        """What the detection is about, as (``host`` or ``user``, value): what an exclusion of the
+        establishment matches and what its alert offers to exclude. By default the host and user shown;
+        ``subjects`` says otherwise where they are only context (the domain controller that logged a
+        password spray, the busiest sender of a surge that concerns all the mail)."""
+        if self.subjects is not None:
+            return self.subjects
+        return tuple((name, value) for name, value in (("host", self.host), ("user", self.user)) if value)
 
     @property
     def effective_level(self) -> AlertLevel:

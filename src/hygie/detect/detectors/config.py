@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hygie.core.errors import ValidationError
-from hygie.core.time import utcnow
+from hygie.core.time import is_known_zone, utcnow
 from hygie.detect.detectors.base import WorkingHours
 from hygie.detect.detectors.models import DetectorSettings
 from hygie.org import service as org_service
@@ -30,10 +28,8 @@ def working_hours(session: Session, establishment_id: int) -> WorkingHours:
 def set_working_hours(session: Session, establishment_id: int, hours: WorkingHours) -> WorkingHours:
     """Checks and stores the establishment's working hours."""
     org_service.get_establishment(session, establishment_id)
-    try:
-        ZoneInfo(hours.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"timezone: unknown zone {hours.timezone!r}") from exc
+    if not is_known_zone(hours.timezone):
+        raise ValidationError(f"timezone: unknown zone {hours.timezone!r} (IANA name, e.g. Europe/Paris)")
     if not 0 <= hours.start <= 23:
         raise ValidationError(f"start: {hours.start}, an hour from 0 to 23")
     if not 1 <= hours.end <= 24:

@@ -136,6 +136,8 @@ def detect(context: Context) -> list[Outcome]:
                 explanation=Explanation(text, params),
                 level=AlertLevel.HIGH if spraying else None,
                 identity=f"{kind}\x1f{entity}\x1f{first.isoformat()}",
+                # About the source trying (its host: who logged the failures) or the account tried.
+                subjects=(("host" if kind == "source" else "user", entity),),
             )
         )
     return [outcome]

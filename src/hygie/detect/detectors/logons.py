@@ -170,6 +170,7 @@ def _first_seen(context: Context) -> Outcome:
                 explanation=Explanation(SPREAD_EXPLAIN if spread >= SPREAD_HOSTS else FIRST_EXPLAIN, params),
                 level=AlertLevel.MEDIUM if spread >= SPREAD_HOSTS else None,
                 identity=f"{user}\x1f{news[0][3].astimezone(zone).date().isoformat()}",
+                subjects=(("user", user),),  # one alert per account, whatever the hosts
             )
         )
     return outcome
@@ -233,6 +234,7 @@ def _off_hours(context: Context) -> Outcome:
                 count=len(burst),
                 event_ids=tuple(int(r[0]) for r in burst),
                 explanation=Explanation(OFF_EXPLAIN, params),
+                subjects=(("user", user),),  # one burst per account, whatever the hosts
             )
         )
     return outcome

@@ -177,6 +177,7 @@ def _merge(surges: list[tuple[Any, ...]], now: datetime) -> list[Detection]:
                 event_ids=tuple(ids),
                 explanation=peak[5],
                 identity=f"mail\x1f{group[0][0].isoformat()}",
+                subjects=(),  # a surge concerns the establishment's mail, not one sender or host
             )
         )
 

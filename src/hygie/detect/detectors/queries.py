@@ -109,8 +109,12 @@ class SparkQueries:
         if self.present:
             from pyspark.sql import functions
 
-            frame = read_spark(spark, settings, establishment_id)
-            frame.where(functions.col("ts") <= functions.lit(now)).createOrReplaceTempView(VIEW)
+            try:
+                frame = read_spark(spark, settings, establishment_id)
+                frame.where(functions.col("ts") <= functions.lit(now)).createOrReplaceTempView(VIEW)
+            except BaseException:
+                spark.conf.set("spark.sql.session.timeZone", self._zone)  # nobody will call close()
+                raise
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         frame = self.spark.sql(to_spark_sql(sql, params))

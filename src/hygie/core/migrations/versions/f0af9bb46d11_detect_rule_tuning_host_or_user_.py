@@ -28,6 +28,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The earlier code knows no "entity" kind: it could not read these rows.
+    op.execute("DELETE FROM detect_rule_tuning WHERE kind = 'entity'")
     with op.batch_alter_table("detect_rule_tuning", schema=None) as batch_op:
         batch_op.drop_column("entity_value")
         batch_op.drop_column("entity_field")
