@@ -152,6 +152,10 @@ def test_make_demo_command(hygie_home: Path) -> None:
     assert signals is not None, outcome.output
     alerts = json.loads(runner.invoke(app, ["alerts", "list", hospital.HOSPITAL.finess, "--json"]).output)
     assert len(alerts) == int(signals.group(1)) and int(signals.group(2)) > 0
+    # The hospital's tuning at work: the on-call account's two nights suppressed, and said.
+    assert "Réglage de la détection : 2 détections écartées (le compte d'astreinte exclu" in flat
+    night = [(a["user"], a["rule_id"]) for a in alerts if a["rule_id"] == "hygie-stat-offhours-admin"]
+    assert night == [("adm-pbernard", "hygie-stat-offhours-admin")]
     # The printed accounts sign in with the printed passwords, fresh at each build, TOTP off.
     first, second = printed
     assert set(second) == {

@@ -17,7 +17,10 @@ from hygie.demo import accounts as demo_accounts
 from hygie.demo import ght
 from hygie.demo import inventory as demo_inventory
 from hygie.demo import service as demo_service
+from hygie.demo import tuning as demo_tuning
 from hygie.demo.profiles import HOSPITAL
+from hygie.detect import tuning
+from hygie.detect.detectors import config as detector_config
 from hygie.frameworks.service import get_library
 from hygie.group import service as group_service
 from hygie.incidents import service as incidents_service
@@ -43,6 +46,16 @@ def test_three_establishments_of_one_group_in_the_expected_order_of_maturity(ses
     assert [r.profile.key for r in results] == ["saint-aurele", "val-aurele", "chu-aurele"]
     establishments = [r.establishment_id for r in results]
     assert len(set(establishments)) == 3
+    # Each with its RSSI's detection tuning; the CHU's IT team works 7 h to 19 h, Monday to Saturday.
+    tuned = [[t.rule_id for t in tuning.list_tunings(session, e)] for e in establishments]
+    assert tuned == [
+        ["hygie-stat-offhours-admin", demo_tuning.BACKUP_JOB_FAILED],
+        ["hygie-stat-first-logon"],
+        ["hygie-stat-mass-file-writes"],
+    ]
+    hours = [detector_config.working_hours(session, e) for e in establishments]
+    assert hours[0] == hours[1] == detector_config.DEFAULT_HOURS
+    assert (hours[2].start, hours[2].end, hours[2].days) == (7, 19, (0, 1, 2, 3, 4, 5))
     # As the group's dashboard shows them (its RSSI's view).
     view = group_service.group_view(session, Principal.cli(), group.group_id, library, "fr")
     columns = {c.id: c for c in view.establishments}

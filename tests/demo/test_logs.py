@@ -18,9 +18,10 @@ from hygie.continuity.schemas import ApplicationIn, PolicyIn, RestoreTestIn
 from hygie.core.settings import Settings, get_settings
 from hygie.demo import attack, logrecords, logs
 from hygie.demo import continuity as demo_continuity
-from hygie.detect import detectors
+from hygie.demo import tuning as demo_tuning
+from hygie.detect import detectors, tuning
 from hygie.detect import service as detect_service
-from hygie.detect.models import Alert, AlertLevel
+from hygie.detect.models import Alert, AlertLevel, TuningKind
 from hygie.frameworks.service import get_library
 from hygie.plan import service as plan_service
 from hygie.plan.models import FindingSource
@@ -41,6 +42,7 @@ from tests.detect.test_builtin_rules import (
 from tests.factories import make_establishment
 
 PARIS = logrecords.PARIS
+OFF_HOURS = "hygie-stat-offhours-admin"
 
 
 @pytest.fixture
@@ -151,14 +153,22 @@ def test_the_detection_finds_each_step_of_the_attack(session: Session, home: Set
 def test_the_detectors_find_the_surge_the_spray_the_failed_backups_and_the_slowdown(
     session: Session, home: Settings
 ) -> None:
+    """With the demo hospital's tuning, as `hygie demo` builds it."""
     establishment = make_establishment(session)
     backup_policies(session, establishment.id)
+    demo_tuning.apply(session, establishment.id, demo_tuning.HOSPITAL_TUNING)
     result = logs.build(session, home, establishment.id)
     alerts: dict[str, list[Alert]] = defaultdict(list)
+    sigma: dict[str, list[Alert]] = defaultdict(list)
     for alert in detect_service.list_alerts(session, establishment.id):
-        if alert.rule_id in detectors.RULES:
-            alerts[alert.rule_id].append(alert)
+        (alerts if alert.rule_id in detectors.RULES else sigma)[alert.rule_id].append(alert)
     assert result.detector_alerts == sum(len(found) for found in alerts.values()) > 0
+    # The tuning: the on-call account's two nights suppressed, the administrator's account the attacker
+    # stole still flagged at night (its PsExec spread, Tuesday 02:31); the failed backup jobs raised to high.
+    [night] = alerts[OFF_HOURS]
+    assert (night.user, wall(night.first_seen).strftime("%a %H:%M")) == (attack.ADMIN, "Tue 02:31")
+    assert result.suppressed == 2
+    assert len(sigma[BACKUP_FAILED]) == 5 and {a.level for a in sigma[BACKUP_FAILED]} == {AlertLevel.HIGH}
     # Monday morning: the phishing hour stands far above the relay's Mondays at 09:00 of the last weeks.
     [surge] = alerts["hygie-stat-mail-surge"]
     assert short(surge.host) == "mss-relay01" and wall(surge.first_seen).strftime("%a %H") == "Mon 09"
@@ -183,15 +193,31 @@ def test_the_detectors_find_the_surge_the_spray_the_failed_backups_and_the_slowd
     ]
 
 
-def test_the_ordinary_week_alone_raises_no_alert(session: Session, home: Settings) -> None:
+def test_the_ordinary_week_alone_raises_no_alert_once_tuned(session: Session, home: Settings) -> None:
     establishment = make_establishment(session)
     backup_policies(session, establishment.id)
+    demo_tuning.apply(session, establishment.id, demo_tuning.HOSPITAL_TUNING)
     result = logs.build(session, home, establishment.id, attack=False)
     assert result.events > 50_000
-    # Neither the Sigma rules nor the detectors (their baselines, the backup runs) see anything.
+    # Neither the Sigma rules nor the detectors (their baselines, the backup runs) see anything, but for
+    # the on-call account's two nights, which the hospital's tuning suppresses.
     assert detect_service.list_alerts(session, establishment.id) == []
     assert result.by_level.get("critical", 0) == result.by_level.get("high", 0) == 0
     assert result.alerts == result.detector_alerts == 0
+    assert result.suppressed == 2
+    # Without the exclusion, the on-call nights are what the off-hours detector flags, and nothing else.
+    [exclusion] = tuning.list_tunings(session, establishment.id, TuningKind.ENTITY)
+    tuning.remove_tuning(session, establishment.id, exclusion.id)
+    outcomes = detectors.run_all(session, establishment.id, home, now=logs.END)
+    assert sum(o.suppressed for o in outcomes) == 0
+    alerts = detect_service.list_alerts(session, establishment.id)
+    assert sorted(
+        (a.rule_id, a.user, wall(a.first_seen).strftime("%a %H"), short(a.host)) for a in alerts
+    ) == [
+        (OFF_HOURS, logrecords.ON_CALL, "Sun 02", "pacs-srv02"),
+        (OFF_HOURS, logrecords.ON_CALL, "Thu 02", "dpi-app02"),
+    ]
+    assert all(a.event_count == 2 for a in alerts)  # back twenty minutes later: one alert a night
 
 
 def test_the_week_judges_current_backups_and_the_stolen_accounts_first_logon(

@@ -4,6 +4,7 @@ next run (Sigma rules and statistical detectors); ``hygie detect detectors``."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -124,8 +125,12 @@ def test_cli_tunes_the_statistical_detectors(hygie_home: Path) -> None:
     _ok(["rules", "level", KEY, "hygie-stat-offhours-admin", "high"])
     _ok(["rules", "exclude-entity", KEY, "--host", "SRV-BACKUP01"])
     table = _ok(["rules", "tuning", KEY, "--lang", "en"])
-    assert "│ detector exclusion │ hygie-stat-offhours-admin │ user = ADM-ASTREINTE │" in table
-    assert "│ detector exclusion │ every detector rule       │ host = SRV-BACKUP01  │" in table
+    # The rule's title above the detail, the reason (with who gave it) under the table.
+    rows = [" ".join(line.strip("│ ").split()) for line in table.splitlines()]
+    assert "1 │ detector exclusion │ hygie-stat-offhours-admin │ Privileged logon" in rows
+    assert "user = ADM-ASTREINTE" in rows and "high" in rows
+    assert "3 │ detector exclusion │ every detector rule │ host = SRV-BACKUP01" in rows
+    assert re.search(r"^#1 · cli:\S+ · astreinte$", table, re.MULTILINE), table
 
     run = ["detect", "run", KEY, "--only", "stats", "--at", "2026-02-23T10:30:00", "--json"]
     _ok(run)

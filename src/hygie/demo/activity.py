@@ -4,7 +4,9 @@ Staff log on in the morning (care staff also at night and at weekends) to the do
 server and their department's applications; administrators open remote-desktop sessions on a few servers in
 working hours; servers run their routine processes and the nightly backups (which list shadow copies, a
 harmless neighbour of deleting them); Linux servers run cron and their administrators' SSH sessions; the
-mail relay receives mail along the working day and rejects a little spam every hour, for five weeks.
+mail relay receives mail along the working day and rejects a little spam every hour, for five weeks. The IT
+team's on-call administrator is paged twice at night (:func:`on_call`): privileged logons off hours that
+the detector flags until the establishment's tuning excludes the on-call account (:mod:`hygie.demo.tuning`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from hygie.demo.logrecords import (
     METRIC_HOSTS,
     OFFLINE_JOBS,
     OFFLINE_SERVER,
+    ON_CALL,
     PARIS,
     VEEAM_JOBS,
     WEEK,
@@ -396,6 +399,33 @@ def baseline(logs: Logs, site: Site, rng: random.Random) -> None:
             source = rng.choice(LINUX_ADMIN_IPS)
             message = f"Accepted publickey for admin from {source} port {rng.randint(40000, 60000)} ssh2"
             syslog(logs, local(day, rng.uniform(8.5, 17.5)), site.servers[name], "sshd", message, 2000)
+
+
+ON_CALL_NIGHTS = ((3, 2.1, "dpi-app02"), (6, 2.6, "pacs-srv02"))
+"""The nights the on-call administrator is paged: (day of the week, Monday 0; Paris hour; server), the
+admissions' application server in the night of Wednesday to Thursday, the second PACS server in the
+night of Saturday to Sunday."""
+ON_CALL_SERVERS = ("dpi-app01", "dpi-app02", "pacs-srv01", "pacs-srv02", "file01")
+
+
+def on_call(logs: Logs, site: Site, rng: random.Random) -> None:
+    """The on-call account: in the week before, in working hours, on the servers it looks after (what the
+    first-seen detector learns); in the week, a remote-desktop session at night on the server it was paged
+    for, from the on-call laptop, and an administration console opened there. Written last, with its own
+    generator, so the rest of the week stays as it was."""
+    laptop = site.admins[ON_CALL]
+    before = WEEK - timedelta(days=LOGON_HISTORY_DAYS)
+    for index, name in enumerate(ON_CALL_SERVERS):
+        day = before + timedelta(days=index)  # Monday to Friday of the week before
+        logon(logs, local(day, 10 + rng.random() * 6), site.servers[name], ON_CALL, laptop, 10)
+    for offset, hour, name in ON_CALL_NIGHTS:
+        target = site.servers[name]
+        ts = local(WEEK + timedelta(days=offset), hour + rng.random() / 6)
+        logon(logs, ts, target, ON_CALL, laptop, logon_type=10)
+        image, command = ADMIN_TOOLS[0]
+        process(logs, ts + timedelta(minutes=1), target, ON_CALL, image, command, SYSTEM32 + "explorer.exe")
+        # Back twenty minutes later to check the service is up: the same night, one alert.
+        logon(logs, ts + timedelta(minutes=rng.randint(15, 25)), target, ON_CALL, laptop, logon_type=10)
 
 
 def write(logs: Logs, site: Site, rng: random.Random) -> None:

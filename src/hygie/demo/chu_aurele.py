@@ -13,6 +13,7 @@ from hygie.continuity.models import ApplicationKind, Criticality, ExerciseKind, 
 from hygie.continuity.schemas import ExerciseIn, PolicyIn
 from hygie.demo import inventory as inv
 from hygie.demo import network as net
+from hygie.demo import tuning as demo_tuning
 from hygie.demo.awareness import Awareness
 from hygie.demo.continuity import Drill, Facts
 from hygie.demo.hospital import DemoEstablishment
@@ -386,4 +387,5 @@ CHU_AURELE = Profile(
     continuity=CHU_CONTINUITY,
     awareness=CHU_AWARENESS,
     incidents=CHU_INCIDENTS,
+    tuning=demo_tuning.CHU_TUNING,
 )

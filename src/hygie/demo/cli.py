@@ -141,6 +141,16 @@ def demo(
             f"([cyan]hygie alerts list {hospital.HOSPITAL.finess}[/])",
             markup=True,
         )
+        suppressed = found.suppressed
+        console.print(
+            f"Réglage de la détection : {fmt_number(suppressed, 'fr')} "
+            f"{'détection écartée' if suppressed < 2 else 'détections écartées'} (le compte d'astreinte "
+            "exclu des connexions hors heures ouvrées ; celles du compte d'administrateur volé restent "
+            "signalées), échecs de sauvegarde relevés au niveau élevé, heures ouvrées du CHU de 7 h à 19 h "
+            "du lundi au samedi "
+            f"([cyan]hygie rules tuning {hospital.HOSPITAL.finess}[/])",
+            markup=True,
+        )
     plan = summary.plan
     if plan is not None:
         console.print(

@@ -72,6 +72,8 @@ LAST_NAMES = (
 STAFF = 360
 NIGHT_SHARE = 0.18  # care staff on night shifts (20:30 to 07:00)
 ADMINS = ("adm-pbernard", "adm-jmoreau", "adm-slefort")
+ON_CALL = "adm-astreinte"
+"""The IT team's on-call account: the administrator on call logs on with it at night when paged."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class Site:
     servers: dict[str, Host]
     workstations: list[Host]
     people: list[Person]
-    admins: dict[str, Host]  # administrator account -> its workstation
+    admins: dict[str, Host]  # administrator account (the on-call one too) -> its workstation
 
 
 def local(day: date, hour: float) -> datetime:
@@ -167,7 +169,7 @@ def site(seed: int) -> Site:
         care = workstation.department in demo_inventory.CARE_DEPARTMENTS
         people.append(Person(login, workstation.department, workstation, care and rng.random() < NIGHT_SHARE))
     dsi = [w for w in workstations if w.department == "DSI" and w not in chosen] or workstations
-    admins = {login: dsi[index % len(dsi)] for index, login in enumerate(ADMINS)}
+    admins = {login: dsi[index % len(dsi)] for index, login in enumerate((*ADMINS, ON_CALL))}
     return Site(servers, workstations, people, admins)
 
 

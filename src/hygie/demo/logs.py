@@ -37,11 +37,10 @@ from hygie.core.settings import Settings
 from hygie.demo import activity
 from hygie.demo import attack as scripted
 from hygie.demo.logrecords import PARIS, WEEK, Logs, site
-from hygie.detect import coverage, detectors
+from hygie.detect import coverage, detectors, tuning
 from hygie.detect import service as detect_service
 from hygie.detect.events import establishment_dir
 from hygie.detect.ingest import ingest_paths
-from hygie.detect.sigma.compiler import compile_paths
 from hygie.detect.sigma.rules import installed_rule_dirs
 
 FOLDER = "logs/demo"
@@ -53,7 +52,8 @@ JOBS_FILE = "veeam-sessions-2026-11-22.csv"
 @dataclass
 class DemoLogs:
     """What the demo's logs gave: the files, the events stored, the alerts (Sigma rules and statistical
-    detectors) by level, and how many of them the detectors raised and in how long."""
+    detectors) by level, how many of them the detectors raised and in how long, and how many of their
+    detections the establishment's tuning suppressed."""
 
     files: list[Path]
     events: int
@@ -61,6 +61,7 @@ class DemoLogs:
     by_level: dict[str, int]
     detector_alerts: int = 0
     detector_seconds: float = 0.0
+    suppressed: int = 0  # detections of the statistical detectors the establishment's tuning dropped
 
 
 def generate(seed: int = 2026, *, attack: bool = True) -> Logs:
@@ -71,6 +72,7 @@ def generate(seed: int = 2026, *, attack: bool = True) -> Logs:
         scripted.write(logs, the_site, random.Random(f"attack-{seed}"))
     activity.baseline(logs, the_site, random.Random(f"baseline-{seed}"))
     activity.write(logs, the_site, random.Random(f"activity-{seed}"))
+    activity.on_call(logs, the_site, random.Random(f"on-call-{seed}"))
     return logs
 
 
@@ -102,24 +104,29 @@ def build(
     session: Session, settings: Settings, establishment_id: int, seed: int = 2026, *, attack: bool = True
 ) -> DemoLogs:
     """Writes the logs into the demo home, ingests them, imports the backup runs into the continuity domain
-    and runs the detection (Hygie's rules and any the home has installed, then the statistical detectors as
-    of the end of the week): the alerts are on the "Precursor signals" page."""
+    and runs the detection with the establishment's tuning (Hygie's rules and any the home has installed,
+    then the statistical detectors as of the end of the week): the alerts are on the "Precursor signals"
+    page."""
     generated = generate(seed, attack=attack)
     paths = write(generated, settings.home / FOLDER)
     # A rebuilt demo starts from its own files only, never from the events of an earlier build.
     shutil.rmtree(establishment_dir(settings, establishment_id), ignore_errors=True)
     report = ingest_paths(settings, establishment_id, paths)
-    rules = compile_paths(installed_rule_dirs(), settings.home / "cache" / "sigma")
+    # The rules as the establishment runs them: its exclusions compiled in, its disabled rules and levels.
+    rules = tuning.tuned_rules(
+        session, establishment_id, installed_rule_dirs(), settings.home / "cache" / "sigma"
+    )
     detect_service.run_detection(session, settings, establishment_id, rules)
     _import_backup_runs(session, establishment_id, generated)
     started = time.perf_counter()
-    detectors.run_all(session, establishment_id, settings, now=END)
+    outcomes = detectors.run_all(session, establishment_id, settings, now=END)
     seconds = time.perf_counter() - started
     coverage.refresh(session, establishment_id, END.date(), rules=rules, settings=settings)  # gaps: findings
     alerts = detect_service.list_alerts(session, establishment_id)
     by_level = Counter(a.level.value for a in alerts)
     raised = sum(1 for a in alerts if a.rule_id in detectors.RULES)
-    return DemoLogs(paths, report.events, len(alerts), dict(by_level), raised, seconds)
+    suppressed = sum(o.suppressed for o in outcomes)
+    return DemoLogs(paths, report.events, len(alerts), dict(by_level), raised, seconds, suppressed)
 
 
 def _import_backup_runs(session: Session, establishment_id: int, generated: Logs) -> None:

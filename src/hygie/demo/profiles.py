@@ -17,6 +17,7 @@ from hygie.demo import hospital
 from hygie.demo import incidents as demo_incidents
 from hygie.demo import inventory as demo_inventory
 from hygie.demo import network as demo_network
+from hygie.demo import tuning as demo_tuning
 from hygie.demo.hospital import DemoEstablishment
 
 
@@ -41,7 +42,7 @@ class Maturity:
 class Profile:
     """One demo establishment: its identity, its campaigns (oldest first) and maturity, the budget and team
     days its plan is optimised for, the authors of its answers (the first campaign's, the later ones'), and
-    the facts each sub-builder turns into data."""
+    the facts each sub-builder turns into data, and the tuning of its detection."""
 
     key: str
     establishment: DemoEstablishment
@@ -56,6 +57,7 @@ class Profile:
     awareness: demo_awareness.Awareness
     incidents: tuple[demo_incidents.Incident, ...] | None  # None: the demo hospital's own two incidents
     actions_started: int = 2  # of the adopted plan: the first done, the second under way
+    tuning: demo_tuning.Tuning = demo_tuning.NONE  # of the detection, set before its logs are detected
 
 
 HOSPITAL = Profile(
@@ -77,6 +79,7 @@ HOSPITAL = Profile(
     continuity=demo_continuity.HOSPITAL_FACTS,
     awareness=demo_awareness.HOSPITAL_AWARENESS,
     incidents=None,
+    tuning=demo_tuning.HOSPITAL_TUNING,
 )
 
 

@@ -24,6 +24,7 @@ from hygie.demo import incidents as demo_incidents
 from hygie.demo import inventory as demo_inventory
 from hygie.demo import logs as demo_logs
 from hygie.demo import network as demo_network
+from hygie.demo import tuning as demo_tuning
 from hygie.demo.profiles import HOSPITAL, Maturity, Profile
 from hygie.frameworks.loader import Library
 from hygie.frameworks.schema import Control
@@ -185,6 +186,8 @@ def build(
         result.incident_ids = demo_incidents.build(session, establishment.id)
     else:
         result.incident_ids = demo_incidents.build_incidents(session, establishment.id, profile.incidents)
+    # The RSSI's tuning of the detection comes before the first logs are detected.
+    demo_tuning.apply(session, establishment.id, profile.tuning)
     if logs is not None:
         result.logs = demo_logs.build(session, logs, establishment.id, seed)
     # The declarations the continuity and awareness facts do not bear out, as findings of the plan.

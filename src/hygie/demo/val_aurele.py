@@ -16,6 +16,7 @@ from hygie.continuity.models import ApplicationKind, Criticality, MediaKind, Ser
 from hygie.continuity.schemas import PolicyIn
 from hygie.demo import inventory as inv
 from hygie.demo import network as net
+from hygie.demo import tuning as demo_tuning
 from hygie.demo.awareness import Awareness
 from hygie.demo.continuity import Facts
 from hygie.demo.hospital import DemoEstablishment
@@ -288,5 +289,6 @@ VAL_AURELE = Profile(
     continuity=VAL_CONTINUITY,
     awareness=VAL_AWARENESS,
     incidents=VAL_INCIDENTS,
+    tuning=demo_tuning.VAL_TUNING,
     actions_started=1,
 )

@@ -111,9 +111,16 @@ def run_command(
             )
         )
     if outcomes:
+        text = gettext(
+            "Statistical detectors: {created} new alerts, {updated} alerts updated, "
+            "{suppressed} detections suppressed by the establishment's tuning",
+            lang,
+        )
         console.print(
-            gettext("Statistical detectors: {created} new alerts, {updated} alerts updated", lang).format(
-                created=sum(o.created for o in outcomes), updated=sum(o.updated for o in outcomes)
+            text.format(
+                created=sum(o.created for o in outcomes),
+                updated=sum(o.updated for o in outcomes),
+                suppressed=sum(o.suppressed for o in outcomes),
             )
         )
     for outcome in outcomes:
@@ -298,6 +305,7 @@ def _outcome_json(outcome: detectors.Outcome, lang: str) -> dict[str, Any]:
         "status": outcome.status.value,
         "created": outcome.created,
         "updated": outcome.updated,
+        "suppressed": outcome.suppressed,
         "alerts": outcome.alert_ids,
         "notes": [render(n.as_json(), lang) for n in outcome.notes],
     }

@@ -314,9 +314,15 @@ def tune_detections(detections: Sequence[Detection], tunings: Iterable[RuleTunin
 
 def tune_outcomes(session: Session, establishment_id: int, outcomes: Sequence[Outcome]) -> list[Outcome]:
     """The outcomes of a detectors' run with their detections tuned (:func:`tune_detections`) by the
-    establishment's tuning. Only alerts are tuned, not what the detectors learn: an excluded host's or
-    user's events still count in the history their baselines are made of."""
+    establishment's tuning, each counting in ``suppressed`` the detections it dropped (added to any count
+    it already had). Only alerts are tuned, not what the detectors learn: an excluded host's or user's
+    events still count in the history their baselines are made of."""
     tunings = list_tunings(session, establishment_id)
     if not tunings:
         return list(outcomes)
-    return [replace(o, detections=tune_detections(o.detections, tunings)) for o in outcomes]
+    tuned = []
+    for outcome in outcomes:
+        kept = tune_detections(outcome.detections, tunings)
+        dropped = len(outcome.detections) - len(kept)
+        tuned.append(replace(outcome, detections=kept, suppressed=outcome.suppressed + dropped))
+    return tuned

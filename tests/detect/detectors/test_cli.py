@@ -105,3 +105,32 @@ def test_detect_run_stats_on_spark(hygie_home: Path, spark: Any, monkeypatch: py
     assert [(a["rule_id"], a["event_count"], a["first_seen"]) for a in listed] == [
         ("hygie-stat-offhours-admin", 3, "2026-02-22T10:00:00+00:00")
     ]
+
+
+def test_detect_run_says_what_the_tuning_suppressed(hygie_home: Path) -> None:
+    created = json.loads(
+        _ok(["establishments", "add", "--name", "CH Exemple", "--finess", KEY, "--kind", "ch", "--json"])
+    )
+    # Saturday 21 and Sunday 22 February, 11:00 in Paris: the on-call account (two days: two detections), and
+    # another administrator on Sunday, log on with privileges off hours.
+    privileged = [
+        event(at(day, 10), host="DC1", channel="Security", code=4672, user=user)
+        for day, user in ((21, "adm-astreinte"), (22, "adm-astreinte"), (22, "adm-jdupont"))
+    ]
+    write(get_settings(), created["id"], "evtx", privileged)
+    _ok(["rules", "exclude-entity", KEY, "--user", "adm-astreinte", "--rule", "hygie-stat-offhours-admin",
+         "--reason", "Compte d'astreinte"])  # fmt: skip
+    run = ["detect", "run", KEY, "--only", "stats", "--at", "2026-02-23T10:30:00"]
+    printed = " ".join(_ok([*run, "--lang", "fr"]).split())
+    assert (
+        "Détecteurs statistiques : 1 nouvelles alertes, 0 alertes mises à jour, 2 détections écartées par le "
+        "réglage de l'établissement" in printed
+    ), printed
+    english = " ".join(_ok([*run, "--lang", "en"]).split())
+    assert "2 detections suppressed by the establishment's tuning" in english, english
+    report = json.loads(_ok([*run, "--json"]))
+    by_name = {d["detector"]: d for d in report["detectors"]}
+    assert (by_name["off_hours_logons"]["suppressed"], by_name["off_hours_logons"]["created"]) == (2, 0)
+    assert sum(d["suppressed"] for d in report["detectors"]) == 2
+    listed = json.loads(_ok(["alerts", "list", KEY, "--json"]))
+    assert [(a["rule_id"], a["user"]) for a in listed] == [("hygie-stat-offhours-admin", "adm-jdupont")]

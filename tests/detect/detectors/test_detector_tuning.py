@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hygie.core.settings import Settings
 from hygie.detect import detectors, service, tuning
-from hygie.detect.detectors.base import Detection, Explanation, Outcome
+from hygie.detect.detectors.base import Detection, Explanation, Outcome, Status
 from hygie.detect.events import Event
 from hygie.detect.models import AlertLevel, EntityField, RuleTuning, TuningKind
 from tests.detect.detectors.helpers import at, event, run, run_family, write
@@ -203,3 +203,54 @@ def test_a_mail_surge_is_not_excluded_by_its_busiest_sender() -> None:
         kind=TuningKind.ENTITY, rule_id="any", entity_field=EntityField.USER, entity_value="news@example.org"
     )
     assert tuning.tune_detections([detection], [excluded]) == [detection]
+
+
+# --- What the tuning suppressed --------------------------------------------------------------------------
+
+
+def test_suppressed_counts_the_detections_each_tuning_dropped(
+    session: Session, store_settings: Settings
+) -> None:
+    """Three detections (WS-15: mass writes and ransomware names; WS-16: mass writes), one outcome."""
+    est = make_establishment(session)
+    _two_hosts(store_settings, est.id)
+    assert run(session, store_settings, est.id, "files").suppressed == 0  # no tuning
+    exclusion = tuning.add_entity_exclusion(session, est.id, "host", "WS-15", rule_id=MASS)
+    assert run(session, store_settings, est.id, "files").suppressed == 1  # WS-15's mass writes
+    tuning.remove_tuning(session, est.id, exclusion.id)
+    everything = tuning.add_entity_exclusion(session, est.id, "host", "ws-15")
+    assert run(session, store_settings, est.id, "files").suppressed == 2  # both rules on WS-15
+    tuning.remove_tuning(session, est.id, everything.id)
+    tuning.disable_rule(session, est.id, MASS)
+    tuning.set_level(session, est.id, RANSOM, AlertLevel.HIGH)  # a level drops nothing
+    outcome = run(session, store_settings, est.id, "files")
+    assert (outcome.suppressed, _found(outcome)) == (2, [(RANSOM, "WS-15", "high")])
+
+
+def test_tune_outcomes_counts_per_outcome_and_adds_to_an_earlier_count(session: Session) -> None:
+    est = make_establishment(session)
+    off, first = (detectors.RULES[OFF_HOURS], detectors.RULES[FIRST_LOGON])
+
+    def found(rule_id: str, user: str, hour: int) -> Detection:
+        rule = detectors.RULES[rule_id]
+        return Detection(rule, "DC1", user, at(22, hour), at(22, hour), 1, (hour,), Explanation("x"))
+
+    night = Outcome(
+        "off_hours_logons",
+        off.signal,
+        Status.OK,
+        [
+            found(OFF_HOURS, "adm-astreinte", 1),
+            found(OFF_HOURS, "ADM-ASTREINTE", 3),
+            found(OFF_HOURS, "adm-x", 2),
+        ],
+    )
+    new = Outcome(
+        "first_logons", first.signal, Status.OK, [found(FIRST_LOGON, "adm-astreinte", 1)], suppressed=4
+    )
+    assert tuning.tune_outcomes(session, est.id, [night, new]) == [night, new]  # no tuning: unchanged
+    tuning.add_entity_exclusion(session, est.id, "user", "adm-astreinte", rule_id=OFF_HOURS)
+    tuned_night, tuned_new = tuning.tune_outcomes(session, est.id, [night, new])
+    assert ([d.user for d in tuned_night.detections], tuned_night.suppressed) == (["adm-x"], 2)
+    assert (len(tuned_new.detections), tuned_new.suppressed) == (1, 4)  # another rule: nothing more dropped
+    assert night.suppressed == 0 and len(night.detections) == 3  # the outcomes given are left as they were

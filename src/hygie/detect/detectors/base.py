@@ -115,7 +115,9 @@ class Detection:
 
 @dataclass
 class Outcome:
-    """What one detector found in one run; ``notes`` say why it could not judge (short history)."""
+    """What one detector found in one run; ``notes`` say why it could not judge (short history);
+    ``suppressed`` counts the detections the establishment's tuning dropped (disabled rules, excluded
+    hosts or users), which are not in ``detections``."""
 
     detector: str
     signal: Signal
@@ -126,6 +128,7 @@ class Outcome:
     alert_ids: list[int] = field(default_factory=list)  # filled once stored
     created: int = 0
     updated: int = 0
+    suppressed: int = 0  # set by hygie.detect.tuning.tune_outcomes
 
 
 @dataclass(frozen=True)

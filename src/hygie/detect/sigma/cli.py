@@ -24,7 +24,7 @@ from hygie.core.errors import NotFoundError, ValidationError
 from hygie.core.i18n import N_, gettext
 from hygie.core.settings import get_settings
 from hygie.detect import tuning
-from hygie.detect.models import AlertLevel, EntityField, RuleTuning, TuningKind
+from hygie.detect.models import LEVEL_LABELS, AlertLevel, EntityField, RuleTuning, TuningKind
 from hygie.detect.schemas import RuleTuningOut
 from hygie.detect.sigma.compiler import CompiledRules, compile_paths
 from hygie.detect.sigma.filters import PRODUCTS
@@ -185,17 +185,35 @@ def tuning_command(
         if not items:
             console.print(gettext("No tuning: every rule applies as written.", lang))
             return
+        titles = _titles(items, lang)
         table = Table("#", gettext("Kind", lang))
         table.add_column(gettext("Rule", lang), no_wrap=True)  # the id is typed back: never cut
-        table.add_column(gettext("Detail", lang))
+        table.add_column(gettext("Detail", lang), overflow="fold")  # host names are long words
         for item in items:
+            detail = Text(_detail(item, lang))
+            title = titles.get(item.rule_id)
+            if title and item.kind != TuningKind.FILTER:  # a filter's detail is its own title
+                detail = Text.assemble((title, "dim"), "\n", detail)
             table.add_row(
-                str(item.id),
-                gettext(tuning.KIND_LABELS[item.kind], lang),
-                _rule(item, lang),
-                Text(_detail(item, lang)),
+                str(item.id), gettext(tuning.KIND_LABELS[item.kind], lang), _rule(item, lang), detail
             )
         console.print(table)
+        # Why, in the words of whoever decided: under the table, where a long reason stays readable.
+        for item in items:
+            if item.reason:
+                who = f" {item.created_by} ·" if item.created_by else ""
+                console.print(Text(f"#{item.id} ·{who} {item.reason}"))
+
+
+def _titles(items: list[RuleTuning], lang: str) -> dict[str, str]:
+    """The titles of the rules the tuning names: the detectors' in the reader's language, the installed
+    Sigma rules' as written (compiled only when a tuning names one: cached, but the first time costs)."""
+    titles = {rule_id: gettext(title, lang) for rule_id, title in tuning.detector_rules().items()}
+    if any(not tuning.is_detector_rule(t.rule_id) and t.kind != TuningKind.FILTER for t in items):
+        compiled = installed()
+        titles |= {r.id: r.title for r in compiled.rules if r.id}
+        titles |= {c.id: c.title for c in compiled.correlations if c.id}
+    return titles
 
 
 ENTITY_LABELS = {EntityField.HOST: N_("host"), EntityField.USER: N_("user")}
@@ -212,7 +230,7 @@ def _detail(item: RuleTuning, lang: str) -> str:
         return item.title
     if item.kind == TuningKind.ENTITY and item.entity_field is not None:
         return f"{gettext(ENTITY_LABELS[item.entity_field], lang)} = {item.entity_value}"
-    return str(item.level or "")
+    return gettext(LEVEL_LABELS[item.level], lang) if item.level is not None else ""
 
 
 @app.command("exclude")
