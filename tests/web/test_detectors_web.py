@@ -52,3 +52,7 @@ def test_signals_at_a_glance_and_explanation(session: Session, client: TestClien
     assert "<h1>Connexion privilégiée hors des heures ouvrées</h1>" in detail
     assert "Pourquoi cette alerte" in detail
     assert "2 connexions privilégiées de adm-x sur DC1 à partir du 22/02/2026 11:00" in detail
+    # Times in the establishment's zone, as the explanation gives them (10:00 UTC is 11:00 in Paris).
+    assert "<dd>2026-02-22 11:00:00 (Europe/Paris)</dd>" in detail
+    assert "<td>2026-02-22 11:00:00</td>" in detail
+    assert "<td>2026-02-22 11:01</td>" in page

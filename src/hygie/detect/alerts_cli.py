@@ -327,13 +327,8 @@ def list_command(
         if as_json:
             print_json([_alert_json(a) for a in alerts])
             return
-        table = Table(
-            "#",
-            gettext("Level", lang),
-            gettext("Status", lang),
-            gettext("Title", lang),
-            gettext("Host", lang),
-        )
+        table = Table("#", gettext("Level", lang), gettext("Status", lang), gettext("Title", lang))
+        table.add_column(gettext("Host", lang), overflow="fold")  # a host name is read whole, not cut
         for alert in alerts:
             table.add_row(
                 str(alert.id),

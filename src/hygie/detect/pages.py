@@ -72,6 +72,7 @@ def alerts_page(scope: ReadScope, layout: PageLayout) -> HTMLResponse:
             "status_labels": STATUS_LABELS,
             "status": status.value if status else "",
             "level": level.value if level else "",
+            "zone": detector_config.working_hours(scope.db, scope.id).zone,
         },
     )
 
@@ -88,6 +89,8 @@ def alert_page(scope: ReadScope, layout: PageLayout, alert_id: int) -> HTMLRespo
             "departments": service.departments_of(assets),
             "events": service.evidence_rows(get_settings(), alert),
             "explanation": render(alert.explanation, layout.lang),
+            # Times in the establishment's zone, as its explanations give them.
+            "zone": detector_config.working_hours(scope.db, scope.id).zone,
             "level_labels": LEVEL_LABELS,
             "status_labels": STATUS_LABELS,
             "can_write": scope.principal.may(scope.id, Action.WRITE),
