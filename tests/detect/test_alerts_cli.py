@@ -27,6 +27,8 @@ def test_cli_detect_triage_escalate(hygie_home: Path, tmp_path: Path) -> None:
     # The imported rules' 9 hits, and Hygie's own "Memory of LSASS opened for reading" on the mimikatz sample.
     assert (report["hits"], report["created"], report["updated"]) == (10, 5, 0)
     assert json.loads(_ok(["detect", "run", "750803447", "--json"]))["created"] == 0
+    printed = " ".join(_ok(["detect", "run", "750803447", "--only", "sigma"]).split())
+    assert "10 correspondances, 0 nouvelle alerte, 0 alerte mise à jour" in printed, printed
 
     listed = json.loads(_ok(["alerts", "list", "750803447", "--level", "high", "--json"]))
     assert len(listed) == 4

@@ -20,7 +20,7 @@ from hygie.cli.common import (
 )
 from hygie.core.errors import ValidationError
 from hygie.core.formatting import fmt_percent
-from hygie.core.i18n import gettext
+from hygie.core.i18n import gettext, ngettext
 from hygie.core.settings import get_settings
 from hygie.detect import coverage, detectors, service
 from hygie.detect.attack_catalogue import IMPORTANCE_LABELS
@@ -105,28 +105,30 @@ def run_command(
         print_json(report.__dict__ | {"detectors": [_outcome_json(o, lang) for o in outcomes]} | extra)
         return
     if rules is not None:
-        console.print(
-            gettext("{hits} hits, {created} new alerts, {updated} alerts updated", lang).format(
-                hits=report.hits, created=report.created, updated=report.updated
-            )
-        )
+        hits = ngettext("{n} hit", "{n} hits", report.hits, lang).format(n=report.hits)
+        console.print(f"{hits}, {_alert_counts(report.created, report.updated, lang)}")
     if outcomes:
-        text = gettext(
-            "Statistical detectors: {created} new alerts, {updated} alerts updated, "
-            "{suppressed} detections suppressed by the establishment's tuning",
+        created, updated = sum(o.created for o in outcomes), sum(o.updated for o in outcomes)
+        suppressed = sum(o.suppressed for o in outcomes)
+        dropped = ngettext(
+            "{n} detection suppressed by the establishment's tuning",
+            "{n} detections suppressed by the establishment's tuning",
+            suppressed,
             lang,
-        )
-        console.print(
-            text.format(
-                created=sum(o.created for o in outcomes),
-                updated=sum(o.updated for o in outcomes),
-                suppressed=sum(o.suppressed for o in outcomes),
-            )
-        )
+        ).format(n=suppressed)
+        counts = f"{_alert_counts(created, updated, lang)}, {dropped}"
+        console.print(gettext("Statistical detectors: {counts}", lang).format(counts=counts))
     for outcome in outcomes:
         for note in outcome.notes:
             console.print(f"[yellow]⚠[/] {render(note.as_json(), lang)}", highlight=False)
     _coverage_line(covered, lang)
+
+
+def _alert_counts(created: int, updated: int, lang: str) -> str:
+    """ "1 new alert, 0 alerts updated", in the reader's language and its plural forms."""
+    new = ngettext("{n} new alert", "{n} new alerts", created, lang).format(n=created)
+    refreshed = ngettext("{n} alert updated", "{n} alerts updated", updated, lang).format(n=updated)
+    return f"{new}, {refreshed}"
 
 
 def _spark_session(master: str) -> Any:

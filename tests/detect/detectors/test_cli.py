@@ -123,11 +123,14 @@ def test_detect_run_says_what_the_tuning_suppressed(hygie_home: Path) -> None:
     run = ["detect", "run", KEY, "--only", "stats", "--at", "2026-02-23T10:30:00"]
     printed = " ".join(_ok([*run, "--lang", "fr"]).split())
     assert (
-        "Détecteurs statistiques : 1 nouvelles alertes, 0 alertes mises à jour, 2 détections écartées par le "
-        "réglage de l'établissement" in printed
+        "Détecteurs statistiques : 1 nouvelle alerte, 0 alerte mise à jour, 2 détections écartées par le "
+        "réglage de l'établissement" in printed  # French: 0 and 1 take the singular
     ), printed
     english = " ".join(_ok([*run, "--lang", "en"]).split())
-    assert "2 detections suppressed by the establishment's tuning" in english, english
+    assert (
+        "Statistical detectors: 0 new alerts, 0 alerts updated, 2 detections suppressed by the "
+        "establishment's tuning" in english  # English: 0 takes the plural
+    ), english
     report = json.loads(_ok([*run, "--json"]))
     by_name = {d["detector"]: d for d in report["detectors"]}
     assert (by_name["off_hours_logons"]["suppressed"], by_name["off_hours_logons"]["created"]) == (2, 0)
