@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from hygie.core.settings import Settings
-from hygie.org import accounts
+from hygie.core.settings import Settings, get_settings
+from hygie.org import accounts, audit
 from hygie.org.models import Role, User
 from hygie.web.app import create_app
 
@@ -70,3 +71,17 @@ def login(client: TestClient, email: str = "rssi@chu-exemple.fr", password: str 
         "/login", data={"email": email, "password": password, "csrf_token": token, "next": "/account"}
     )
     assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The settings of an empty HYGIE_HOME, for pages that read the event store."""
+    monkeypatch.setenv("HYGIE_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def audit_actions(session: Session, establishment_id: int) -> list[str]:
+    """The establishment's audit actions, oldest first."""
+    return [e.action for e in reversed(audit.list_entries(session, establishment_ids={establishment_id}))]

@@ -4,15 +4,12 @@ isolation between establishments; the link from the precursor-signals page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from hygie.core.settings import Settings, get_settings
+from hygie.core.settings import Settings
 from hygie.core.time import today
 from hygie.detect.events import Event, EventWriter
 from hygie.org import accounts, audit, tokens
@@ -23,14 +20,6 @@ from tests.factories import make_establishment
 from tests.web.conftest import csrf_from, login, make_user
 
 PSEXEC_SERVICE = "f4652382-32e2-5cb3-82f9-8bc3cb5f4f47"  # Hygie's own rules/psexec_service.yml
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("HYGIE_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
 
 
 def _security_events(settings: Settings, establishment_id: int) -> None:

@@ -3,33 +3,17 @@ refused with their line, audit records, isolation between establishments."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from hygie.core.settings import Settings, get_settings
+from hygie.core.settings import Settings
 from hygie.detect import tuning
 from hygie.detect.models import AlertLevel, TuningKind
-from hygie.org import accounts, audit, tokens
+from hygie.org import accounts, tokens
 from hygie.org.models import Role
 from tests.detect.alerts_data import HACKTOOL, NAMED_PIPE
 from tests.factories import make_establishment
-from tests.web.conftest import csrf_from, login, make_user
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("HYGIE_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
-
-
-def _actions(session: Session, establishment_id: int) -> list[str]:
-    return [e.action for e in reversed(audit.list_entries(session, establishment_ids={establishment_id}))]
+from tests.web.conftest import audit_actions, csrf_from, login, make_user
 
 
 def test_rules_page_lists_adds_and_removes_tunings(
@@ -106,7 +90,7 @@ def test_rules_page_lists_adds_and_removes_tunings(
         client.post(f"/e/{est.id}/rules/{foreign.id}/delete", data={"csrf_token": token}).status_code == 404
     )
     assert len(tuning.list_tunings(session, other.id)) == 1
-    assert _actions(session, est.id) == ["rule.exclude", "rule.level", "rule.disable", "rule.untune"]
+    assert audit_actions(session, est.id) == ["rule.exclude", "rule.level", "rule.disable", "rule.untune"]
 
 
 def test_read_only_roles_see_the_tuning_without_forms(
@@ -170,7 +154,7 @@ def test_api_tunings_with_audit_and_isolation(session: Session, client: TestClie
     assert tuning.list_tunings(session, other.id) == []
     mine = listed["items"][1]["id"]
     assert client.delete(f"/api/v1/establishments/{other.id}/rule-tunings/{mine}").status_code in {403, 404}
-    assert _actions(session, est.id) == [
+    assert audit_actions(session, est.id) == [
         "rule.exclude",
         "rule.filter",
         "rule.disable",

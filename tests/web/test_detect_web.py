@@ -3,14 +3,12 @@ CSRF (write roles only), escalation to an incident, isolation between establishm
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from hygie.core.settings import Settings, get_settings
+from hygie.core.settings import Settings
 from hygie.detect import service
 from hygie.detect.ingest import ingest_paths
 from hygie.detect.models import AlertStatus
@@ -20,14 +18,6 @@ from hygie.org.models import Role
 from tests.detect.alerts_data import HACKTOOL, PSEXESVC, evtx_files, rules_folder
 from tests.factories import make_establishment
 from tests.web.conftest import csrf_from, login, make_user
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("HYGIE_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
 
 
 def _hospital(session: Session, settings: Settings, tmp_path: Path, role: Role = Role.RSSI) -> int:

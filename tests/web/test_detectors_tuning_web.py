@@ -4,14 +4,10 @@ hours the off-hours detector then uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from hygie.core.settings import Settings, get_settings
+from hygie.core.settings import Settings
 from hygie.detect import detectors, service, tuning
 from hygie.detect.detectors import config
 from hygie.detect.models import AlertLevel, EntityField, TuningKind
@@ -19,22 +15,10 @@ from hygie.org import accounts, audit, tokens
 from hygie.org.models import Role
 from tests.detect.detectors.helpers import NOW, at, event, write
 from tests.factories import make_establishment
-from tests.web.conftest import csrf_from, login, make_user
+from tests.web.conftest import audit_actions, csrf_from, login, make_user
 
 MASS = "hygie-stat-mass-file-writes"
 OFF_HOURS = "hygie-stat-offhours-admin"
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("HYGIE_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
-
-
-def _actions(session: Session, establishment_id: int) -> list[str]:
-    return [e.action for e in reversed(audit.list_entries(session, establishment_ids={establishment_id}))]
 
 
 def _bearer(session: Session, client: TestClient, email: str) -> None:
@@ -90,7 +74,7 @@ def test_api_working_hours_round_trip_and_errors(session: Session, client: TestC
     assert client.get(foreign).status_code == 404
     assert client.put(foreign, json=good).status_code == 404
     assert config.working_hours(session, other.id) == config.DEFAULT_HOURS
-    assert _actions(session, est.id) == ["detection.working_hours"]
+    assert audit_actions(session, est.id) == ["detection.working_hours"]
     entry = audit.list_entries(session, establishment_ids={est.id})[0]
     assert entry.details == expected
 
@@ -148,7 +132,7 @@ def test_api_detector_tunings(session: Session, client: TestClient) -> None:
         (TuningKind.LEVEL, OFF_HOURS, None),
     ]
     assert tuning.list_tunings(session, other.id) == []
-    assert _actions(session, est.id) == [
+    assert audit_actions(session, est.id) == [
         "rule.exclude_entity",
         "rule.exclude_entity",
         "rule.disable",
@@ -220,7 +204,7 @@ def test_page_tunes_the_detectors(session: Session, client: TestClient, store: S
         )
         assert same.status_code == 303 and same.headers["location"] == f"/e/{est.id}/rules#detectors-title"
     assert [t.kind for t in tuning.list_tunings(session, est.id)] == [TuningKind.ENTITY, TuningKind.DISABLE]
-    assert _actions(session, est.id)[-1] == "rule.untune"
+    assert audit_actions(session, est.id)[-1] == "rule.untune"
     assert client.get(f"/e/{est.id}/rules").text.count('<option value="" selected>publié (') == 10
     # The published level chosen by name pins it (over the detector's stronger cases), as the API does.
     pinned = client.post(
@@ -292,7 +276,7 @@ def test_page_working_hours_feed_the_off_hours_detector(
     )
     # 8–20 h every day: Sunday 11:00 is working time now, Monday 7:30 is not.
     assert off_hours() == [at(23, 6, 30).isoformat()]
-    assert _actions(session, est.id) == ["detection.working_hours"]
+    assert audit_actions(session, est.id) == ["detection.working_hours"]
 
 
 def test_auditor_sees_the_detectors_without_forms(session: Session, client: TestClient) -> None:

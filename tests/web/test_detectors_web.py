@@ -3,27 +3,15 @@ title and the explanation of an alert."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from hygie.core.settings import Settings, get_settings
+from hygie.core.settings import Settings
 from hygie.detect import detectors
 from hygie.org.models import Role
 from tests.detect.detectors.helpers import NOW, at, event, write
 from tests.factories import make_establishment
 from tests.web.conftest import login, make_user
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("HYGIE_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
 
 
 def test_signals_at_a_glance_and_explanation(session: Session, client: TestClient, store: Settings) -> None:
