@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -106,19 +106,11 @@ def add_filter(
     """Store a Sigma filter document; a bad one raises ContentError with the file and line."""
     org_service.get_establishment(session, establishment_id)
     parsed = parse_filter(text, file)
-    tuning = RuleTuning(
-        establishment_id=establishment_id,
-        kind=TuningKind.FILTER,
-        rule_id=",".join(parsed.rules)[:500],
-        title=parsed.title[:300],
-        filter_yaml=parsed.text,
-        reason=_reason(reason),
-        created_by=author[:255],
-        created_at=utcnow(),
-    )
-    session.add(tuning)
-    session.flush()
-    return tuning
+    rules = ",".join(parsed.rules)[:500]
+    return _add(
+        session, establishment_id, TuningKind.FILTER, rules, author, reason,
+        title=parsed.title[:300], filter_yaml=parsed.text,
+    )  # fmt: skip
 
 
 def add_exclusion(
@@ -178,19 +170,10 @@ def add_entity_exclusion(
             value.lower(),
         ):
             return existing
-    tuning = RuleTuning(
-        establishment_id=establishment_id,
-        kind=TuningKind.ENTITY,
-        rule_id=rule_id,
-        entity_field=chosen,
-        entity_value=value,
-        reason=_reason(reason),
-        created_by=author[:255],
-        created_at=utcnow(),
-    )
-    session.add(tuning)
-    session.flush()
-    return tuning
+    return _add(
+        session, establishment_id, TuningKind.ENTITY, rule_id, author, reason,
+        entity_field=chosen, entity_value=value,
+    )  # fmt: skip
 
 
 def disable_rule(
@@ -202,17 +185,7 @@ def disable_rule(
     existing = _find(session, establishment_id, TuningKind.DISABLE, rule_id)
     if existing is not None:
         return existing
-    tuning = RuleTuning(
-        establishment_id=establishment_id,
-        kind=TuningKind.DISABLE,
-        rule_id=rule_id,
-        reason=_reason(reason),
-        created_by=author[:255],
-        created_at=utcnow(),
-    )
-    session.add(tuning)
-    session.flush()
-    return tuning
+    return _add(session, establishment_id, TuningKind.DISABLE, rule_id, author, reason)
 
 
 def enable_rule(session: Session, establishment_id: int, rule_id: str) -> RuleTuning | None:
@@ -252,6 +225,30 @@ def remove_tuning(session: Session, establishment_id: int, tuning_id: int) -> Ru
     """Remove a tuning of this establishment (an exclusion, a disabled rule, a level); returns it."""
     tuning = get_tuning(session, establishment_id, tuning_id)
     session.delete(tuning)
+    session.flush()
+    return tuning
+
+
+def _add(
+    session: Session,
+    establishment_id: int,
+    kind: TuningKind,
+    rule_id: str,
+    author: str,
+    reason: str,
+    **columns: Any,
+) -> RuleTuning:
+    """Store a new tuning record of this kind, with its author, reason and time."""
+    tuning = RuleTuning(
+        establishment_id=establishment_id,
+        kind=kind,
+        rule_id=rule_id,
+        reason=_reason(reason),
+        created_by=author[:255],
+        created_at=utcnow(),
+        **columns,
+    )
+    session.add(tuning)
     session.flush()
     return tuning
 
