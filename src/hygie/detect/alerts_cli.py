@@ -29,6 +29,7 @@ from hygie.detect.detectors import signals
 from hygie.detect.detectors.base import WorkingHours
 from hygie.detect.detectors.explain import render
 from hygie.detect.models import LEVEL_LABELS, STATUS_LABELS, Alert, AlertLevel, AlertStatus
+from hygie.detect.schemas import WorkingHoursOut
 from hygie.detect.sigma.cli import installed_for
 from hygie.org import service as org_service
 
@@ -234,14 +235,8 @@ def hours_command(
                     days=hours.days if days is None else _days(days),
                 ),
             )
-        data = {
-            "timezone": hours.timezone,
-            "start": hours.start,
-            "end": hours.end,
-            "days": [d + 1 for d in hours.days],
-        }
     if as_json:
-        print_json(data)
+        print_json(WorkingHoursOut.of(hours))
         return
     names = render({"text": "%(days)s", "params": {"days": {"weekdays": list(hours.days)}}}, lang)
     console.print(f"{names} · {hours.start}–{hours.end} h · {hours.timezone}", highlight=False)

@@ -225,17 +225,11 @@ def remove_tuning(scope: WriteScope, tuning_id: int) -> Response:
 HOURS = "/establishments/{establishment_id}/detection/working-hours"
 
 
-def hours_out(hours: WorkingHours) -> WorkingHoursOut:
-    return WorkingHoursOut(
-        timezone=hours.timezone, start=hours.start, end=hours.end, days=[d + 1 for d in hours.days]
-    )
-
-
 @router.get(HOURS)
 def get_working_hours(scope: ReadScope) -> WorkingHoursOut:
     """The working hours that tell an off-hours privileged logon (7 h to 20 h, Monday to Friday, Paris
     time until set); days 1 = Monday … 7 = Sunday."""
-    return hours_out(detector_config.working_hours(scope.db, scope.id))
+    return WorkingHoursOut.of(detector_config.working_hours(scope.db, scope.id))
 
 
 @router.put(HOURS)
@@ -246,7 +240,7 @@ def put_working_hours(scope: WriteScope, body: WorkingHoursIn) -> WorkingHoursOu
         scope.id,
         WorkingHours(body.timezone, body.start, body.end, tuple(d - 1 for d in body.days)),
     )
-    out = hours_out(hours)
+    out = WorkingHoursOut.of(hours)
     audit.record_for(
         scope.db,
         scope.principal,

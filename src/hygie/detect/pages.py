@@ -32,6 +32,7 @@ from hygie.detect.models import (
     RuleTuning,
     TuningKind,
 )
+from hygie.detect.schemas import WorkingHoursOut
 from hygie.detect.sigma.filters import PRODUCTS
 from hygie.org import accounts, audit
 from hygie.org.access import Action
@@ -336,12 +337,7 @@ def working_hours_page(
         object_type="establishment",
         object_id=scope.id,
         establishment_id=scope.id,
-        details={
-            "timezone": saved.timezone,
-            "start": saved.start,
-            "end": saved.end,
-            "days": [d + 1 for d in saved.days],
-        },
+        details=WorkingHoursOut.of(saved).model_dump(),
     )
     return RedirectResponse(f"/e/{scope.id}/rules?saved=hours#hours-title", status_code=303)
 

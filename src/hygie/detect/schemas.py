@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hygie.core.time import is_known_zone
 from hygie.detect.models import AlertLevel, AlertStatus, EntityField, TuningKind
+
+if TYPE_CHECKING:
+    from hygie.detect.detectors.base import WorkingHours
 
 
 class AlertOut(BaseModel):
@@ -161,6 +164,13 @@ class WorkingHoursOut(BaseModel):
     start: int
     end: int
     days: list[int]  # 1 = Monday … 7 = Sunday
+
+    @classmethod
+    def of(cls, hours: WorkingHours) -> WorkingHoursOut:
+        """As the API, the CLI and the audit trail give them: days numbered from 1 (Monday)."""
+        return cls(
+            timezone=hours.timezone, start=hours.start, end=hours.end, days=[d + 1 for d in hours.days]
+        )
 
 
 # --- ATT&CK coverage (hygie.detect.coverage) -----------------------------------------------------------
