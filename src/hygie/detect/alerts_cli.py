@@ -27,7 +27,7 @@ from hygie.detect.attack_catalogue import IMPORTANCE_LABELS
 from hygie.detect.detectors import config as detector_config
 from hygie.detect.detectors import signals
 from hygie.detect.detectors.base import WorkingHours
-from hygie.detect.detectors.explain import render
+from hygie.detect.detectors.explain import render, weekday_names
 from hygie.detect.models import LEVEL_LABELS, STATUS_LABELS, Alert, AlertLevel, AlertStatus
 from hygie.detect.schemas import WorkingHoursOut
 from hygie.detect.sigma.cli import installed_for
@@ -238,7 +238,7 @@ def hours_command(
     if as_json:
         print_json(WorkingHoursOut.of(hours))
         return
-    names = render({"text": "%(days)s", "params": {"days": {"weekdays": list(hours.days)}}}, lang)
+    names = weekday_names(hours.days, lang)
     console.print(f"{names} · {hours.start}–{hours.end} h · {hours.timezone}", highlight=False)
 
 

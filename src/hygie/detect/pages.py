@@ -22,7 +22,7 @@ from hygie.detect.detectors import RULES as DETECTOR_RULES
 from hygie.detect.detectors import config as detector_config
 from hygie.detect.detectors import signals
 from hygie.detect.detectors.base import Rule, WorkingHours
-from hygie.detect.detectors.explain import render
+from hygie.detect.detectors.explain import render, weekday_names
 from hygie.detect.models import (
     LEVEL_LABELS,
     STATUS_LABELS,
@@ -222,9 +222,7 @@ def _rules_context(scope: EstablishmentScope, layout: Layout, **extra: Any) -> d
         "entity_value": (params.get("user") or params.get("host") or "")[:255] if detector_id else "",
         "hours": hours,
         "saved_hours": saved_hours,
-        "saved_days": render(
-            {"text": "%(days)s", "params": {"days": {"weekdays": list(saved_hours.days)}}}, lang
-        ),
+        "saved_days": weekday_names(saved_hours.days, lang),
         "hour_label": lambda h: _hour_label(h, lang),
         "timezones": TIMEZONES if hours.timezone in TIMEZONES else (hours.timezone, *TIMEZONES),
         "start_hours": [(h, _hour_label(h, lang)) for h in range(24)],

@@ -13,6 +13,7 @@ An explanation is stored on its alert as ``{"text": msgid, "params": {...}}``. P
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,9 +53,14 @@ def _param(value: Any, lang: str) -> str:
         if "weekday" in value:
             return str(names[int(value["weekday"])])
         if "weekdays" in value:
-            short = get_day_names("abbreviated", locale=locale)
-            return ", ".join(str(short[int(d)]) for d in value["weekdays"])
+            return weekday_names(value["weekdays"], lang)
     return str(value)
+
+
+def weekday_names(days: Iterable[int], lang: str) -> str:
+    """Abbreviated names of weekdays (0 = Monday) in ``lang``, joined: "lun., mar., mer."."""
+    short = get_day_names("abbreviated", locale=babel_locale(lang))
+    return ", ".join(str(short[int(d)]) for d in days)
 
 
 def render(explanation: dict[str, Any] | None, lang: str) -> str:
